@@ -1,0 +1,1 @@
+"""Data sources (demo generator, published download, local directory) and the original layout."""

@@ -1,0 +1,537 @@
+"""Synthetic demonstration data in the original layout, generated deterministically from a seed.
+
+The generator mimics the structure that matters for the critique, not the geophysics in
+detail:
+
+* names ``YYYYNAMEnnAUTH``; region-year sequences whose sizes follow the original's
+  group-size distribution; several slip models (authors) per earthquake that differ a little
+  in geometry and slip but share the earthquake's one label set; some sequences with two or
+  more nearby earthquakes (``01``, ``02``...) whose labelled cells overlap;
+* 5 km cells within a buffer around each rupture, in depth layers centred at 2.5 ... 47.5 km,
+  on a lattice shared by the region so that cells of related slip models coincide;
+* the six stress-change components from the slip model's rectangular patches in an elastic
+  half-space (``dislocation.py``); the derived columns of the original (maximum shear, von
+  Mises, Coulomb stress on the mainshock plane under four sign conventions);
+* labels drawn once per earthquake from a logistic model: an earthquake-specific intercept
+  (setting its share of positive cells) and slope on a stress scalar of the earthquake's
+  reference rupture, plus ``demo.leakage`` times a smooth spatial field of the region, a share
+  ``demo.sequence_share`` of which is common to all earthquakes of the sequence. That field
+  is what a fitted model can carry from one earthquake of a sequence to another;
+* a paper-like split, random by earthquake (~70/30 by slip models), in the HDF5 file lists;
+* one extra earthquake with no aftershock cells, which the feature stage must skip.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import shutil
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from .. import stress as stress_metrics
+from ..atomic import atomic_file, remove_stale_temporaries
+from ..params import DemoParams
+from ..progress import progress, timed
+from .dislocation import Patches, rectangular_fault, stress_change
+from .layout import (
+    CSV_DIR,
+    CSV_SUFFIX,
+    FILE_LIST_DATASETS,
+    FILE_LIST_NAMES,
+    write_file_list,
+)
+
+log = logging.getLogger(__name__)
+
+GENERATOR_VERSION = "1"
+CELL_M = 5_000.0
+DEPTHS_M = np.arange(2_500.0, 50_000.0, 5_000.0)  # layer centroids 2.5 ... 47.5 km
+PATCHES_DOWN_DIP, PATCHES_ALONG_STRIKE = 3, 6
+# Region-year sequence sizes (slip models per sequence) in the original analysis: 199 slip
+# models in 105 sequences (from the published split, ../shared/samples/paper_split_names.csv).
+ORIGINAL_SEQUENCE_SIZES = {1: 60, 2: 24, 3: 8, 4: 5, 5: 5, 6: 1, 7: 1, 9: 1}
+EXTRA_EVENT_PROBABILITY = 0.3  # chance that a further slip model of a sequence is a new event
+TEST_SHARE = 0.3  # the paper's split: 57 of 199 slip models in the test set
+FIELD_FEATURES = 64  # random Fourier features of the smooth spatial field
+FIELD_SCALE_M = (20_000.0, 20_000.0, 10_000.0)
+
+
+@dataclass(frozen=True)
+class DemoScale:
+    """Size preset: number of analysed slip models and the rupture/buffer dimensions."""
+
+    slip_models: int
+    buffer_m: float
+    length_median_m: float
+    length_sigma: float
+    length_max_m: float
+
+
+SCALES = {
+    # whole pipeline within a few minutes on 2 cores (~0.2 million cells)
+    "small": DemoScale(60, 40_000.0, 40_000.0, 0.5, 150_000.0),
+    # the original's scale: 199 slip models, 100 km buffer, ~6.1 million cells
+    "full": DemoScale(199, 100_000.0, 160_000.0, 0.75, 1_200_000.0),
+}
+
+
+def scale_for(size: str | int) -> DemoScale:
+    """The preset for ``demo.size``; an integer keeps the small geometry with that many models."""
+    if isinstance(size, str):
+        return SCALES[size]
+    small = SCALES["small"]
+    return DemoScale(size, small.buffer_m, small.length_median_m, small.length_sigma,
+                     small.length_max_m)
+
+
+@dataclass(frozen=True)
+class Rupture:
+    """A planar rupture in region-local metres (x east, y north, z up)."""
+
+    x: float
+    y: float
+    top_depth: float
+    strike: float
+    dip: float
+    rake: float
+    length: float
+    width: float
+
+    def patches(self, slip: np.ndarray) -> Patches:
+        return rectangular_fault(
+            (self.x, self.y, -self.top_depth), self.strike, self.dip, self.rake,
+            self.length, self.width, slip,
+        )
+
+
+@dataclass
+class SlipModelPlan:
+    name: str
+    rupture: Rupture
+    slip: np.ndarray  # (PATCHES_DOWN_DIP, PATCHES_ALONG_STRIKE) metres
+
+
+@dataclass
+class EventPlan:
+    event_id: str
+    reference: Rupture
+    positive_rate: float
+    stress_slope: float
+    slip_models: list[SlipModelPlan] = field(default_factory=list)
+
+
+@dataclass
+class SequencePlan:
+    sequence_id: str
+    origin: tuple[float, float]  # UTM-like easting/northing of the region's lattice origin
+    events: list[EventPlan] = field(default_factory=list)
+
+
+@dataclass
+class DemoPlan:
+    params: DemoParams
+    scale: DemoScale
+    sequences: list[SequencePlan]
+    test_events: set[str]
+
+    def slip_models(self) -> list[tuple[SequencePlan, EventPlan, SlipModelPlan]]:
+        return [(s, e, m) for s in self.sequences for e in s.events for m in e.slip_models]
+
+
+# ----------------------------------------------------------------------------- planning
+
+
+def _sequence_sizes(rng: np.random.Generator, total: int, exact: bool) -> list[int]:
+    """Slip models per sequence: the original multiset at full size, else drawn from it."""
+    if exact:
+        sizes = [size for size, count in ORIGINAL_SEQUENCE_SIZES.items() for _ in range(count)]
+        rng.shuffle(sizes)
+        return sizes
+    values = np.array(list(ORIGINAL_SEQUENCE_SIZES))
+    weights = np.array(list(ORIGINAL_SEQUENCE_SIZES.values()), dtype=float)
+    sizes: list[int] = []
+    while sum(sizes) < total:
+        sizes.append(int(min(rng.choice(values, p=weights / weights.sum()), total - sum(sizes))))
+    return sizes
+
+
+def _code(rng: np.random.Generator, letters: int, pad_to: int) -> str:
+    alphabet = np.array(list("ABCDEFGHIJKLMNOPRSTUVWYZ"))
+    core = "".join(rng.choice(alphabet, size=letters))
+    return core + "x" * (pad_to - letters)
+
+
+def _mechanism(rng: np.random.Generator) -> tuple[float, float]:
+    """Dip and rake of a strike-slip, thrust or normal earthquake."""
+    kind = rng.choice(3, p=[0.4, 0.45, 0.15])
+    if kind == 0:
+        return float(rng.uniform(70, 90)), float(rng.choice([0.0, 180.0]) + rng.normal(0, 15))
+    if kind == 1:
+        return float(rng.uniform(12, 40)), float(90 + rng.normal(0, 15))
+    return float(rng.uniform(40, 65)), float(-90 + rng.normal(0, 15))
+
+
+def _width(rng: np.random.Generator, length: float, dip: float) -> float:
+    seismogenic_depth = 22_000.0 if dip > 45 else 45_000.0
+    return float(min(length * rng.uniform(0.3, 0.6), seismogenic_depth / math.sin(math.radians(dip))))
+
+
+def _first_rupture(rng: np.random.Generator, scale: DemoScale) -> Rupture:
+    length = float(
+        np.clip(scale.length_median_m * rng.lognormal(0.0, scale.length_sigma), 10_000.0,
+                scale.length_max_m)
+    )
+    dip, rake = _mechanism(rng)
+    return Rupture(
+        x=float(rng.uniform(-CELL_M, CELL_M)), y=float(rng.uniform(-CELL_M, CELL_M)),
+        top_depth=float(rng.uniform(500.0, 5_000.0)), strike=float(rng.uniform(0, 360)),
+        dip=dip, rake=rake, length=length, width=_width(rng, length, dip),
+    )
+
+
+def _nearby_rupture(rng: np.random.Generator, parent: Rupture) -> Rupture:
+    """Another earthquake of the same sequence, close to the first and of similar mechanism.
+
+    Half are re-ruptures of nearly the same fault patch (as SRCMOD's ``02``/``03`` models of
+    one region-year often are), half neighbouring events along strike, often smaller.
+    """
+    if rng.random() < 0.5:
+        shift, length_factor = rng.normal(0.0, 0.1) * parent.length, rng.uniform(0.8, 1.05)
+    else:
+        shift, length_factor = rng.uniform(-0.6, 0.6) * parent.length, rng.uniform(0.4, 1.0)
+    across = rng.normal(0.0, 2_000.0)
+    phi = math.radians(parent.strike)
+    length = parent.length * float(length_factor)
+    dip = float(np.clip(parent.dip + rng.normal(0, 4), 10, 90))
+    return Rupture(
+        x=parent.x + shift * math.sin(phi) + across * math.cos(phi),
+        y=parent.y + shift * math.cos(phi) - across * math.sin(phi),
+        top_depth=float(np.clip(parent.top_depth + rng.normal(0, 1_000), 300.0, 8_000.0)),
+        strike=parent.strike + float(rng.normal(0, 6)), dip=dip,
+        rake=parent.rake + float(rng.normal(0, 8)), length=length,
+        width=_width(rng, length, dip),
+    )
+
+
+def _author_variant(rng: np.random.Generator, reference: Rupture) -> Rupture:
+    """Another author's inversion of the same earthquake: a little different geometry."""
+    return Rupture(
+        x=reference.x + float(rng.normal(0, 1_000)), y=reference.y + float(rng.normal(0, 1_000)),
+        top_depth=float(np.clip(reference.top_depth + rng.normal(0, 500), 200.0, 9_000.0)),
+        strike=reference.strike + float(rng.normal(0, 2)),
+        dip=float(np.clip(reference.dip + rng.normal(0, 3), 10, 90)),
+        rake=reference.rake + float(rng.normal(0, 5)),
+        length=reference.length * float(rng.uniform(0.93, 1.07)),
+        width=reference.width * float(rng.uniform(0.93, 1.07)),
+    )
+
+
+def _slip_distribution(rng: np.random.Generator, rupture: Rupture) -> np.ndarray:
+    """A smooth slip distribution of 1-3 asperities; mean slip scales with rupture length."""
+    u = (np.arange(PATCHES_ALONG_STRIKE) + 0.5) / PATCHES_ALONG_STRIKE
+    v = (np.arange(PATCHES_DOWN_DIP) + 0.5) / PATCHES_DOWN_DIP
+    uu, vv = np.meshgrid(u, v)
+    slip = np.full(uu.shape, 0.05)
+    for _ in range(int(rng.integers(1, 4))):
+        cu, cv = rng.uniform(0.15, 0.85), rng.uniform(0.2, 0.8)
+        su, sv = rng.uniform(0.15, 0.4), rng.uniform(0.2, 0.5)
+        slip += rng.uniform(0.5, 1.0) * np.exp(-((uu - cu) / su) ** 2 - ((vv - cv) / sv) ** 2)
+    mean_slip = 2.0e-5 * rupture.length * float(rng.uniform(0.7, 1.3))
+    return slip * mean_slip / slip.mean()
+
+
+def plan_demo(params: DemoParams) -> DemoPlan:
+    """Draw the structure, names and geometry of every slip model (cheap: no stresses)."""
+    scale = scale_for(params.size)
+    rng = np.random.default_rng(np.random.SeedSequence([params.seed, 1]))
+    sizes = _sequence_sizes(rng, scale.slip_models, exact=params.size == "full")
+    sizes.append(1)  # the extra earthquake without aftershocks (skipped by the features stage)
+    authors = sorted({_code(rng, int(rng.integers(2, 5)), 4) for _ in range(60)})
+    used_sequences: set[str] = set()
+    sequences: list[SequencePlan] = []
+    for index, size in enumerate(sizes):
+        while True:
+            sequence_id = f"{int(rng.integers(1968, 2013))}{_code(rng, int(rng.integers(4, 7)), 6)}"
+            if sequence_id not in used_sequences:
+                used_sequences.add(sequence_id)
+                break
+        origin = (
+            float(np.round(rng.uniform(200_000, 800_000) / CELL_M) * CELL_M),
+            float(np.round(rng.uniform(500_000, 8_500_000) / CELL_M) * CELL_M),
+        )
+        n_events = 1 + int(rng.binomial(size - 1, EXTRA_EVENT_PROBABILITY)) if size > 1 else 1
+        per_event = np.ones(n_events, dtype=int)
+        weights = np.r_[2.0, np.ones(n_events - 1)]
+        for extra in rng.choice(n_events, size=size - n_events, p=weights / weights.sum()):
+            per_event[extra] += 1
+        sequence = SequencePlan(sequence_id=sequence_id, origin=origin)
+        no_aftershocks = index == len(sizes) - 1
+        first = _first_rupture(rng, scale)
+        for number, count in enumerate(per_event, start=1):
+            reference = first if number == 1 else _nearby_rupture(rng, first)
+            rate = 0.0 if no_aftershocks else float(
+                np.clip(params.positive_rate * rng.lognormal(-0.125, 0.5), 0.002, 0.15)
+            )
+            event = EventPlan(
+                event_id=f"{sequence_id}{number:02d}", reference=reference, positive_rate=rate,
+                stress_slope=float(rng.lognormal(math.log(1.3), 0.35)),
+            )
+            for author in rng.choice(authors, size=count, replace=False):
+                rupture = _author_variant(rng, reference)
+                event.slip_models.append(SlipModelPlan(
+                    name=f"{event.event_id}{author}", rupture=rupture,
+                    slip=_slip_distribution(rng, rupture),
+                ))
+            sequence.events.append(event)
+        sequences.append(sequence)
+    return DemoPlan(params, scale, sequences, _paper_like_split(rng, sequences))
+
+
+def _paper_like_split(rng: np.random.Generator, sequences: list[SequencePlan]) -> set[str]:
+    """Random by earthquake, as the paper did: whole earthquakes go to test until ~30 % of models."""
+    events = [event for sequence in sequences for event in sequence.events]
+    total = sum(len(event.slip_models) for event in events)
+    target = round(TEST_SHARE * total)
+    test: set[str] = set()
+    count = 0
+    for position in rng.permutation(len(events)):
+        event = events[position]
+        if count + len(event.slip_models) <= target:
+            test.add(event.event_id)
+            count += len(event.slip_models)
+    return test
+
+
+# ----------------------------------------------------------------------------- cells
+
+
+def cells_2d(rupture: Rupture, buffer_m: float) -> np.ndarray:
+    """Integer lattice indices (n, 2) of 5 km cells within ``buffer_m`` of the rupture's map view."""
+    phi, delta = math.radians(rupture.strike), math.radians(rupture.dip)
+    along = np.array([math.sin(phi), math.cos(phi)])
+    across = np.array([math.cos(phi), -math.sin(phi)])  # horizontal down-dip direction
+    half = rupture.length / 2.0
+    projected_width = rupture.width * math.cos(delta)
+    corners = np.array([[rupture.x, rupture.y]]) + np.array(
+        [a * along + b * across for a in (-half, half) for b in (0.0, projected_width)]
+    )
+    low = np.floor((corners.min(0) - buffer_m) / CELL_M).astype(int)
+    high = np.ceil((corners.max(0) + buffer_m) / CELL_M).astype(int)
+    ii, jj = np.meshgrid(np.arange(low[0], high[0]), np.arange(low[1], high[1]), indexing="ij")
+    index = np.stack([ii.ravel(), jj.ravel()], axis=1)
+    centres = (index + 0.5) * CELL_M - np.array([rupture.x, rupture.y])
+    u, v = centres @ along, centres @ across
+    du = np.maximum(np.abs(u) - half, 0.0)
+    dv = np.maximum(np.maximum(-v, v - projected_width), 0.0)
+    return index[np.hypot(du, dv) <= buffer_m]
+
+
+def cells_3d(index_2d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Cell lattice indices (n, 3) over all depth layers and their centres (n, 3), metres."""
+    layers = np.arange(DEPTHS_M.size)
+    index = np.concatenate(
+        [np.c_[index_2d, np.full(len(index_2d), k)] for k in layers], axis=0
+    )
+    centres = np.c_[(index[:, :2] + 0.5) * CELL_M, -DEPTHS_M[index[:, 2]]]
+    return index, centres
+
+
+def _keys(index: np.ndarray) -> np.ndarray:
+    """Pack lattice indices into sortable int64 keys."""
+    shifted = index.astype(np.int64) + np.array([1 << 20, 1 << 20, 0])
+    return (shifted[:, 0] << 24) | (shifted[:, 1] << 4) | shifted[:, 2]
+
+
+def count_cells(plan: DemoPlan) -> int:
+    """Total number of grid cells the plan will write (for size checks without stresses)."""
+    return sum(
+        len(cells_2d(model.rupture, plan.scale.buffer_m)) * DEPTHS_M.size
+        for _, _, model in plan.slip_models()
+    )
+
+
+# ----------------------------------------------------------------------------- labels
+
+
+def _smooth_field(rng: np.random.Generator, centres: np.ndarray) -> np.ndarray:
+    """A smooth Gaussian random field (random Fourier features), standardised on ``centres``."""
+    frequencies = rng.normal(size=(FIELD_FEATURES, 3)) / np.array(FIELD_SCALE_M)
+    phases = rng.uniform(0, 2 * np.pi, FIELD_FEATURES)
+    values = np.cos(centres @ frequencies.T + phases).sum(axis=1)
+    return (values - values.mean()) / (values.std() + 1e-12)
+
+
+def _standardise(values: np.ndarray) -> np.ndarray:
+    return (values - values.mean()) / (values.std() + 1e-12)
+
+
+def _intercept_for_rate(linear: np.ndarray, rate: float) -> float:
+    """Intercept a with mean(sigmoid(a + linear)) == rate (bisection; monotone in a)."""
+    low, high = -40.0, 40.0
+    for _ in range(80):
+        middle = (low + high) / 2
+        if np.mean(1.0 / (1.0 + np.exp(-(middle + linear)))) < rate:
+            low = middle
+        else:
+            high = middle
+    return (low + high) / 2
+
+
+def event_labels(
+    plan: DemoPlan, sequence: SequencePlan, event: EventPlan, sequence_field_seed: int,
+) -> dict[int, int]:
+    """Aftershock counts per lattice cell of one earthquake, drawn once for all its slip models.
+
+    Returns ``{cell key: count}`` for positive cells only.
+    """
+    index_2d = np.unique(
+        np.concatenate([cells_2d(m.rupture, plan.scale.buffer_m) for m in event.slip_models]),
+        axis=0,
+    )
+    index, centres = cells_3d(index_2d)
+    if event.positive_rate == 0.0:
+        return {}
+    uniform = np.ones((1, 2))
+    reference = stress_change(centres, event.reference.patches(uniform))
+    shear = stress_metrics.max_shear(reference)
+    coulomb = stress_metrics.coulomb(
+        reference, event.reference.strike, event.reference.dip, event.reference.rake
+    )[:, 0]
+    driver = _standardise(
+        _standardise(np.log10(shear + 1e3)) + 0.3 * _standardise(np.arcsinh(coulomb / 1e5))
+    )
+    share = plan.params.sequence_share
+    sequence_field = _smooth_field(np.random.default_rng(sequence_field_seed), centres)
+    event_rng = np.random.default_rng(
+        np.random.SeedSequence([plan.params.seed, 2, *event.event_id.encode()])
+    )
+    own_field = _smooth_field(event_rng, centres)
+    spatial = math.sqrt(share) * sequence_field + math.sqrt(1.0 - share) * own_field
+    linear = event.stress_slope * driver + plan.params.leakage * spatial
+    intercept = _intercept_for_rate(linear, event.positive_rate)
+    probability = 1.0 / (1.0 + np.exp(-(intercept + linear)))
+    positive = event_rng.random(len(probability)) < probability
+    counts = 1 + event_rng.poisson(0.8, size=int(positive.sum()))
+    return dict(zip(_keys(index[positive]).tolist(), counts.tolist(), strict=True))
+
+
+# ----------------------------------------------------------------------------- writing
+
+
+def slip_model_table(
+    plan: DemoPlan, sequence: SequencePlan, model: SlipModelPlan, labels: dict[int, int]
+) -> pa.Table:
+    """All columns of one slip model's CSV, in the original's (non-analysis) column order."""
+    index, centres = cells_3d(cells_2d(model.rupture, plan.scale.buffer_m))
+    tensors = stress_change(centres, model.rupture.patches(model.slip))
+    principal = stress_metrics.principal_stresses(tensors)
+    coulomb = stress_metrics.coulomb(
+        tensors, model.rupture.strike, model.rupture.dip, model.rupture.rake
+    )
+    keys = _keys(index)
+    counts = np.fromiter((labels.get(key, 0) for key in keys.tolist()), dtype=np.int64,
+                         count=len(keys))
+    xx, yy, xy, xz, yz, zz = (tensors[:, i] for i in range(6))
+    columns = {
+        "grid_id": [f"{-z:.1f}_{i}" for i, z in enumerate(centres[:, 2])],
+        "x": centres[:, 0] + sequence.origin[0],
+        "y": centres[:, 1] + sequence.origin[1],
+        "z": centres[:, 2],
+        "stresses_full_xx": xx, "stresses_full_xy": xy, "stresses_full_xz": xz,
+        "stresses_full_yy": yy, "stresses_full_yz": yz, "stresses_full_zz": zz,
+        **{f"stresses_full_cfs_{i + 1}": coulomb[:, i] for i in range(4)},
+        "stresses_full_max_shear": (principal[:, 2] - principal[:, 0]) / 2.0,
+        "stresses_full_i1": xx + yy + zz,
+        "stresses_full_eigmax": principal[:, 2],
+        "stresses_full_eigmin": principal[:, 0],
+        "von_mises": stress_metrics.von_mises(tensors),
+        "aftershocksyn": counts,
+    }
+    return pa.table(columns)
+
+
+def _fingerprint(params: DemoParams) -> str:
+    payload = json.dumps({"generator": GENERATOR_VERSION, **asdict(params)}, sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def generate_demo(params: DemoParams, out_dir: Path) -> dict[str, object]:
+    """Write the demo layout to ``out_dir`` and return a summary of what was generated.
+
+    Work goes to ``<out_dir>.partial`` one complete CSV at a time; an interrupted run with the
+    same params resumes there, and ``out_dir`` appears only when everything is written.
+    """
+    out_dir = Path(out_dir)
+    partial = out_dir.with_name(f".{out_dir.name}.partial")
+    fingerprint = _fingerprint(params)
+    stamp = partial / "demo-fingerprint"
+    if partial.exists() and (not stamp.is_file() or stamp.read_text() != fingerprint):
+        log.info("discarding an interrupted generation made with other params: %s", partial)
+        shutil.rmtree(partial)
+    (partial / CSV_DIR).mkdir(parents=True, exist_ok=True)
+    stamp.write_text(fingerprint)
+    remove_stale_temporaries(out_dir)
+
+    with timed("planning the demo slip models"):
+        plan = plan_demo(params)
+    models = plan.slip_models()
+    done = sum(1 for _, _, m in models if (partial / CSV_DIR / f"{m.name}{CSV_SUFFIX}").is_file())
+    if done:
+        log.info("resuming an interrupted generation: %d of %d CSV files already written",
+                 done, len(models))
+    with timed(f"generating {len(models)} synthetic slip models (seed {params.seed})"):
+        work = [(s, e) for s in plan.sequences for e in s.events]
+        for sequence, event in progress(work, total=len(work), desc="demo earthquakes"):
+            targets = [partial / CSV_DIR / f"{m.name}{CSV_SUFFIX}" for m in event.slip_models]
+            if all(path.is_file() for path in targets):
+                continue
+            field_seed = int.from_bytes(
+                hashlib.sha256(f"{params.seed}/{sequence.sequence_id}".encode()).digest()[:8],
+                "little",
+            )
+            labels = event_labels(plan, sequence, event, field_seed)
+            for model, target in zip(event.slip_models, targets, strict=True):
+                if target.is_file():
+                    continue
+                table = slip_model_table(plan, sequence, model, labels)
+                with atomic_file(target) as temporary:
+                    pacsv.write_csv(
+                        table, temporary,
+                        write_options=pacsv.WriteOptions(quoting_style="needed"),
+                    )
+    file_names = {"train": [], "test": []}
+    for _, event, model in models:
+        role = "test" if event.event_id in plan.test_events else "train"
+        file_names[role].append(f"{model.name}{CSV_SUFFIX}")
+    order = np.random.default_rng(np.random.SeedSequence([params.seed, 3]))
+    for role in ("train", "test"):
+        names = file_names[role]
+        shuffled = [names[i] for i in order.permutation(len(names))]
+        write_file_list(partial / FILE_LIST_NAMES[role][0], FILE_LIST_DATASETS[role], shuffled)
+    summary: dict[str, object] = {
+        "source": "demo",
+        "seed": params.seed,
+        "size": params.size,
+        "leakage": params.leakage,
+        "sequence_share": params.sequence_share,
+        "positive_rate": params.positive_rate,
+        "slip_models": len(models),
+        "earthquakes": sum(len(s.events) for s in plan.sequences),
+        "sequences": len(plan.sequences),
+        "cells": count_cells(plan),
+        "train_slip_models": len(file_names["train"]),
+        "test_slip_models": len(file_names["test"]),
+    }
+    (partial / "demo-fingerprint").unlink()
+    (partial / "DEMO_DATA.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
+    if out_dir.exists():
+        shutil.rmtree(out_dir) if out_dir.is_dir() and not out_dir.is_symlink() else out_dir.unlink()
+    partial.rename(out_dir)
+    return summary

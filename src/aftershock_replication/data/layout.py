@@ -1,0 +1,143 @@
+"""The original on-disk layout of DeVries et al.'s data, shared by every data source.
+
+    <root>/AllCSV/<name>_grid.csv        one CSV per slip model
+    <root>/Training_FileNames.h5         dataset 'file_names_training' (byte strings)
+    <root>/Testing_FileNames.h5          dataset 'file_names_testing'
+
+The Drive folder's README spells the lists ``*_Filenames.h5``; both spellings are accepted.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+from ..atomic import atomic_file
+from ..errors import InputError
+
+CSV_DIR = "AllCSV"
+CSV_SUFFIX = "_grid.csv"
+ROLES = ("train", "test")
+FILE_LIST_NAMES = {
+    "train": ("Training_FileNames.h5", "Training_Filenames.h5"),
+    "test": ("Testing_FileNames.h5", "Testing_Filenames.h5"),
+}
+FILE_LIST_DATASETS = {"train": "file_names_training", "test": "file_names_testing"}
+
+# Columns the analysis reads (STUDY.md); the files hold many more, in any order.
+STRESS_COLUMNS = (
+    "stresses_full_xx",
+    "stresses_full_yy",
+    "stresses_full_xy",
+    "stresses_full_xz",
+    "stresses_full_yz",
+    "stresses_full_zz",
+)
+LABEL_COLUMN = "aftershocksyn"
+COORDINATE_COLUMNS = ("x", "y", "z")
+COULOMB_COLUMNS = tuple(f"stresses_full_cfs_{i}" for i in range(1, 5))
+MAX_SHEAR_COLUMN = "stresses_full_max_shear"
+VON_MISES_COLUMN = "von_mises"
+REQUIRED_COLUMNS = (*COORDINATE_COLUMNS, *STRESS_COLUMNS, LABEL_COLUMN)
+OPTIONAL_COLUMNS = (*COULOMB_COLUMNS, MAX_SHEAR_COLUMN, VON_MISES_COLUMN)
+
+
+def slip_model_name(file_name: str) -> str:
+    """'1995KOBEJA01YOSH_grid.csv' (or a bare name, or a path) -> '1995KOBEJA01YOSH'."""
+    base = Path(file_name).name
+    return base[: -len(CSV_SUFFIX)] if base.endswith(CSV_SUFFIX) else base
+
+
+def event_of(name: str) -> str:
+    """Earthquake id: the first 12 characters, YYYYNAMEnn (year, region code, event number)."""
+    return name[:12]
+
+
+def sequence_of(name: str) -> str:
+    """Region-year sequence id: the first 10 characters, YYYYNAME."""
+    return name[:10]
+
+
+def find_file_list(root: Path, role: str) -> Path:
+    """Path of the train/test file list, accepting both spellings of its name."""
+    for candidate in FILE_LIST_NAMES[role]:
+        if (root / candidate).is_file():
+            return root / candidate
+    spellings = " or ".join(FILE_LIST_NAMES[role])
+    raise InputError(f"{root}: missing the {role} file list (expected {spellings})")
+
+
+def read_file_list(path: Path, dataset: str) -> list[str]:
+    """File names stored in an HDF5 list, decoded from Python 2 byte strings."""
+    try:
+        with h5py.File(path, "r") as handle:
+            if dataset not in handle:
+                raise InputError(
+                    f"{path}: no dataset '{dataset}' (found: {', '.join(handle) or 'none'})"
+                )
+            raw = np.atleast_1d(np.squeeze(handle[dataset][()]))
+    except OSError as error:
+        raise InputError(f"{path}: not a readable HDF5 file ({error})") from error
+    names = [item.decode("utf-8") if isinstance(item, bytes) else str(item) for item in raw]
+    return [name.strip() for name in names if name.strip()]
+
+
+def write_file_list(path: Path, dataset: str, file_names: list[str]) -> None:
+    """Write a file list the way the original did: a 1-D array of byte strings."""
+    with atomic_file(path) as temporary, h5py.File(temporary, "w") as handle:
+        handle.create_dataset(dataset, data=np.array([n.encode() for n in file_names], dtype="S"))
+
+
+@dataclass(frozen=True)
+class Layout:
+    """A validated original-layout directory: slip-model names per side of the paper's split."""
+
+    root: Path
+    names: dict[str, list[str]]
+
+    def csv_path(self, name: str) -> Path:
+        return self.root / CSV_DIR / f"{name}{CSV_SUFFIX}"
+
+    @property
+    def role_of(self) -> dict[str, str]:
+        return {name: role for role in ROLES for name in self.names[role]}
+
+
+def open_layout(root: str | Path) -> Layout:
+    """Check a directory holds the original layout and return its slip models per split side.
+
+    Errors name the missing piece: the directory, ``AllCSV``, a file list, a CSV a list
+    names, or a slip model listed twice.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise InputError(f"{root}: data directory not found")
+    if not (root / CSV_DIR).is_dir():
+        raise InputError(f"{root}: missing the '{CSV_DIR}' directory of per-slip-model CSV files")
+    names = {
+        role: [
+            slip_model_name(entry)
+            for entry in read_file_list(find_file_list(root, role), FILE_LIST_DATASETS[role])
+        ]
+        for role in ROLES
+    }
+    counts = Counter(name for role in ROLES for name in names[role])
+    duplicated = sorted(name for name, count in counts.items() if count > 1)
+    if duplicated:
+        raise InputError(
+            f"{root}: slip model(s) listed more than once across the train/test file lists: "
+            f"{', '.join(duplicated)}"
+        )
+    layout = Layout(root=root, names=names)
+    missing = [str(layout.csv_path(name)) for role in ROLES for name in names[role]
+               if not layout.csv_path(name).is_file()]
+    if missing:
+        shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+        raise InputError(f"{root}: the file lists name CSV files that are absent: {shown}")
+    if not counts:
+        raise InputError(f"{root}: both file lists are empty")
+    return layout
