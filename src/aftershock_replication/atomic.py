@@ -1,4 +1,4 @@
-"""Atomic file and directory writes: outputs appear complete under their final path, or not at all."""
+"""Atomic writes: outputs appear complete under their final path or not at all."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ def remove_stale_temporaries(path: Path) -> None:
 
 @contextmanager
 def atomic_file(path: str | os.PathLike[str]) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; rename it over ``path`` only if the block succeeds."""
+    """Yield a temporary path beside ``path``; it replaces ``path`` only if the block succeeds."""
     final = Path(path)
     final.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(final)

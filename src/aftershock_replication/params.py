@@ -76,7 +76,9 @@ def as_float(
     if too_low or too_high:
         left = "(" if low_open else "["
         right = ")" if high_open else "]"
-        interval = f"{left}{'-inf' if low is None else low}, {'inf' if high is None else high}{right}"
+        lower = "-inf" if low is None else low
+        upper = "inf" if high is None else high
+        interval = f"{left}{lower}, {upper}{right}"
         raise InputError(f"params: '{name}' must lie in {interval}, got {value!r}")
     return number
 

@@ -21,6 +21,7 @@ from ..errors import InputError
 
 CSV_DIR = "AllCSV"
 CSV_SUFFIX = "_grid.csv"
+DEMO_MARKER = "DEMO_DATA.json"  # the demo generator's summary; marks synthetic data
 ROLES = ("train", "test")
 FILE_LIST_NAMES = {
     "train": ("Training_FileNames.h5", "Training_Filenames.h5"),
@@ -136,7 +137,8 @@ def open_layout(root: str | Path) -> Layout:
     missing = [str(layout.csv_path(name)) for role in ROLES for name in names[role]
                if not layout.csv_path(name).is_file()]
     if missing:
-        shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+        more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+        shown = ", ".join(missing[:5]) + more
         raise InputError(f"{root}: the file lists name CSV files that are absent: {shown}")
     if not counts:
         raise InputError(f"{root}: both file lists are empty")

@@ -1,0 +1,292 @@
+"""Original layout -> one columnar feature table (one row per grid cell of an analysed slip model).
+
+Every data source (demo, local, downloaded) goes through this one reader. It reads only the
+columns the analysis needs, with explicit dtypes, file by file (never row by row), checks
+them, recomputes the stress metrics from the tensor to cross-check the given ones, and
+skips slip models whose cells are all one class (as the original analysis did).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from . import stress
+from .atomic import atomic_file
+from .data.layout import (
+    COORDINATE_COLUMNS,
+    COULOMB_COLUMNS,
+    DEMO_MARKER,
+    LABEL_COLUMN,
+    MAX_SHEAR_COLUMN,
+    ROLES,
+    STRESS_COLUMNS,
+    VON_MISES_COLUMN,
+    Layout,
+    event_of,
+    sequence_of,
+)
+from .errors import InputError
+from .progress import progress, timed
+
+log = logging.getLogger(__name__)
+
+# Column names of the feature table.
+COMPONENT_COLUMNS = tuple(f"stress_{c}" for c in stress.COMPONENTS)
+CFS_COLUMNS = tuple(f"cfs_{i}" for i in range(1, 5))
+ID_COLUMNS = ("slip_model", "event", "sequence", "paper_role")
+METRIC_COLUMNS = ("max_shear", "von_mises", "sum_abs")
+# Share of a slip model's cells allowed to disagree with a recomputed metric before warning.
+CROSSCHECK_TOLERATED_SHARE = 0.01
+
+
+@dataclass
+class CrossCheck:
+    """Agreement of a given stress-metric column with its value recomputed from the tensor."""
+
+    compared_rows: int = 0
+    disagreeing_rows: int = 0
+    slip_models_disagreeing: dict[str, float] = field(default_factory=dict)  # -> median ratio
+
+    def summary(self) -> dict[str, Any]:
+        ratios = list(self.slip_models_disagreeing.values())
+        return {
+            "compared_rows": self.compared_rows,
+            "disagreeing_rows": self.disagreeing_rows,
+            "slip_models_disagreeing": sorted(self.slip_models_disagreeing),
+            # median over the disagreeing slip models of their median given/recomputed ratio
+            "median_ratio_given_to_recomputed": float(np.median(ratios)) if ratios else None,
+        }
+
+
+def _header(path: Path) -> list[str]:
+    """Column names from a CSV's first line (cheap: reads one line)."""
+    try:
+        with path.open("r", encoding="utf-8", errors="replace") as handle:
+            first = handle.readline()
+    except OSError as error:
+        raise InputError(f"{path}: cannot read ({error})") from error
+    if not first.strip():
+        raise InputError(f"{path}: empty file (expected a header line and one row per grid cell)")
+    return [name.strip().strip('"') for name in first.rstrip("\r\n").split(",")]
+
+
+def read_slip_model_csv(path: Path) -> tuple[dict[str, np.ndarray], list[str]]:
+    """The needed columns of one slip model's CSV as float64 arrays, and which optional ones exist.
+
+    Raises InputError naming the file and column for a missing required column, a value
+    that is not a number, NaN/inf in a stress or label column, or a file without rows.
+    """
+    header = _header(path)
+    required = [*STRESS_COLUMNS, LABEL_COLUMN]
+    missing = [name for name in required if name not in header]
+    if missing:
+        raise InputError(
+            f"{path}: missing required column(s) {', '.join(missing)} "
+            f"(expected the original's {', '.join(required)})"
+        )
+    optional = [
+        name for name in (*COORDINATE_COLUMNS, *COULOMB_COLUMNS, MAX_SHEAR_COLUMN,
+                          VON_MISES_COLUMN)
+        if name in header
+    ]
+    wanted = required + optional
+    try:
+        table = pacsv.read_csv(
+            path,
+            convert_options=pacsv.ConvertOptions(
+                include_columns=wanted,
+                column_types=dict.fromkeys(wanted, pa.float64()),
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
+        raise InputError(f"{path}: {_explain_arrow_error(str(error), header)}") from error
+    if table.num_rows == 0:
+        raise InputError(f"{path}: no rows (expected one row per grid cell)")
+    columns: dict[str, np.ndarray] = {}
+    for name in wanted:
+        column = table.column(name)
+        if column.null_count:
+            row = int(pc.index(pc.is_null(column), True).as_py())
+            raise InputError(f"{path}: column '{name}' has an empty value (data row {row + 1})")
+        values = column.to_numpy()
+        if name in required and not np.isfinite(values).all():
+            row = int(np.flatnonzero(~np.isfinite(values))[0])
+            raise InputError(
+                f"{path}: column '{name}' holds {float(values[row])} in data row {row + 1}; "
+                "expected finite numbers"
+            )
+        columns[name] = values
+    return columns, optional
+
+
+def _explain_arrow_error(message: str, header: list[str]) -> str:
+    """Turn pyarrow's 'In CSV column #3: ...' (a position in the file) into the column's name."""
+    if "CSV column #" in message:
+        try:
+            position = int(message.split("CSV column #", 1)[1].split(":", 1)[0])
+            return f"column '{header[position]}' is not numeric ({message.strip()})"
+        except (ValueError, IndexError):
+            pass
+    return f"cannot be read as numeric CSV: {message.strip()}"
+
+
+def _compare(
+    check: CrossCheck, name: str, given: np.ndarray, recomputed: np.ndarray, rtol: float
+) -> None:
+    """Record how well a given metric column matches its recomputation, for one slip model."""
+    scale = max(float(np.median(np.abs(recomputed))), 1e-9)
+    disagree = np.abs(given - recomputed) > rtol * np.maximum(np.abs(recomputed), scale)
+    check.compared_rows += given.size
+    check.disagreeing_rows += int(disagree.sum())
+    if disagree.mean() > CROSSCHECK_TOLERATED_SHARE:
+        usable = np.abs(recomputed) > 0
+        ratio = float(np.median(given[usable] / recomputed[usable])) if usable.any() else np.nan
+        check.slip_models_disagreeing[name] = ratio
+
+
+def slip_model_features(
+    name: str, role: str, columns: dict[str, np.ndarray], checks: dict[str, CrossCheck],
+    rtol: float,
+) -> pa.Table:
+    """Feature rows of one slip model: ids, tensor (float32), label, metrics, Coulomb columns."""
+    tensors = np.column_stack([columns[c] for c in STRESS_COLUMNS])
+    n = tensors.shape[0]
+    recomputed = {
+        "max_shear": stress.max_shear(tensors),
+        "von_mises": stress.von_mises(tensors),
+        "sum_abs": stress.sum_abs(tensors),
+    }
+    metrics: dict[str, np.ndarray] = {"sum_abs": recomputed["sum_abs"]}
+    for metric, column in (("max_shear", MAX_SHEAR_COLUMN), ("von_mises", VON_MISES_COLUMN)):
+        if column in columns:
+            _compare(checks[metric], name, columns[column], recomputed[metric], rtol)
+            metrics[metric] = columns[column]
+        else:
+            metrics[metric] = recomputed[metric]
+    nan = np.full(n, np.nan)
+
+    def ids(value: str) -> pa.Array:
+        return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, dtype=np.int32)), [value])
+
+    return pa.table({
+        "slip_model": ids(name),
+        "event": ids(event_of(name)),
+        "sequence": ids(sequence_of(name)),
+        "paper_role": ids(role),
+        **{c: columns.get(c, nan) for c in COORDINATE_COLUMNS},
+        **{
+            feature: tensors[:, i].astype(np.float32)
+            for i, feature in enumerate(COMPONENT_COLUMNS)
+        },
+        "label": columns[LABEL_COLUMN] > 0,
+        **{m: metrics[m].astype(np.float32) for m in METRIC_COLUMNS},
+        **{
+            feature: columns.get(given, nan).astype(np.float32)
+            for feature, given in zip(CFS_COLUMNS, COULOMB_COLUMNS, strict=True)
+        },
+    })
+
+
+def read_demo_marker(root: Path) -> dict[str, Any] | None:
+    """The demo generator's summary if ``root`` holds synthetic data, else None."""
+    marker = root / DEMO_MARKER
+    return json.loads(marker.read_text()) if marker.is_file() else None
+
+
+def build_features(layout: Layout, out_path: Path, rtol: float) -> dict[str, Any]:
+    """Write the feature table of every analysable slip model to ``out_path`` (Parquet).
+
+    Returns the report: rows and positives per paper role, skipped one-class slip models,
+    where each stress metric came from, cross-check results, and whether the data is a demo.
+    """
+    checks = {"max_shear": CrossCheck(), "von_mises": CrossCheck()}
+    skipped: list[dict[str, Any]] = []
+    missing_optional: dict[str, list[str]] = {}
+    given_metric_files = {"max_shear": 0, "von_mises": 0}
+    tables: list[pa.Table] = []
+    entries = [(name, role) for role in ROLES for name in layout.names[role]]
+    with timed(f"reading {len(entries)} slip-model CSV files from {layout.root}"):
+        for name, role in progress(entries, total=len(entries), desc="slip models", unit="file"):
+            path = layout.csv_path(name)
+            columns, optional = read_slip_model_csv(path)
+            for column in (*COORDINATE_COLUMNS, *COULOMB_COLUMNS, MAX_SHEAR_COLUMN,
+                           VON_MISES_COLUMN):
+                if column not in optional:
+                    missing_optional.setdefault(column, []).append(name)
+            given_metric_files["max_shear"] += MAX_SHEAR_COLUMN in optional
+            given_metric_files["von_mises"] += VON_MISES_COLUMN in optional
+            positives = int((columns[LABEL_COLUMN] > 0).sum())
+            if positives in (0, columns[LABEL_COLUMN].size):
+                skipped.append({
+                    "slip_model": name, "paper_role": role, "rows": int(columns[LABEL_COLUMN].size),
+                    "reason": "no aftershock cells" if positives == 0 else "all cells positive",
+                })
+                continue
+            tables.append(slip_model_features(name, role, columns, checks, rtol))
+    if not tables:
+        raise InputError(
+            f"{layout.root}: every slip model is all one class; nothing to analyse"
+        )
+    table = pa.concat_tables(tables).unify_dictionaries().combine_chunks()
+    with timed(f"writing {table.num_rows:,} rows to {out_path}"), atomic_file(out_path) as temp:
+        pq.write_table(table, temp, compression="zstd")
+
+    for metric, check in checks.items():
+        if check.slip_models_disagreeing:
+            log.warning(
+                "given '%s' disagrees with the value recomputed from the tensor (rtol %g) in "
+                "%d slip model(s), e.g. %s; median ratio given/recomputed %.4g. The given "
+                "column is used, as in the original analysis.",
+                metric, rtol, len(check.slip_models_disagreeing),
+                ", ".join(sorted(check.slip_models_disagreeing)[:3]),
+                check.summary()["median_ratio_given_to_recomputed"],
+            )
+    for column, names in missing_optional.items():
+        log.info("column '%s' absent from %d slip model file(s)", column, len(names))
+    for entry in skipped:
+        log.info("skipped %s (%s): %s", entry["slip_model"], entry["paper_role"], entry["reason"])
+
+    labels = table.column("label").to_numpy()
+    roles = table.column("paper_role").to_numpy()
+    names = table.column("slip_model").to_numpy()
+    events = table.column("event").to_numpy()
+    sequences = table.column("sequence").to_numpy()
+    return {
+        "source_root": str(layout.root),
+        "demo": read_demo_marker(layout.root),
+        "rows": int(table.num_rows),
+        "positive_share": float(labels.mean()),
+        "slip_models": len(set(names)),
+        "events": len(set(events)),
+        "sequences": len(set(sequences)),
+        "by_paper_role": {
+            role: {
+                "rows": int((roles == role).sum()),
+                "positives": int(labels[roles == role].sum()),
+                "slip_models": len(set(names[roles == role])),
+            }
+            for role in ROLES
+        },
+        "skipped_slip_models": skipped,
+        "metric_source": {
+            metric: (
+                "given" if count == len(entries)
+                else "recomputed" if count == 0
+                else f"given in {count} of {len(entries)} files, recomputed in the rest"
+            )
+            for metric, count in given_metric_files.items()
+        } | {"sum_abs": "recomputed"},
+        "crosscheck_rtol": rtol,
+        "crosscheck": {metric: check.summary() for metric, check in checks.items()},
+        "missing_optional_columns": {k: sorted(v) for k, v in missing_optional.items()},
+    }

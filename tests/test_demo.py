@@ -1,0 +1,147 @@
+"""The demo generator: structure faithful to the original, deterministic, resumable."""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from aftershock_replication.data import demo
+from aftershock_replication.data.layout import event_of, open_layout, sequence_of
+from aftershock_replication.params import DemoParams
+from conftest import SHARED_SAMPLES, TINY_DEMO
+
+NAME = re.compile(r"^(19[6-9]\d|20[01]\d)[A-Zx]{6}\d{2}[A-Zx]{4}$")
+FULL = DemoParams(seed=2018, size="full", leakage=1.0, sequence_share=0.8, positive_rate=0.02)
+
+
+def _frames(root: Path) -> dict[str, pd.DataFrame]:
+    layout = open_layout(root)
+    return {name: pd.read_csv(layout.csv_path(name)) for name in layout.role_of}
+
+
+def test_names_split_and_shared_labels(tiny_demo: Path) -> None:
+    layout = open_layout(tiny_demo)
+    roles = layout.role_of
+    assert all(NAME.match(name) for name in roles), sorted(roles)
+    # the paper's way: random by earthquake, so no earthquake straddles the split
+    sides = {}
+    for name, role in roles.items():
+        assert sides.setdefault(event_of(name), role) == role
+    frames = _frames(tiny_demo)
+    events = Counter(event_of(name) for name in frames)
+    shared = [event for event, count in events.items() if count > 1]
+    assert shared, "the tiny demo should have an earthquake with several slip models"
+    for event in shared:
+        first, second = [frames[n] for n in sorted(frames) if event_of(n) == event][:2]
+        merged = first.merge(second, on=["x", "y", "z"], suffixes=("_a", "_b"))
+        assert len(merged) > 0.8 * min(len(first), len(second))  # nearly identical grids
+        np.testing.assert_array_equal(merged.aftershocksyn_a, merged.aftershocksyn_b)
+        # ...but different slip models: the stresses differ a little
+        assert not np.allclose(merged.stresses_full_xx_a, merged.stresses_full_xx_b)
+        log_shear = np.log10(merged[["stresses_full_max_shear_a", "stresses_full_max_shear_b"]])
+        assert np.corrcoef(log_shear.T)[0, 1] > 0.8
+
+
+def test_grid_depths_columns_and_derived_metrics(tiny_demo: Path) -> None:
+    frame = next(iter(_frames(tiny_demo).values()))
+    assert sorted(set(-frame.z / 1000)) == pytest.approx(np.arange(2.5, 50, 5))
+    assert {"grid_id", "stresses_full_i1", "stresses_full_cfs_4", "von_mises"} <= set(frame)
+    xs = np.unique(frame.x)
+    assert np.allclose(np.diff(xs) % 5000, 0)  # 5 km lattice
+    assert (frame.stresses_full_max_shear >= 0).all()
+    # von Mises lies between sqrt(3) and 2 times the maximum shear for any tensor
+    ratio = frame.von_mises / frame.stresses_full_max_shear
+    assert ratio.between(np.sqrt(3) - 1e-6, 2 + 1e-6).all()
+    assert frame.aftershocksyn.dtype.kind == "i" and frame.aftershocksyn.min() == 0
+
+
+def test_interrupted_generation_resumes_to_identical_bytes(
+    tiny_demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    out = tmp_path / "raw"
+    original = demo.slip_model_table
+    calls = {"n": 0}
+
+    def failing(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(demo, "slip_model_table", failing)
+    with pytest.raises(KeyboardInterrupt):
+        demo.generate_demo(TINY_DEMO, out)
+    assert not out.exists()  # nothing half-written under the final path
+    partial = tmp_path / ".raw.partial" / "AllCSV"
+    assert len(list(partial.glob("*_grid.csv"))) == 2
+    assert not list(partial.glob(".*tmp-*"))
+    monkeypatch.setattr(demo, "slip_model_table", original)
+    demo.generate_demo(TINY_DEMO, out)
+    fresh = sorted(p.relative_to(tiny_demo) for p in tiny_demo.rglob("*") if p.is_file())
+    resumed = sorted(p.relative_to(out) for p in out.rglob("*") if p.is_file())
+    assert fresh == resumed
+    for relative in fresh:  # same params -> the same bytes, interrupted or not
+        assert (tiny_demo / relative).read_bytes() == (out / relative).read_bytes(), relative
+    assert not (tmp_path / ".raw.partial").exists()
+
+
+def test_full_size_matches_the_original_scale() -> None:
+    plan = demo.plan_demo(FULL)
+    models = [m for _, e, m in plan.slip_models() if e.positive_rate > 0]
+    assert len(models) == 199
+    sizes = Counter(Counter(sequence_of(m.name) for m in models).values())
+    assert dict(sizes) == demo.ORIGINAL_SEQUENCE_SIZES
+    assert 120 <= len({event_of(m.name) for m in models}) <= 150  # original: 135
+    cells = demo.count_cells(plan)
+    assert 5.8e6 < cells < 6.5e6, cells  # original: 6.12 million
+    test_models = sum(len(e.slip_models) for s in plan.sequences for e in s.events
+                      if e.event_id in plan.test_events)
+    assert abs(test_models / len(plan.slip_models()) - 0.3) < 0.02
+    straddling = [s for s in plan.sequences
+                  if len({e.event_id in plan.test_events for e in s.events}) == 2]
+    assert straddling, "some sequences should straddle the paper-like split, as in the original"
+
+
+@pytest.mark.skipif(not (SHARED_SAMPLES / "paper_split_names.csv").is_file(),
+                    reason="../shared/samples not present (only in the project's CI)")
+def test_group_sizes_are_those_of_the_published_split() -> None:
+    with (SHARED_SAMPLES / "paper_split_names.csv").open() as handle:
+        names = [row["name"] for row in csv.DictReader(handle)]
+    published = Counter(Counter(sequence_of(n) for n in names).values())
+    assert dict(published) == demo.ORIGINAL_SEQUENCE_SIZES
+
+
+def test_nearby_events_have_overlapping_aftershock_cells() -> None:
+    plan = demo.plan_demo(DemoParams(seed=2, size=6, leakage=1.0, sequence_share=0.8,
+                                     positive_rate=0.03))
+    sequence = next(s for s in plan.sequences if len(s.events) > 1)
+    first, second = (demo.event_labels(plan, sequence, event, 123) for event in sequence.events[:2])
+    assert first and second
+    assert set(first) & set(second)
+
+
+def test_leakage_zero_removes_the_shared_spatial_signal() -> None:
+    """With demo.leakage 0 the labels do not depend on the sequence's spatial field at all."""
+    params = DemoParams(seed=2, size=6, leakage=0.0, sequence_share=0.8, positive_rate=0.03)
+    plan = demo.plan_demo(params)
+    sequence = plan.sequences[0]
+    event = sequence.events[0]
+    assert demo.event_labels(plan, sequence, event, 1) == demo.event_labels(
+        plan, sequence, event, 2)
+    leaky = demo.plan_demo(DemoParams(**{**params.__dict__, "leakage": 2.0}))
+    sequence, event = leaky.sequences[0], leaky.sequences[0].events[0]
+    assert demo.event_labels(leaky, sequence, event, 1) != demo.event_labels(
+        leaky, sequence, event, 2)
+
+
+def test_cell_keys_are_unique() -> None:
+    rng = np.random.default_rng(0)
+    index = np.c_[rng.integers(-(1 << 20), 1 << 20, (20000, 2)), rng.integers(0, 10, 20000)]
+    index = np.unique(index, axis=0)
+    assert len(np.unique(demo._keys(index))) == len(index)
