@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from aftershock_replication.methods import ALL_METHODS
 from conftest import FIXTURE_TEST, FIXTURE_TRAIN, make_layout
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -20,6 +21,21 @@ PROJECT_FILES = ("dvc.yaml", "params.yaml", "data.dvc", ".dvc/config", ".dvcigno
                  ".gitignore")
 
 pytestmark = pytest.mark.e2e
+# small models so the whole pipeline runs in about a minute on tiny data
+FAST_METHODS = {
+    "methods": {
+        "one_neuron": {"scalar": "sum_abs", "C": 1e6, "max_train_rows": None},
+        "logistic": {"C": 1.0, "max_train_rows": None},
+        "random_forest": {"n_estimators": 10, "min_samples_leaf": 1, "n_jobs": 2,
+                          "max_train_rows": 10000},
+        "svm": {"C": 1.0, "gamma": None, "n_components": 50, "max_train_rows": 10000},
+        "gam": {"n_splines": 6, "lam": 0.6, "max_iter": 30, "max_train_rows": 10000},
+        "neural_network": {"batch_size": 3500, "epochs": 5, "learning_rate": 1.0, "rho": 0.95,
+                           "validation_share": 0.1, "max_train_rows": None},
+    },
+    "learning_curve": {"methods": ["neural_network", "random_forest", "logistic"], "points": 3,
+                       "min_rows": 1000, "max_rows": None},
+}
 
 
 def run(command: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -34,7 +50,7 @@ def run(command: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh git + DVC copy of the project whose demo is tiny (8 slip models)."""
+    """A fresh git + DVC copy of the project whose demo is tiny (12 slip models)."""
     copy = tmp_path_factory.mktemp("project")
     for name in PROJECT_FILES:
         if (ROOT / name).exists():
@@ -43,7 +59,8 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copytree(ROOT / "src", copy / "src",
                     ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
     params = yaml.safe_load((copy / "params.yaml").read_text())
-    params["demo"]["size"] = 8
+    params["demo"]["size"] = 12
+    params.update(FAST_METHODS)
     (copy / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     run(["git", "init", "-q"], copy)
     run(["git", "add", "-A"], copy)
@@ -54,11 +71,25 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_demo_pipeline_runs_offline_and_is_reproducible(project: Path) -> None:
     run(["dvc", "repro"], project)
     report = json.loads((project / "metrics/features.json").read_text())
-    assert report["demo"]["source"] == "demo" and report["demo"]["slip_models"] == 9
-    assert report["slip_models"] == 8 and len(report["skipped_slip_models"]) == 1
+    assert report["demo"]["source"] == "demo" and report["demo"]["slip_models"] == 13
+    assert report["slip_models"] == 12 and len(report["skipped_slip_models"]) == 1
     assert 0.01 < report["positive_share"] < 0.05
     table = pd.read_parquet(project / "data/features.parquet")
     assert len(table) == report["rows"]
+    auc = json.loads((project / "metrics/auc.json").read_text())
+    assert set(auc) == {"paper", "leaky", "grouped"}
+    for scheme in auc.values():
+        assert set(scheme) == set(ALL_METHODS)
+        for method in scheme.values():
+            assert 0.0 <= method["pooled"]["mean"] <= 1.0
+            assert {"per_slip_model_mean", "event_weighted", "train_pooled"} <= set(method)
+    assert len(auc["grouped"]["random_forest"]["pooled"]["per_seed"]) == 3
+    assert auc["paper"]["coulomb_test_selected"]["uses_test_labels"] is True
+    audit = json.loads((project / "metrics/leakage_audit.json").read_text())
+    assert set(audit["grouped"]) == {"0", "1", "2"}
+    assert all(audit["grouped"][seed]["sequence"] == [] for seed in audit["grouped"])
+    curve = pd.read_csv(project / "plots/learning_curve/random_forest.csv")
+    assert curve.train_rows.min() == 1000 and curve.seed.nunique() == 3
     first = (project / "data/features.parquet").read_bytes()
     second_run = run(["dvc", "repro"], project)
     assert "didn't change" in second_run.stdout + second_run.stderr
@@ -75,7 +106,7 @@ def test_local_source_goes_through_the_same_reader(project: Path, tmp_path: Path
     params = yaml.safe_load((project / "params.yaml").read_text())
     params["data"].update(source="local", path=str(original))
     (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    run(["dvc", "repro"], project)
+    run(["dvc", "repro", "features"], project)
     report = json.loads((project / "metrics/features.json").read_text())
     assert report["demo"] is None
     assert report["slip_models"] == 5
@@ -87,7 +118,7 @@ def test_local_source_goes_through_the_same_reader(project: Path, tmp_path: Path
     frame.loc[:, "aftershocksyn"] = 0
     frame.loc[:9, "aftershocksyn"] = 1  # 10 positive cells instead of 4
     frame.to_csv(csv, index=False)
-    run(["dvc", "repro"], project)
+    run(["dvc", "repro", "features"], project)
     report_after = json.loads((project / "metrics/features.json").read_text())
     assert report_after["by_paper_role"]["train"]["positives"] == 6 + \
         report["by_paper_role"]["train"]["positives"]

@@ -13,7 +13,16 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from .errors import InputError
-from .params import DataParams, DemoParams, FeatureParams, load_params
+from .params import (
+    DataParams,
+    DemoParams,
+    FeatureParams,
+    LearningCurveParams,
+    SplitParams,
+    StatsParams,
+    load_params,
+    method_settings,
+)
 from .progress import format_seconds, setup_logging
 
 log = logging.getLogger("aftershock_replication")
@@ -42,6 +51,159 @@ def run_features(args: argparse.Namespace) -> None:
         f"{report['rows']:,}", report["slip_models"], 100 * report["positive_share"],
         len(report["skipped_slip_models"]),
     )
+
+
+def run_split(args: argparse.Namespace) -> None:
+    """split: feature table -> partitions of every scheme and seed + leakage audit."""
+    import pandas as pd
+
+    from .atomic import write_json
+    from .splits import leakage_audit, make_splits, slip_model_table
+
+    split_params = SplitParams.from_params(load_params(args.params))
+    columns = ["slip_model", "event", "sequence", "paper_role", "x", "y", "label"]
+    models = slip_model_table(pd.read_parquet(args.features, columns=columns))
+    splits = make_splits(models, split_params)
+    audit = leakage_audit(models, splits)
+    write_json(args.out, splits)
+    write_json(args.audit, audit)
+    for scheme, by_partition in audit.items():
+        for partition, levels in by_partition.items():
+            log.info("%s/%s: %s", scheme, partition, ", ".join(
+                f"{len(groups)} {level} group(s) straddle" for level, groups in levels.items()))
+
+
+def run_evaluate(args: argparse.Namespace) -> None:
+    """evaluate: fit one method on every partition's training side, score both sides."""
+    import json
+
+    import numpy as np
+    import pandas as pd
+
+    from .atomic import atomic_file, write_json
+    from .evaluate import evaluate_method
+    from .methods import create
+    from .methods.base import load_cells
+
+    settings = method_settings(load_params(args.params), args.method)
+    create(args.method, settings)  # unknown method -> error before any work
+    splits = json.loads(Path(args.splits).read_text())
+    cells = load_cells(args.features)
+    check_cap(settings, cells, splits)
+    result = evaluate_method(args.method, settings, cells, splits)
+    write_json(args.metrics, {"method": args.method, "settings": settings,
+                              "partitions": result.partitions})
+    with atomic_file(args.scores) as temporary, temporary.open("wb") as handle:
+        np.savez_compressed(handle, **result.test_scores)
+    with atomic_file(args.per_slip_model) as temporary:
+        pd.concat(result.per_slip_model).to_csv(temporary, index=False, float_format="%.6f")
+    with atomic_file(args.roc) as temporary:
+        pd.concat(result.roc).to_csv(temporary, index=False, float_format="%.5f")
+
+
+def check_cap(settings: dict, cells: object, splits: dict) -> None:
+    """A training cap larger than every partition's training rows is a params mistake."""
+    from .evaluate import SideIndex
+
+    cap = settings.get("max_train_rows")
+    if cap is None:
+        return
+    index = SideIndex.of(cells)  # type: ignore[arg-type]
+    smallest = min(len(index.rows(test, include=False))
+                   for by_id in splits["schemes"].values() for test in by_id.values())
+    if cap > smallest:
+        raise InputError(
+            f"params: max_train_rows={cap:,} exceeds the training rows of the smallest "
+            f"partition ({smallest:,}); set it to null to use all rows, or lower it"
+        )
+
+
+def run_aggregate(args: argparse.Namespace) -> None:
+    """aggregate: per-method metrics -> metrics/auc.json (the metrics contract)."""
+    import json
+
+    from .atomic import write_json
+    from .evaluate import auc_summary
+    from .methods import ALL_METHODS
+
+    per_method = {}
+    for method in ALL_METHODS:
+        path = Path(args.methods_dir) / f"{method}.json"
+        if not path.is_file():
+            raise InputError(f"{path}: missing; run the evaluate stage of '{method}' first")
+        per_method[method] = json.loads(path.read_text())["partitions"]
+    write_json(args.out, auc_summary(per_method))
+
+
+def run_learning_curve(args: argparse.Namespace) -> None:
+    """learning-curve: grouped-test AUC against training rows for one method."""
+    import json
+
+    from .atomic import atomic_file, write_json
+    from .learning_curve import learning_curve
+    from .methods.base import load_cells
+
+    params = load_params(args.params)
+    curve = LearningCurveParams.from_params(params)
+    if args.method not in curve.methods:
+        raise InputError(f"'{args.method}' is not in learning_curve.methods {list(curve.methods)}")
+    settings = method_settings(params, args.method)
+    splits = json.loads(Path(args.splits).read_text())
+    table = learning_curve(args.method, settings, load_cells(args.features),
+                           splits["schemes"]["grouped"], curve.min_rows, curve.max_rows,
+                           curve.points)
+    with atomic_file(args.plot) as temporary:
+        table.to_csv(temporary, index=False, float_format="%.6f")
+    summary = table.groupby("train_rows")["test_auc"].agg(["mean", "std", "count"])
+    write_json(args.out, {
+        "method": args.method,
+        "by_train_rows": {str(rows): {"mean": float(r["mean"]),
+                                      "sd": float(r["std"]) if r["count"] > 1 else 0.0,
+                                      "seeds": int(r["count"])}
+                          for rows, r in summary.iterrows()},
+    })
+
+
+def run_stats(args: argparse.Namespace) -> None:
+    """stats: uncertainty and tests from the per-method metrics and test scores."""
+    import json
+
+    import numpy as np
+
+    from .atomic import write_json
+    from .comparisons import (
+        finite_or_none,
+        paper_scores,
+        paper_split_tests,
+        permutation_tests,
+        seed_tables,
+    )
+    from .methods import ALL_METHODS
+    from .methods.base import load_cells
+
+    settings = StatsParams.from_params(load_params(args.params))
+    per_method, scores = {}, {}
+    for method in ALL_METHODS:
+        metrics_path = Path(args.methods_dir) / f"{method}.json"
+        scores_path = Path(args.scores_dir) / f"{method}.npz"
+        for path in (metrics_path, scores_path):
+            if not path.is_file():
+                raise InputError(f"{path}: missing; run the evaluation of '{method}' first")
+        per_method[method] = json.loads(metrics_path.read_text())["partitions"]
+        scores[method] = np.load(scores_path)
+    splits = json.loads(Path(args.splits).read_text())
+    tables = seed_tables(per_method)
+    cells = load_cells(args.features)
+    paper_test = splits["schemes"]["paper"]["paper"]
+    by_method = paper_scores(scores)
+    reference = tables["reference_metric"]["by_partition"]["paper"]["paper"]
+    write_json(args.out, finite_or_none({
+        **tables,
+        "paper_split": paper_split_tests(cells, paper_test, by_method, reference, settings),
+        "permutation": permutation_tests(cells, paper_test, by_method[settings.permutation_method],
+                                         settings.permutation_method, settings.permutations,
+                                         settings.seed),
+    }))
 
 
 def run_pin_checksums(args: argparse.Namespace) -> None:
@@ -81,6 +243,59 @@ outputs: --out (default data/features.parquet): slip_model, event, sequence,
          skipped one-class slip models, metric sources, cross-check results, demo flag.
 params:  features.crosscheck_rtol""",
     ),
+    "split": (
+        run_split,
+        """Partition the slip models: the paper's split, leaky and grouped seeds; audit them.
+
+inputs:  --features (default data/features.parquet).
+outputs: --out (default data/splits.json): scheme -> partition -> test slip models;
+         --audit (default metrics/leakage_audit.json): scheme -> partition -> grouping
+         level -> groups straddling train and test, their slip models, test-row share.
+params:  seeds, split.test_size, split.leaky_by, split.grouped_by, split.cluster_km,
+         split.cluster_days""",
+    ),
+    "evaluate": (
+        run_evaluate,
+        """Fit one method on each partition's training cells and score test and train cells.
+
+inputs:  --features, --splits; --method one of coulomb, coulomb_test_selected,
+         max_shear, von_mises, sum_abs, one_neuron, logistic, random_forest, svm, gam,
+         neural_network.
+outputs: --metrics (metrics/methods/<method>.json): AUC variants per partition;
+         --scores (results/scores/<method>.npz): float32 test scores per partition;
+         --per-slip-model (results/per_slip_model/<method>.csv); --roc (plots/roc/<method>.csv).
+params:  methods.<method> (fitted methods only)""",
+    ),
+    "aggregate": (
+        run_aggregate,
+        """Collect every method's metrics into metrics/auc.json.
+
+inputs:  --methods-dir (default metrics/methods), one JSON per method.
+outputs: --out (default metrics/auc.json): scheme -> method -> pooled (mean, sd,
+         per_seed), per_slip_model_mean, event_weighted, train_pooled.
+params:  none""",
+    ),
+    "learning-curve": (
+        run_learning_curve,
+        """Grouped-test AUC against the number of training rows, for one method.
+
+inputs:  --features, --splits (the grouped partitions); --method.
+outputs: --out (metrics/learning_curve/<method>.json), --plot (plots/learning_curve/<method>.csv).
+params:  learning_curve.*, methods.<method>""",
+    ),
+    "stats": (
+        run_stats,
+        """Uncertainty with the earthquake or the repeated split as unit, and the tests.
+
+inputs:  --methods-dir (metrics/methods), --scores-dir (results/scores), --features,
+         --splits.
+outputs: --out (default metrics/stats.json): seed summaries, the reference stress metric,
+         Holm-corrected tables (vs the best stress metric, leaky - grouped, leakage
+         term), the leakage/composition decomposition, cluster bootstrap and naive DeLong
+         on the paper split, per-slip-model permutation tests.
+params:  stats.bootstrap_replicates, stats.permutations, stats.permutation_method,
+         stats.seed""",
+    ),
     "pin-checksums": (
         run_pin_checksums,
         """Pin sizes and SHA-256 of a verified copy of the published data (maintainers).
@@ -96,6 +311,16 @@ DEFAULTS: dict[str, dict[str, str]] = {
     "features": {
         "raw": "data/raw", "out": "data/features.parquet", "report": "metrics/features.json",
     },
+    "split": {"features": "data/features.parquet", "out": "data/splits.json",
+              "audit": "metrics/leakage_audit.json"},
+    "evaluate": {"method": "", "features": "data/features.parquet", "splits": "data/splits.json",
+                 "metrics": "", "scores": "", "per_slip_model": "", "roc": ""},
+    "aggregate": {"methods_dir": "metrics/methods", "out": "metrics/auc.json"},
+    "learning-curve": {"method": "", "features": "data/features.parquet",
+                       "splits": "data/splits.json", "out": "", "plot": ""},
+    "stats": {"methods_dir": "metrics/methods", "scores_dir": "results/scores",
+              "features": "data/features.parquet", "splits": "data/splits.json",
+              "out": "metrics/stats.json"},
     "pin-checksums": {
         "root": "data/original",
         "out": "src/aftershock_replication/data/devries2018_manifest.json",
@@ -118,7 +343,11 @@ def build_parser() -> argparse.ArgumentParser:
         )
         sub.add_argument("--params", default="params.yaml", help="params file (params.yaml)")
         for option, default in DEFAULTS[name].items():
-            sub.add_argument(f"--{option}", default=default, help=f"(default {default})")
+            flag = f"--{option.replace('_', '-')}"
+            if default:
+                sub.add_argument(flag, dest=option, default=default, help=f"(default {default})")
+            else:
+                sub.add_argument(flag, dest=option, required=True)
         sub.set_defaults(function=function)
     return parser
 

@@ -17,6 +17,8 @@ from .errors import InputError
 
 DATA_SOURCES = ("demo", "devries2018", "local")
 DEMO_SIZES = ("small", "full")
+LEAKY_UNITS = ("event", "slip_model")
+GROUPED_UNITS = ("sequence", "spatiotemporal")
 
 
 def load_params(path: str | Path = "params.yaml") -> dict[str, Any]:
@@ -33,16 +35,20 @@ def load_params(path: str | Path = "params.yaml") -> dict[str, Any]:
     return loaded
 
 
-def section(params: dict[str, Any], name: str, allowed: set[str]) -> dict[str, Any]:
-    """Return the mapping ``params[name]``, rejecting unknown keys by their dotted name."""
+def section(
+    params: dict[str, Any], name: str, allowed: set[str], dotted: str | None = None,
+) -> dict[str, Any]:
+    """Return the mapping ``params[name]``, rejecting unknown keys by their dotted name
+    (``dotted`` is the section's full name when it is nested, e.g. 'methods.svm')."""
+    dotted = dotted or name
     value = params.get(name)
     if not isinstance(value, dict):
-        raise InputError(f"params: section '{name}' is missing or is not a mapping")
+        raise InputError(f"params: section '{dotted}' is missing or is not a mapping")
     unknown = sorted(set(value) - allowed)
     if unknown:
         raise InputError(
-            f"params: unknown key(s) {', '.join(f'{name}.{key}' for key in unknown)}; "
-            f"expected some of {', '.join(f'{name}.{key}' for key in sorted(allowed))}"
+            f"params: unknown key(s) {', '.join(f'{dotted}.{key}' for key in unknown)}; "
+            f"expected some of {', '.join(f'{dotted}.{key}' for key in sorted(allowed))}"
         )
     return value
 
@@ -173,4 +179,142 @@ class FeatureParams:
                 require(raw, "features", "crosscheck_rtol"), "features.crosscheck_rtol",
                 low=0.0, low_open=True,
             )
+        )
+
+
+@dataclass(frozen=True)
+class SplitParams:
+    """``split.*`` and the top-level ``seeds``."""
+
+    seeds: int
+    test_size: float
+    leaky_by: str
+    grouped_by: str
+    cluster_km: float
+    cluster_days: float
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any]) -> SplitParams:
+        raw = section(params, "split",
+                      {"test_size", "leaky_by", "grouped_by", "cluster_km", "cluster_days"})
+        leaky_by = as_str(require(raw, "split", "leaky_by"), "split.leaky_by")
+        grouped_by = as_str(require(raw, "split", "grouped_by"), "split.grouped_by")
+        if leaky_by not in LEAKY_UNITS:
+            raise InputError(f"params: 'split.leaky_by' must be one of {', '.join(LEAKY_UNITS)}, "
+                             f"got {leaky_by!r}")
+        if grouped_by not in GROUPED_UNITS:
+            raise InputError(f"params: 'split.grouped_by' must be one of "
+                             f"{', '.join(GROUPED_UNITS)}, got {grouped_by!r}")
+        return cls(
+            seeds=as_int(params.get("seeds"), "seeds", minimum=1),
+            test_size=as_float(require(raw, "split", "test_size"), "split.test_size", 0.0, 1.0,
+                               low_open=True, high_open=True),
+            leaky_by=leaky_by,
+            grouped_by=grouped_by,
+            cluster_km=as_float(require(raw, "split", "cluster_km"), "split.cluster_km", low=0.0),
+            cluster_days=as_float(require(raw, "split", "cluster_days"), "split.cluster_days",
+                                  low=0.0),
+        )
+
+
+# Hyperparameters each fitted method accepts (``methods.<name>.<key>``) and their kinds.
+METHOD_SETTINGS: dict[str, dict[str, str]] = {
+    "one_neuron": {"scalar": "stress_scalar", "C": "positive", "max_train_rows": "cap"},
+    "logistic": {"C": "positive", "max_train_rows": "cap"},
+    "random_forest": {"n_estimators": "count", "min_samples_leaf": "count", "n_jobs": "count",
+                      "max_train_rows": "cap"},
+    "svm": {"C": "positive", "gamma": "positive_or_null", "n_components": "count",
+            "max_train_rows": "cap"},
+    "gam": {"n_splines": "count", "lam": "positive", "max_iter": "count",
+            "max_train_rows": "cap"},
+    "neural_network": {"batch_size": "count", "epochs": "count", "learning_rate": "positive",
+                       "rho": "unit_open", "validation_share": "unit_open",
+                       "max_train_rows": "cap"},
+}
+STRESS_SCALARS = ("sum_abs", "max_shear", "von_mises")
+
+
+def method_settings(params: dict[str, Any], name: str) -> dict[str, Any]:
+    """Validated ``methods.<name>`` settings ({} for the untrained metrics, which have none)."""
+    if name not in METHOD_SETTINGS:
+        return {}
+    methods = params.get("methods")
+    if not isinstance(methods, dict):
+        raise InputError("params: section 'methods' is missing or is not a mapping")
+    raw = section(methods, name, set(METHOD_SETTINGS[name]), f"methods.{name}")
+    settings: dict[str, Any] = {}
+    for key, kind in METHOD_SETTINGS[name].items():
+        dotted = f"methods.{name}.{key}"
+        value = require(raw, f"methods.{name}", key)
+        if kind == "count":
+            settings[key] = as_int(value, dotted, minimum=1)
+        elif kind == "cap":
+            settings[key] = None if value is None else as_int(value, dotted, minimum=1)
+        elif kind == "positive":
+            settings[key] = as_float(value, dotted, low=0.0, low_open=True)
+        elif kind == "positive_or_null":
+            settings[key] = None if value is None else as_float(value, dotted, 0.0, low_open=True)
+        elif kind == "unit_open":
+            settings[key] = as_float(value, dotted, 0.0, 1.0, low_open=True, high_open=True)
+        elif kind == "stress_scalar":
+            settings[key] = as_str(value, dotted)
+            if value not in STRESS_SCALARS:
+                raise InputError(f"params: '{dotted}' must be one of {', '.join(STRESS_SCALARS)}, "
+                                 f"got {value!r}")
+    return settings
+
+
+@dataclass(frozen=True)
+class LearningCurveParams:
+    """``learning_curve.*``: which methods, how many sizes, from how few rows."""
+
+    methods: tuple[str, ...]
+    points: int
+    min_rows: int
+    max_rows: int | None
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any]) -> LearningCurveParams:
+        raw = section(params, "learning_curve", {"methods", "points", "min_rows", "max_rows"})
+        methods = require(raw, "learning_curve", "methods")
+        if not isinstance(methods, list) or not methods:
+            raise InputError("params: 'learning_curve.methods' must be a non-empty list")
+        unknown = [m for m in methods if m not in METHOD_SETTINGS]
+        if unknown:
+            raise InputError(f"params: 'learning_curve.methods' has unknown or untrained "
+                             f"method(s) {unknown}; expected some of {', '.join(METHOD_SETTINGS)}")
+        max_rows = raw.get("max_rows")
+        return cls(
+            methods=tuple(methods),
+            points=as_int(require(raw, "learning_curve", "points"), "learning_curve.points", 2),
+            min_rows=as_int(require(raw, "learning_curve", "min_rows"), "learning_curve.min_rows",
+                            10),
+            max_rows=None if max_rows is None else as_int(max_rows, "learning_curve.max_rows", 10),
+        )
+
+
+@dataclass(frozen=True)
+class StatsParams:
+    """``stats.*``: bootstrap size, permutations, whose per-slip-model test to repeat, seed."""
+
+    bootstrap_replicates: int
+    permutations: int
+    permutation_method: str
+    seed: int
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any]) -> StatsParams:
+        raw = section(params, "stats",
+                      {"bootstrap_replicates", "permutations", "permutation_method", "seed"})
+        method = as_str(require(raw, "stats", "permutation_method"), "stats.permutation_method")
+        if method not in METHOD_SETTINGS and method not in STRESS_SCALARS:
+            raise InputError(f"params: 'stats.permutation_method' must name a method, "
+                             f"got {method!r}")
+        return cls(
+            bootstrap_replicates=as_int(require(raw, "stats", "bootstrap_replicates"),
+                                        "stats.bootstrap_replicates", minimum=100),
+            permutations=as_int(require(raw, "stats", "permutations"), "stats.permutations",
+                                minimum=100),
+            permutation_method=method,
+            seed=as_int(require(raw, "stats", "seed"), "stats.seed", minimum=0),
         )

@@ -1,0 +1,244 @@
+"""The letter's statistics, assembled from the evaluation outputs (metrics/stats.json).
+
+Conclusions rest on tests whose unit is the repeated split (Nadeau-Bengio corrected t over
+seeds) or the earthquake (cluster bootstrap over events); DeLong's cell-level variance is
+reported beside them as the naive figure. Each table is one Holm family.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+
+from .evaluate import SideIndex, score_key
+from .methods import FITTED
+from .methods.base import Cells
+from .params import StatsParams
+from .progress import timed
+from .stats import (
+    cluster_bootstrap,
+    corrected_ttest,
+    delong_paired,
+    delong_variance,
+    holm,
+    permutation_pvalue,
+    seed_summary,
+)
+
+log = logging.getLogger(__name__)
+
+# Untrained metrics eligible as the reference; coulomb_test_selected peeks at test labels.
+REFERENCE_CANDIDATES = ("coulomb", "max_shear", "von_mises", "sum_abs")
+T_TEST = "Nadeau-Bengio corrected resampled t-test"
+SEED_UNIT = "repeated split (seed)"
+
+
+def _partitions(per_method: dict[str, Any], scheme: str) -> list[str]:
+    keys = next(iter(per_method.values()))[scheme].keys()
+    return sorted(keys, key=lambda k: (int(k), "") if k.isdigit() else (-1, k))
+
+
+def _pooled(per_method: dict[str, Any], method: str, scheme: str, partition: str) -> float:
+    return float(per_method[method][scheme][partition]["pooled"])
+
+
+def reference_by_partition(per_method: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """The untrained metric with the best pooled AUC on each partition's training cells."""
+    return {
+        scheme: {
+            partition: max(
+                (m for m in REFERENCE_CANDIDATES if m in per_method),
+                key=lambda m: per_method[m][scheme][partition]["train_pooled"],
+            )
+            for partition in _partitions(per_method, scheme)
+        }
+        for scheme in next(iter(per_method.values()))
+    }
+
+
+def _row_ratio(per_method: dict[str, Any], schemes: tuple[str, ...]) -> tuple[float, float]:
+    """Mean training and test rows over the partitions of ``schemes`` (for the correction)."""
+    any_method = next(iter(per_method.values()))
+    parts = [any_method[s][p] for s in schemes for p in _partitions(per_method, s)]
+    return (float(np.mean([p["train_rows"] for p in parts])),
+            float(np.mean([p["test_rows"] for p in parts])))
+
+
+def _table(family: str, rows: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
+    """Attach Holm-adjusted p-values over the family."""
+    adjusted = holm([np.nan if r["p_value"] is None else r["p_value"] for r in rows])
+    for row, p in zip(rows, adjusted, strict=True):
+        row["p_holm"] = None if np.isnan(p) else float(p)
+    return {"family": family, **extra, "rows": rows}
+
+
+def _test_row(method: str, comparison: str, differences: list[float], n_train: float,
+              n_test: float) -> dict[str, Any]:
+    result = corrected_ttest(np.asarray(differences), n_train, n_test)
+
+    def clean(value: Any) -> Any:
+        return None if value is None or not np.isfinite(value) else float(value)
+
+    return {
+        "method": method, "comparison": comparison, "estimate": clean(result["mean"]),
+        "ci": [clean(v) for v in result["ci"]], "statistic": clean(result["t"]),
+        "df": int(result["df"]), "p_value": clean(result["p_value"]),
+        "per_seed": [float(d) for d in differences], "unit": SEED_UNIT, "test": T_TEST,
+    }
+
+
+def seed_tables(per_method: dict[str, Any]) -> dict[str, Any]:
+    """Seed summaries, the reference metric, the three test tables and the decomposition."""
+    references = reference_by_partition(per_method)
+    grouped = _partitions(per_method, "grouped")
+    leaky = _partitions(per_method, "leaky")
+    paired = [seed for seed in grouped if seed in leaky]
+
+    def versus_reference(method: str, scheme: str, seed: str) -> float:
+        reference = references[scheme][seed]
+        return (_pooled(per_method, method, scheme, seed)
+                - _pooled(per_method, reference, scheme, seed))
+
+    n_train_g, n_test_g = _row_ratio(per_method, ("grouped",))
+    n_train_b, n_test_b = _row_ratio(per_method, ("leaky", "grouped"))
+    fitted = [m for m in FITTED if m in per_method]
+    vs_best = [
+        _test_row(m, f"{m} minus the best untrained stress metric (grouped)",
+                  [versus_reference(m, "grouped", s) for s in grouped], n_train_g, n_test_g)
+        for m in fitted
+    ]
+    drops = [
+        _test_row(m, f"{m}: leaky minus grouped AUC",
+                  [_pooled(per_method, m, "leaky", s) - _pooled(per_method, m, "grouped", s)
+                   for s in paired], n_train_b, n_test_b)
+        for m in per_method
+    ]
+    leaks = [
+        _test_row(m, f"leak({m}) = [{m} - reference] leaky - [{m} - reference] grouped",
+                  [versus_reference(m, "leaky", s) - versus_reference(m, "grouped", s)
+                   for s in paired], n_train_b, n_test_b)
+        for m in fitted
+    ]
+    reference_paper = references["paper"]["paper"]
+    decomposition = {}
+    for method in per_method:
+        grouped_mean = np.mean([_pooled(per_method, method, "grouped", s) for s in grouped])
+        reference_grouped = np.mean([_pooled(per_method, references["grouped"][s], "grouped", s)
+                                     for s in grouped])
+        leak_row = next((r for r in leaks if r["method"] == method), None)
+        decomposition[method] = {
+            "paper_minus_grouped": float(_pooled(per_method, method, "paper", "paper")
+                                         - grouped_mean),
+            "reference_paper_minus_grouped": float(
+                _pooled(per_method, reference_paper, "paper", "paper") - reference_grouped),
+            "leakage_term": None if leak_row is None else leak_row["estimate"],
+        }
+    names = [r for by_partition in references.values() for r in by_partition.values()]
+    return {
+        "seed_summary": {
+            scheme: {m: seed_summary([_pooled(per_method, m, scheme, p)
+                                      for p in _partitions(per_method, scheme)])
+                     for m in per_method}
+            for scheme in ("paper", "leaky", "grouped")
+        },
+        "reference_metric": {
+            "rule": "untrained stress metric with the highest pooled AUC on the training cells",
+            "by_partition": references,
+            "most_common": max(set(names), key=names.count),
+        },
+        "tables": {
+            "vs_best_stress_metric": _table(
+                "each fitted method vs the best untrained stress metric, grouped partitions",
+                vs_best, scheme="grouped"),
+            "leaky_minus_grouped": _table(
+                "every method: leaky minus grouped pooled AUC, paired by seed", drops),
+            "leakage_term": _table(
+                "fitted methods: leakage term (difference in differences vs the reference)",
+                leaks),
+        },
+        "decomposition": decomposition,
+    }
+
+
+def paper_split_tests(
+    cells: Cells, paper_test: list[str], scores: dict[str, np.ndarray], reference: str,
+    settings: StatsParams,
+) -> dict[str, Any]:
+    """Cluster bootstrap by earthquake (and naive DeLong) on the paper's test cells."""
+    rows = SideIndex.of(cells).rows(paper_test)
+    labels, events = cells.labels[rows], cells.event[rows]
+    out: dict[str, Any] = {"bootstrap": {}, "bootstrap_vs_reference": {}, "delong": {},
+                           "delong_vs_reference": {}}
+    with timed(f"cluster bootstrap ({settings.bootstrap_replicates} replicates) and DeLong "
+               f"on {len(rows):,} paper-split test cells"):
+        for method, values in scores.items():
+            keep = np.isfinite(values) & np.isfinite(scores[reference])
+            boot = cluster_bootstrap(labels[keep], values[keep], events[keep],
+                                     replicates=settings.bootstrap_replicates, seed=settings.seed)
+            auc, variance = delong_variance(labels[keep], values[keep])
+            out["bootstrap"][method] = _bootstrap_entry(boot)
+            out["delong"][method] = {"auc": float(auc), "se": float(np.sqrt(variance)),
+                                     "unit": "cell (naive: cells assumed independent)"}
+            if method == reference:
+                continue
+            paired = cluster_bootstrap(labels[keep], values[keep], events[keep],
+                                       scores_b=scores[reference][keep],
+                                       replicates=settings.bootstrap_replicates,
+                                       seed=settings.seed)
+            out["bootstrap_vs_reference"][method] = {**_bootstrap_entry(paired),
+                                                     "reference": reference}
+            naive = delong_paired(labels[keep], values[keep], scores[reference][keep])
+            out["delong_vs_reference"][method] = {
+                "difference": float(naive["difference"]), "ci": [float(v) for v in naive["ci"]],
+                "p_value": float(naive["p_value"]), "unit": naive["unit"], "reference": reference,
+            }
+    return out
+
+
+def _bootstrap_entry(result: dict[str, Any]) -> dict[str, Any]:
+    return {"estimate": float(result["estimate"]), "ci": [float(v) for v in result["ci"]],
+            "se": float(result["se"]), "unit": "event (cluster bootstrap)",
+            "replicates": int(result["replicates"])}
+
+
+def permutation_tests(
+    cells: Cells, paper_test: list[str], scores: np.ndarray, method: str, permutations: int,
+    seed: int,
+) -> dict[str, Any]:
+    """The original's per-slip-model label-permutation test on the paper's test set."""
+    rows = SideIndex.of(cells).rows(paper_test)
+    labels, models = cells.labels[rows], cells.slip_model[rows]
+    per_model = {}
+    with timed(f"label-permutation tests ({permutations} permutations) per test slip model"):
+        for name in sorted(set(models)):
+            mask = (models == name) & np.isfinite(scores)
+            if labels[mask].all() or not labels[mask].any():
+                continue
+            result = permutation_pvalue(labels[mask], scores[mask], permutations, seed)
+            per_model[name] = {"auc": float(result["auc"]), "p_value": float(result["p_value"])}
+    return {
+        "method": method, "permutations": permutations, "slip_models": len(per_model),
+        "significant_at_0.05": sum(v["p_value"] < 0.05 for v in per_model.values()),
+        "per_slip_model": per_model,
+    }
+
+
+def finite_or_none(value: Any) -> Any:
+    """Nested copy with NaN/inf (undefined statistics, e.g. the sd of one value) as None."""
+    if isinstance(value, dict):
+        return {key: finite_or_none(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite_or_none(item) for item in value]
+    if isinstance(value, float | np.floating):
+        return float(value) if np.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
+def paper_scores(scores_files: dict[str, Any]) -> dict[str, np.ndarray]:
+    """Each method's test scores on the paper split, as float64."""
+    return {m: np.asarray(f[score_key("paper", "paper")], dtype=np.float64)
+            for m, f in scores_files.items()}

@@ -1,0 +1,31 @@
+"""Random forest on the network's inputs: 100 trees with scikit-learn's defaults (the critique)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sklearn.ensemble import RandomForestClassifier
+
+from .base import Cells, Method, cap_rows
+
+
+class RandomForest(Method):
+    name = "random_forest"
+
+    def __init__(self, settings: dict[str, Any] | None = None) -> None:
+        super().__init__(settings)
+        self.model: RandomForestClassifier | None = None
+
+    def fit(self, cells: Cells, rows: np.ndarray, seed: int) -> None:
+        rows = cap_rows(rows, self.settings.get("max_train_rows"), seed)
+        self.model = RandomForestClassifier(
+            n_estimators=int(self.settings.get("n_estimators", 100)),
+            min_samples_leaf=int(self.settings.get("min_samples_leaf", 1)),
+            n_jobs=int(self.settings.get("n_jobs", 2)),
+            random_state=seed,
+        ).fit(cells.network_inputs(rows), cells.labels[rows])
+
+    def score(self, cells: Cells, rows: np.ndarray) -> np.ndarray:
+        assert self.model is not None, "fit first"
+        return self.model.predict_proba(cells.network_inputs(rows))[:, 1]

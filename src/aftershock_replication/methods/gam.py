@@ -1,0 +1,33 @@
+"""Generalised additive model (pyGAM): logistic, one penalised spline per stress component
+(of log10 |sigma_ij|)."""
+
+from __future__ import annotations
+
+from functools import reduce
+from operator import add
+from typing import Any
+
+import numpy as np
+from pygam import LogisticGAM, s
+
+from .base import Cells, Method, cap_rows
+
+
+class GAM(Method):
+    name = "gam"
+
+    def __init__(self, settings: dict[str, Any] | None = None) -> None:
+        super().__init__(settings)
+        self.model: LogisticGAM | None = None
+
+    def fit(self, cells: Cells, rows: np.ndarray, seed: int) -> None:
+        rows = cap_rows(rows, self.settings.get("max_train_rows"), seed)
+        n_splines = int(self.settings.get("n_splines", 10))
+        terms = reduce(add, [s(i, n_splines=n_splines) for i in range(6)])
+        self.model = LogisticGAM(terms, lam=float(self.settings.get("lam", 0.6)),
+                                 max_iter=int(self.settings.get("max_iter", 100)))
+        self.model.fit(cells.log_magnitudes(rows), cells.labels[rows].astype(float))
+
+    def score(self, cells: Cells, rows: np.ndarray) -> np.ndarray:
+        assert self.model is not None, "fit first"
+        return np.asarray(self.model.predict_mu(cells.log_magnitudes(rows)), dtype=np.float64)

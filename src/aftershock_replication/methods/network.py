@@ -1,0 +1,131 @@
+"""The network of DeVries et al. (2018), rebuilt in Keras 3 on the JAX backend.
+
+Recipe (STUDY.md): 12 inputs; six Dense(50, tanh, lecun_uniform) layers each followed by
+Dropout(0.5); a sigmoid output (13,451 parameters); binary cross-entropy; Adadelta with
+the Keras 2 defaults (learning rate 1.0, rho 0.95); batches of 3,500 cells, half
+positive and half negative, drawn from shuffled pools; validation on 10 % of the positive
+training cells plus as many negatives (shuffled with seed 42), the rest trains;
+steps per epoch = round(positive training cells / 3,500); 5 epochs; the weights with the
+best validation loss are kept.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from ..progress import format_seconds
+from .base import Cells, Method, cap_rows
+
+os.environ.setdefault("KERAS_BACKEND", "jax")
+import keras  # (the backend must be chosen before keras is imported)
+
+log = logging.getLogger(__name__)
+
+HIDDEN_LAYERS, HIDDEN_UNITS, DROPOUT = 6, 50, 0.5
+VALIDATION_SEED = 42  # as in the original code
+
+
+def build_network(seed: int, learning_rate: float = 1.0, rho: float = 0.95) -> keras.Model:
+    """The original architecture, compiled with Adadelta(learning_rate, rho)."""
+    keras.utils.set_random_seed(seed)
+    layers: list[keras.layers.Layer] = [keras.Input(shape=(12,))]
+    for _ in range(HIDDEN_LAYERS):
+        layers += [keras.layers.Dense(HIDDEN_UNITS, activation="tanh",
+                                      kernel_initializer="lecun_uniform"),
+                   keras.layers.Dropout(DROPOUT)]
+    layers.append(keras.layers.Dense(1, activation="sigmoid"))
+    model = keras.Sequential(layers)
+    model.compile(loss="binary_crossentropy",
+                  optimizer=keras.optimizers.Adadelta(learning_rate=learning_rate, rho=rho))
+    return model
+
+
+def validation_split(labels: np.ndarray, share: float) -> tuple[np.ndarray, np.ndarray]:
+    """(training, validation) positions: ``share`` of the positives plus as many negatives."""
+    rng = np.random.default_rng(VALIDATION_SEED)
+    positives = rng.permutation(np.flatnonzero(labels))
+    negatives = rng.permutation(np.flatnonzero(~labels))
+    count = round(share * len(positives))
+    validation = np.concatenate([positives[:count], negatives[:count]])
+    training = np.concatenate([positives[count:], negatives[count:]])
+    return np.sort(training), np.sort(validation)
+
+
+def balanced_batches(labels: np.ndarray, batch_size: int, seed: int) -> Iterator[np.ndarray]:
+    """Endless batches of positions, half positive and half negative, each drawn in turn from
+    a shuffled pool that is reshuffled when used up."""
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 11]))
+    pools = [np.flatnonzero(labels), np.flatnonzero(~labels)]
+    orders = [rng.permutation(pool) for pool in pools]
+    cursors = [0, 0]
+    half = batch_size // 2
+    while True:
+        batch = []
+        for k in range(2):
+            taken: list[np.ndarray] = []
+            need = half
+            while need:
+                chunk = orders[k][cursors[k]:cursors[k] + need]
+                taken.append(chunk)
+                cursors[k] += len(chunk)
+                need -= len(chunk)
+                if cursors[k] == len(orders[k]):
+                    orders[k], cursors[k] = rng.permutation(pools[k]), 0
+            batch.append(np.concatenate(taken))
+        yield np.concatenate(batch)
+
+
+class NeuralNetwork(Method):
+    name = "neural_network"
+
+    def __init__(self, settings: dict[str, Any] | None = None) -> None:
+        super().__init__(settings)
+        self.model: keras.Model | None = None
+        self.history: list[dict[str, float]] = []
+
+    def fit(self, cells: Cells, rows: np.ndarray, seed: int) -> None:
+        batch_size = int(self.settings.get("batch_size", 3500))
+        epochs = int(self.settings.get("epochs", 5))
+        rows = cap_rows(rows, self.settings.get("max_train_rows"), seed)
+        inputs, labels = cells.network_inputs(rows), cells.labels[rows]
+        training, validation = validation_split(labels, float(self.settings.get(
+            "validation_share", 0.1)))
+        x_train, y_train = inputs[training], labels[training]
+        x_valid, y_valid = inputs[validation], labels[validation].astype(np.float32)
+        steps = max(1, round(int(y_train.sum()) / batch_size))
+        self.model = build_network(seed, float(self.settings.get("learning_rate", 1.0)),
+                                   float(self.settings.get("rho", 0.95)))
+        batches = balanced_batches(y_train, batch_size, seed)
+        best_loss, best_weights = np.inf, self.model.get_weights()
+        self.history = []
+        for epoch in range(1, epochs + 1):
+            start = time.perf_counter()
+            for _ in range(steps):
+                batch = next(batches)
+                loss = self.model.train_on_batch(x_train[batch],
+                                                 y_train[batch].astype(np.float32))
+            valid_loss = float(self.model.evaluate(x_valid, y_valid, batch_size=65536,
+                                                   verbose=0))
+            self.history.append({"epoch": epoch, "loss": float(np.asarray(loss).ravel()[0]),
+                                 "val_loss": valid_loss})
+            if valid_loss < best_loss:
+                best_loss, best_weights = valid_loss, self.model.get_weights()
+            log.info("network epoch %d/%d: %d steps of %d cells, validation loss %.4f (%s)",
+                     epoch, epochs, steps, batch_size, valid_loss,
+                     format_seconds(time.perf_counter() - start))
+        self.model.set_weights(best_weights)
+
+    def score(self, cells: Cells, rows: np.ndarray) -> np.ndarray:
+        assert self.model is not None, "fit first"
+        scores = self.model.predict(cells.network_inputs(rows), batch_size=65536, verbose=0)
+        return np.asarray(scores, dtype=np.float64).ravel()
+
+    def describe(self) -> dict[str, Any]:
+        assert self.model is not None
+        return {"parameters": int(self.model.count_params()), "history": self.history}

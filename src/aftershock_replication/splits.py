@@ -1,0 +1,177 @@
+"""Train/test partitions of the slip models and the audit of what straddles them.
+
+Three schemes, all partitions of whole slip models (a slip model's cells never straddle):
+
+* ``paper``: the split stored with the data (the original file lists);
+* ``leaky``: the paper's procedure repeated over seeds: random by ``split.leaky_by``
+  (``event`` as the paper did, or ``slip_model``, the worst case);
+* ``grouped``: random by ``split.grouped_by`` (``sequence``, the critique's grouping, or
+  ``spatiotemporal`` clusters of nearby events) with the same seeds and test fraction.
+
+The test fraction is a share of the *units* drawn (scikit-learn's ``GroupShuffleSplit``),
+not of rows; the audit reports the resulting share of test rows.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+from sklearn.model_selection import GroupShuffleSplit
+
+from .errors import InputError
+from .params import SplitParams
+
+SCHEMES = ("paper", "leaky", "grouped")
+LEVELS = ("slip_model", "event", "sequence", "spatiotemporal")
+DAYS_PER_YEAR = 365.25
+
+
+def slip_model_table(features: pd.DataFrame) -> pd.DataFrame:
+    """One row per slip model: ids, paper role, rows, positives, grid centre, year."""
+    frame = features[["slip_model", "event", "sequence", "paper_role", "x", "y", "label"]].copy()
+    for column in ("slip_model", "event", "sequence", "paper_role"):
+        frame[column] = frame[column].astype(str)
+    table = frame.groupby("slip_model", sort=True).agg(
+        event=("event", "first"), sequence=("sequence", "first"),
+        paper_role=("paper_role", "first"), rows=("label", "size"),
+        positives=("label", "sum"), x=("x", "mean"), y=("y", "mean"),
+    )
+    table["year"] = pd.to_numeric(table.index.str[:4], errors="coerce")
+    return table
+
+
+def spatiotemporal_groups(
+    models: pd.DataFrame, cluster_km: float, cluster_days: float,
+) -> pd.Series:
+    """Merge events whose grid centres lie within ``cluster_km`` and whose years lie within
+    ``cluster_days`` of each other, transitively (connected components).
+
+    The layout offers no epicentres or dates: the centre of an event's grid cells (mean x, y
+    of its slip models, UTM metres) stands for the location and the year in the name for
+    the date, so two events closer than ``cluster_days`` can only be told apart by year.
+    """
+    events = models.groupby("event").agg(x=("x", "mean"), y=("y", "mean"), year=("year", "first"))
+    xy = events[["x", "y"]].to_numpy() / 1000.0
+    years = events["year"].to_numpy(dtype=float)
+    if not np.isfinite(xy).all():
+        missing = events.index[~np.isfinite(xy).all(axis=1)].tolist()
+        raise InputError(
+            f"split.grouped_by=spatiotemporal needs cell coordinates (x, y), absent for "
+            f"event(s) {', '.join(missing[:5])}"
+        )
+    distance = np.hypot(xy[:, None, 0] - xy[None, :, 0], xy[:, None, 1] - xy[None, :, 1])
+    # years apart, converted to days; same year counts as 0 days apart
+    days = np.abs(years[:, None] - years[None, :]) * DAYS_PER_YEAR
+    near = (distance <= cluster_km) & (days <= cluster_days)
+    rows, cols = np.nonzero(near)
+    graph = coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(events),) * 2)
+    _, component = connected_components(graph, directed=False)
+    # name each cluster after its first event, so the ids are readable in the audit
+    first_event = pd.Series(events.index).groupby(component).transform("first").to_numpy()
+    cluster_of_event = pd.Series(first_event, index=events.index)
+    return models["event"].map(cluster_of_event).rename("spatiotemporal")
+
+
+def with_levels(models: pd.DataFrame, spatiotemporal: pd.Series) -> pd.DataFrame:
+    """The slip-model table with one column per grouping level (``LEVELS``)."""
+    levels = models.rename_axis(None).copy()
+    levels["slip_model"] = levels.index
+    levels["spatiotemporal"] = spatiotemporal
+    return levels
+
+
+def random_partition(units: pd.Series, test_size: float, seed: int) -> list[str]:
+    """Test slip models of a random partition of whole units (a share of units, not rows)."""
+    splitter = GroupShuffleSplit(n_splits=1, test_size=test_size, random_state=seed)
+    _, test = next(splitter.split(np.zeros(len(units)), groups=units.to_numpy()))
+    return sorted(units.index[test])
+
+
+def check_partition(models: pd.DataFrame, test: list[str], what: str) -> None:
+    """Both sides must hold slip models and cells of both classes."""
+    is_test = models.index.isin(test)
+    for side, mask in (("train", ~is_test), ("test", is_test)):
+        positives = int(models.loc[mask, "positives"].sum())
+        negatives = int((models.loc[mask, "rows"] - models.loc[mask, "positives"]).sum())
+        if not mask.any() or positives == 0 or negatives == 0:
+            raise InputError(
+                f"{what}: the {side} side has {int(mask.sum())} slip models, {positives} positive "
+                f"and {negatives} negative cells; both classes are needed on both sides "
+                "(change split.test_size or the number of slip models)"
+            )
+
+
+def make_splits(models: pd.DataFrame, params: SplitParams) -> dict[str, Any]:
+    """All partitions: scheme -> partition id ('paper' or the seed) -> sorted test slip models."""
+    levels = with_levels(
+        models, spatiotemporal_groups(models, params.cluster_km, params.cluster_days))
+    for scheme, unit in (("leaky", params.leaky_by), ("grouped", params.grouped_by)):
+        groups = levels[unit].nunique()
+        if groups - math.ceil(params.test_size * groups) < 1:  # GroupShuffleSplit's rounding
+            raise InputError(
+                f"params: split.test_size={params.test_size} of {groups} {unit} groups leaves "
+                f"no group for training in the {scheme} scheme"
+            )
+    partitions: dict[str, dict[str, list[str]]] = {
+        "paper": {"paper": sorted(models.index[models["paper_role"] == "test"])},
+        "leaky": {}, "grouped": {},
+    }
+    for seed in range(params.seeds):
+        partitions["leaky"][str(seed)] = random_partition(
+            levels[params.leaky_by], params.test_size, seed)
+        partitions["grouped"][str(seed)] = random_partition(
+            levels[params.grouped_by], params.test_size, seed)
+    for scheme, by_id in partitions.items():
+        for partition, test in by_id.items():
+            check_partition(models, test, f"split '{scheme}' partition {partition}")
+    return {
+        "schemes": partitions,
+        "units": {"paper": "as stored with the data (the original file lists)",
+                  "leaky": params.leaky_by, "grouped": params.grouped_by},
+        "test_size": params.test_size,
+        "test_size_is": "a share of units (groups) drawn by GroupShuffleSplit, not of rows",
+        "seeds": list(range(params.seeds)),
+        "spatiotemporal": {
+            "cluster_km": params.cluster_km, "cluster_days": params.cluster_days,
+            "location": "mean x, y of the event's grid cells (UTM metres); no epicentres "
+                        "in the layout",
+            "date": "the year in the slip-model name; no dates in the layout",
+            "groups": levels["spatiotemporal"].to_dict(),
+        },
+    }
+
+
+def audit(levels: pd.DataFrame, test: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """Groups at each level with slip models on both sides, and their share of test rows."""
+    is_test = levels.index.isin(test)
+    test_rows = float(levels.loc[is_test, "rows"].sum())
+    report: dict[str, list[dict[str, Any]]] = {}
+    for level in LEVELS:
+        straddling = []
+        for group, members in levels.groupby(level, sort=True):
+            member_test = members.index.isin(test)
+            if member_test.any() and not member_test.all():
+                straddling.append({
+                    "group": str(group),
+                    "train_slip_models": sorted(members.index[~member_test]),
+                    "test_slip_models": sorted(members.index[member_test]),
+                    "test_row_share": float(members.loc[member_test, "rows"].sum() / test_rows),
+                })
+        report[level] = straddling
+    return report
+
+
+def leakage_audit(models: pd.DataFrame, splits: dict[str, Any]) -> dict[str, Any]:
+    """The audit of every partition: scheme -> partition id -> level -> straddling groups."""
+    levels = with_levels(models, pd.Series(splits["spatiotemporal"]["groups"]))
+    return {
+        scheme: {
+            partition: audit(levels, test) for partition, test in by_id.items()
+        }
+        for scheme, by_id in splits["schemes"].items()
+    }

@@ -1,0 +1,41 @@
+"""Pure statistics for the critique (no I/O): what STATISTICS.md asks for, one module each.
+
+- ``delong``: fast DeLong AUC (co)variance and paired test; naive unit = cell.
+- ``bootstrap``: exact O(G^2)-per-replicate cluster bootstrap over groups; unit = group.
+- ``resampled``: Nadeau & Bengio corrected resampled t-test over seeds; unit = split.
+- ``multiple``: Holm's correction over a table's family, NaN-tolerant.
+- ``permutation``: the original's per-slip-model label-permutation test.
+"""
+
+from aftershock_replication.stats.bootstrap import (
+    auc_from_weights,
+    cluster_bootstrap,
+    group_codes,
+    pair_matrix,
+)
+from aftershock_replication.stats.delong import (
+    delong,
+    delong_paired,
+    delong_variance,
+    midrank,
+    placements,
+)
+from aftershock_replication.stats.multiple import holm
+from aftershock_replication.stats.permutation import permutation_pvalue
+from aftershock_replication.stats.resampled import corrected_ttest, seed_summary
+
+__all__ = [
+    "auc_from_weights",
+    "cluster_bootstrap",
+    "corrected_ttest",
+    "delong",
+    "delong_paired",
+    "delong_variance",
+    "group_codes",
+    "holm",
+    "midrank",
+    "pair_matrix",
+    "permutation_pvalue",
+    "placements",
+    "seed_summary",
+]

@@ -1,0 +1,68 @@
+"""Tests over repeated train/test splits (seeds): Nadeau & Bengio (2003) corrected t-test.
+
+Splits drawn from one data set overlap, so per-split differences are positively correlated and
+the plain paired t-test over seeds is far too liberal. Nadeau & Bengio inflate the variance of
+the mean from var/J to (1/J + n_test/n_train) var, with J - 1 degrees of freedom.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike
+from scipy.stats import t as student_t
+
+SPLIT_UNIT = "repeated split (seed)"
+
+
+def _finite_vector(values: ArrayLike, name: str) -> np.ndarray:
+    arr = np.asarray(values, dtype=np.float64)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be 1-D, got shape {arr.shape}")
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{name} must be finite; drop failed splits explicitly")
+    return arr
+
+
+def corrected_ttest(
+    differences: ArrayLike, n_train: float, n_test: float, level: float = 0.95,
+) -> dict:
+    """Corrected resampled t-test of mean(d) = 0 for per-split differences d_1..d_J.
+
+    t = mean / sqrt((1/J + n_test/n_train) var(d, ddof=1)), df = J - 1, two-sided Student-t
+    p-value; ci = mean -/+ t_{df} sqrt((1/J + n_test/n_train) var). With J < 2 (no variance
+    estimate) sd, t, p_value and ci are NaN; with zero variance t and p_value are NaN and the
+    interval collapses to the mean. No exception is raised for either case.
+    """
+    d = _finite_vector(differences, "differences")
+    if not (n_train > 0 and n_test > 0):
+        raise ValueError("n_train and n_test must be positive")
+    splits = d.size
+    mean = float(d.mean()) if splits else float("nan")
+    nan = float("nan")
+    result = {"mean": mean, "sd": nan, "t": nan, "df": max(splits - 1, 0), "p_value": nan,
+              "ci": [nan, nan], "n_splits": splits, "unit": SPLIT_UNIT}
+    if splits < 2:
+        return result
+    variance = float(d.var(ddof=1))
+    se = float(np.sqrt((1.0 / splits + n_test / n_train) * variance))
+    half = float(student_t.ppf(0.5 + level / 2.0, splits - 1)) * se
+    result.update(sd=float(np.sqrt(variance)), ci=[mean - half, mean + half])
+    if se > 0:
+        statistic = mean / se
+        result.update(t=statistic, p_value=float(2.0 * student_t.sf(abs(statistic), splits - 1)))
+    return result
+
+
+def seed_summary(values: ArrayLike) -> dict:
+    """Mean, sd (ddof 1) and 95 % Student-t interval of the mean of one quantity over seeds.
+
+    With a single seed sd and ci95 are NaN.
+    """
+    v = _finite_vector(values, "values")
+    count = v.size
+    nan = float("nan")
+    mean = float(v.mean()) if count else nan
+    sd = float(v.std(ddof=1)) if count > 1 else nan
+    half = float(student_t.ppf(0.975, count - 1)) * sd / np.sqrt(count) if count > 1 else nan
+    return {"mean": mean, "sd": sd, "ci95": [mean - half, mean + half], "n_seeds": count,
+            "per_seed": v.tolist()}

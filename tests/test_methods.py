@@ -1,0 +1,179 @@
+"""Methods: the network's recipe, leakage safety, Coulomb conventions, determinism, AUC variants."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from aftershock_replication.auc import per_group_auc, pooled_auc, roc_points
+from aftershock_replication.errors import InputError
+from aftershock_replication.evaluate import evaluate_method
+from aftershock_replication.methods import ALL_METHODS, FITTED, create
+from aftershock_replication.methods.base import Cells, cap_rows
+from aftershock_replication.methods.network import (
+    balanced_batches,
+    build_network,
+    validation_split,
+)
+from aftershock_replication.params import method_settings
+from aftershock_replication.stress import max_shear, sum_abs, von_mises
+
+FAST = {
+    "one_neuron": {"scalar": "sum_abs", "C": 1e6, "max_train_rows": None},
+    "logistic": {"C": 1.0, "max_train_rows": None},
+    "random_forest": {"n_estimators": 20, "min_samples_leaf": 1, "n_jobs": 1,
+                      "max_train_rows": None},
+    "svm": {"C": 1.0, "gamma": None, "n_components": 50, "max_train_rows": None},
+    "gam": {"n_splines": 6, "lam": 0.6, "max_iter": 50, "max_train_rows": None},
+    "neural_network": {"batch_size": 200, "epochs": 3, "learning_rate": 1.0, "rho": 0.95,
+                       "validation_share": 0.1, "max_train_rows": None},
+}
+
+
+def synthetic_cells(n: int = 6000, models: int = 6, seed: int = 0) -> Cells:
+    """Cells whose labels rise with stress magnitude; six slip models of three events."""
+    rng = np.random.default_rng(seed)
+    components = rng.normal(0, 1, (n, 6)) * 10 ** rng.uniform(3, 6, (n, 1))
+    magnitude = np.log10(sum_abs(components))
+    probability = 1 / (1 + np.exp(-(3 * (magnitude - magnitude.mean()) - 3)))
+    labels = rng.random(n) < probability
+    slip_model = np.array([f"2000ABCDEF0{k // 2 + 1}AU{k}x" for k in range(models)])[
+        np.arange(n) % models]
+    cfs = np.column_stack([components[:, 2], -components[:, 2], components[:, 0],
+                           -components[:, 0]])
+    return Cells(
+        components=components.astype(np.float32), max_shear=max_shear(components),
+        von_mises=von_mises(components), sum_abs=sum_abs(components), cfs=cfs.astype(np.float32),
+        labels=labels, slip_model=slip_model, event=np.array([m[:12] for m in slip_model]),
+    )
+
+
+def test_network_has_the_original_architecture_and_optimiser() -> None:
+    model = build_network(seed=0)
+    assert model.count_params() == 13_451
+    dense = [layer for layer in model.layers if layer.__class__.__name__ == "Dense"]
+    dropout = [layer for layer in model.layers if layer.__class__.__name__ == "Dropout"]
+    assert [layer.units for layer in dense] == [50] * 6 + [1]
+    assert all(layer.rate == 0.5 for layer in dropout) and len(dropout) == 6
+    assert float(model.optimizer.learning_rate) == pytest.approx(1.0)
+    assert float(model.optimizer.rho) == pytest.approx(0.95)
+    assert model.optimizer.__class__.__name__ == "Adadelta"
+
+
+def test_network_batches_are_class_balanced_and_cycle_through_the_pools() -> None:
+    labels = np.zeros(10_000, dtype=bool)
+    labels[:300] = True
+    batches = balanced_batches(labels, 3500, seed=1)
+    seen = set()
+    for _ in range(3):
+        batch = next(batches)
+        assert len(batch) == 3500 and labels[batch].sum() == 1750
+        seen.update(batch[~labels[batch]].tolist())
+    assert len(seen) == 5250  # negatives drawn without repetition until the pool is used up
+
+
+def test_network_validation_is_a_tenth_of_positives_plus_as_many_negatives() -> None:
+    labels = np.zeros(5000, dtype=bool)
+    labels[::25] = True  # 200 positives
+    training, validation = validation_split(labels, 0.1)
+    assert labels[validation].sum() == 20 and (~labels[validation]).sum() == 20
+    assert len(np.intersect1d(training, validation)) == 0
+    assert len(training) + len(validation) == 5000
+    again = validation_split(labels, 0.1)[1]
+    np.testing.assert_array_equal(validation, again)  # fixed shuffle seed (42), as the original
+
+
+@pytest.mark.parametrize("name", FITTED)
+def test_fitted_methods_learn_only_from_training_rows(name: str) -> None:
+    """Changing the labels of rows outside the training set leaves the scores unchanged."""
+    cells = synthetic_cells()
+    train = np.flatnonzero(np.isin(cells.slip_model, np.unique(cells.slip_model)[:4]))
+    test = np.setdiff1d(np.arange(len(cells)), train)
+    method = create(name, FAST[name])
+    method.fit(cells, train, seed=3)
+    scores = method.score(cells, test)
+    assert pooled_auc(cells.labels[test], scores) > 0.7  # it learnt the stress signal
+    flipped = Cells(**{**cells.__dict__, "labels": cells.labels.copy()})
+    flipped.labels[test] = ~flipped.labels[test]
+    again = create(name, FAST[name])
+    again.fit(flipped, train, seed=3)
+    np.testing.assert_allclose(again.score(flipped, test), scores, rtol=1e-6)
+
+
+def test_coulomb_chooses_its_convention_on_training_rows_only() -> None:
+    cells = synthetic_cells()
+    models = np.unique(cells.slip_model)
+    train = np.flatnonzero(np.isin(cells.slip_model, models[:4]))
+    coulomb = create("coulomb")
+    coulomb.fit(cells, train, seed=0)
+    expected = np.argmax([pooled_auc(cells.labels[train], cells.cfs[train, k]) for k in range(4)])
+    assert coulomb.describe()["convention"] == f"cfs_{expected + 1}"
+    assert not coulomb.uses_scored_labels
+
+
+def test_coulomb_as_the_original_picks_per_slip_model_with_the_test_labels() -> None:
+    cells = synthetic_cells()
+    test = np.arange(len(cells))
+    # make convention 3 perfect on one slip model only
+    target = cells.slip_model == cells.slip_model[0]
+    cells.cfs[target, 2] = cells.labels[target].astype(np.float32)
+    method = create("coulomb_test_selected")
+    assert method.uses_scored_labels
+    scores = method.score(cells, test)
+    assert pooled_auc(cells.labels[target], scores[target]) == 1.0
+
+
+def test_cap_rows_is_seeded_and_bounded() -> None:
+    rows = np.arange(100, 10_000)
+    capped = cap_rows(rows, 500, seed=1)
+    assert len(capped) == 500 and np.isin(capped, rows).all() and (np.diff(capped) > 0).all()
+    np.testing.assert_array_equal(capped, cap_rows(rows, 500, seed=1))
+    assert cap_rows(rows, None, seed=1) is rows
+
+
+def test_same_params_give_the_same_metrics() -> None:
+    cells = synthetic_cells()
+    models = np.unique(cells.slip_model)
+    splits = {"schemes": {"paper": {"paper": list(models[4:])},
+                          "grouped": {"0": list(models[:2]), "1": list(models[2:4])}}}
+    for name in ("random_forest", "neural_network"):
+        first = evaluate_method(name, FAST[name], cells, splits)
+        second = evaluate_method(name, FAST[name], cells, splits)
+        strip = {s: {p: {k: v for k, v in m.items() if k not in ("fit_seconds",)}
+                     for p, m in parts.items()} for s, parts in first.partitions.items()}
+        assert strip == {s: {p: {k: v for k, v in m.items() if k not in ("fit_seconds",)}
+                             for p, m in parts.items()}
+                         for s, parts in second.partitions.items()}
+        for key, scores in first.test_scores.items():
+            np.testing.assert_array_equal(scores, second.test_scores[key])
+
+
+def test_auc_variants_against_direct_pair_counting() -> None:
+    rng = np.random.default_rng(5)
+    labels = rng.random(400) < 0.3
+    scores = np.round(rng.normal(labels * 0.8, 1.0), 1)  # with ties
+    positives, negatives = scores[labels], scores[~labels]
+    pairs = (positives[:, None] > negatives[None, :]) + 0.5 * (
+        positives[:, None] == negatives[None, :])
+    assert pooled_auc(labels, scores) == pytest.approx(pairs.mean(), abs=1e-12)
+    groups = np.repeat(["a", "b", "c", "d"], 100)
+    labels[300:] = False  # group d has one class: skipped, not scored 0.5
+    result = per_group_auc(labels, scores, groups)
+    assert result.skipped == ["d"]
+    assert result.table.loc["b", "auc"] == pytest.approx(pooled_auc(labels[100:200],
+                                                                    scores[100:200]))
+    assert result.mean == pytest.approx(result.table["auc"].mean())
+    curve = roc_points(labels, scores)
+    assert curve.tpr.is_monotonic_increasing and curve.tpr.iloc[-1] == 1.0
+
+
+def test_unknown_method_and_bad_settings_are_named() -> None:
+    with pytest.raises(InputError, match="unknown method 'deep_forest'"):
+        create("deep_forest")
+    params = {"methods": {"random_forest": {**FAST["random_forest"], "n_estimators": 0}}}
+    with pytest.raises(InputError, match=r"methods\.random_forest\.n_estimators' must be >= 1"):
+        method_settings(params, "random_forest")
+    params = {"methods": {"svm": {**FAST["svm"], "kernel": "rbf"}}}
+    with pytest.raises(InputError, match=r"unknown key.*methods\.svm\.kernel"):
+        method_settings(params, "svm")
+    assert len(ALL_METHODS) == 11
