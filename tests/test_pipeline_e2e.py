@@ -12,13 +12,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from pypdf import PdfReader
 
 from aftershock_replication.methods import ALL_METHODS
 from conftest import FIXTURE_TEST, FIXTURE_TRAIN, make_layout
 
 ROOT = Path(__file__).resolve().parents[1]
 PROJECT_FILES = ("dvc.yaml", "params.yaml", "data.dvc", ".dvc/config", ".dvcignore",
-                 ".gitignore")
+                 ".gitignore", "paper/letter.html.j2", "paper/style.css")
 
 pytestmark = pytest.mark.e2e
 # small models so the whole pipeline runs in about a minute on tiny data
@@ -90,14 +91,23 @@ def test_demo_pipeline_runs_offline_and_is_reproducible(project: Path) -> None:
     assert all(audit["grouped"][seed]["sequence"] == [] for seed in audit["grouped"])
     curve = pd.read_csv(project / "plots/learning_curve/random_forest.csv")
     assert curve.train_rows.min() == 1000 and curve.seed.nunique() == 3
+    stats = json.loads((project / "metrics/stats.json").read_text())
+    assert {"vs_best_stress_metric", "leaky_minus_grouped", "leakage_term"} <= set(stats["tables"])
+    letter = PdfReader(project / "paper/letter.pdf")
+    assert all("synthetic demonstration data" in page.extract_text() for page in letter.pages)
     first = (project / "data/features.parquet").read_bytes()
     second_run = run(["dvc", "repro"], project)
     assert "didn't change" in second_run.stdout + second_run.stderr
     status = run(["dvc", "status", "features"], project)
     assert "up to date" in status.stdout
-    # forcing a full re-run gives the same bytes: same params, same data
+    # forcing a full re-run gives the same bytes and metrics: same params, same data
+    metrics_before = {p.name: p.read_bytes() for p in (project / "metrics").glob("*.json")}
+    letter_before = (project / "paper/letter.pdf").read_bytes()
     run(["dvc", "repro", "--force"], project)
     assert (project / "data/features.parquet").read_bytes() == first
+    for name, content in metrics_before.items():
+        assert (project / "metrics" / name).read_bytes() == content, name
+    assert (project / "paper/letter.pdf").read_bytes() == letter_before
 
 
 def test_local_source_goes_through_the_same_reader(project: Path, tmp_path: Path) -> None:

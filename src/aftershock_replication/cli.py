@@ -206,6 +206,23 @@ def run_stats(args: argparse.Namespace) -> None:
     }))
 
 
+def run_letter(args: argparse.Namespace) -> None:
+    """letter: metrics, plots and tables -> paper/letter.pdf (Jinja2 + WeasyPrint)."""
+    import shlex
+
+    from .report import render_letter
+
+    summary = render_letter(
+        metrics_dir=Path(args.metrics), plots_dir=Path(args.plots),
+        results_dir=Path(args.results), params=load_params(args.params),
+        out_pdf=Path(args.out), figures_dir=Path(args.figures),
+        template_dir=Path(args.templates), splits_path=Path(args.splits),
+        commands=["dvc repro", shlex.join(["replicate", *sys.argv[1:]])],
+    )
+    log.info("wrote %s: %d pages, %d figures%s", args.out, summary["pages"],
+             len(summary["figures"]), " (DEMO DATA)" if summary["demo"] else "")
+
+
 def run_pin_checksums(args: argparse.Namespace) -> None:
     """pin-checksums: write the size/SHA-256 manifest of a verified copy of the published data."""
     from .atomic import write_json
@@ -296,6 +313,18 @@ outputs: --out (default metrics/stats.json): seed summaries, the reference stres
 params:  stats.bootstrap_replicates, stats.permutations, stats.permutation_method,
          stats.seed""",
     ),
+    "letter": (
+        run_letter,
+        """Render the rebuttal letter from the metrics files.
+
+inputs:  --metrics (metrics: features.json, auc.json, leakage_audit.json, stats.json,
+         learning_curve/), --plots (plots: roc/, learning_curve/), --results
+         (results/per_slip_model), --splits, --templates (paper: letter.html.j2, style.css).
+outputs: --out (default paper/letter.pdf), --figures (default paper/figures).
+params:  the whole params.yaml (printed in the provenance appendix); letter.* for the
+         signatures, date and wording thresholds. Set SOURCE_DATE_EPOCH for
+         reproducible bytes (dvc.yaml uses the last commit's time).""",
+    ),
     "pin-checksums": (
         run_pin_checksums,
         """Pin sizes and SHA-256 of a verified copy of the published data (maintainers).
@@ -321,6 +350,9 @@ DEFAULTS: dict[str, dict[str, str]] = {
     "stats": {"methods_dir": "metrics/methods", "scores_dir": "results/scores",
               "features": "data/features.parquet", "splits": "data/splits.json",
               "out": "metrics/stats.json"},
+    "letter": {"metrics": "metrics", "plots": "plots", "results": "results",
+               "splits": "data/splits.json", "templates": "paper", "figures": "paper/figures",
+               "out": "paper/letter.pdf"},
     "pin-checksums": {
         "root": "data/original",
         "out": "src/aftershock_replication/data/devries2018_manifest.json",

@@ -1,0 +1,538 @@
+"""The letter: numbers in the PDF match the metrics, demo mark, reproducible bytes, wording.
+
+Fixtures are tiny metrics/plots/results trees built from the metrics schemas in tmp_path.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from pypdf import PdfReader
+
+from aftershock_replication.errors import InputError
+from aftershock_replication.report import DEMO_MARK, render_letter
+from aftershock_replication.report import formatting as fmt
+from aftershock_replication.report import letter as report_letter
+
+REPO = Path(__file__).resolve().parents[1]
+TEMPLATES = REPO / "paper"
+EPOCH = "1700000000"
+Q = "\u2019"  # the letter's apostrophe
+
+METHODS = ("coulomb", "coulomb_test_selected", "max_shear", "von_mises", "sum_abs",
+           "one_neuron", "logistic", "random_forest", "svm", "gam", "neural_network")
+UNTRAINED = METHODS[:5]
+FITTED = METHODS[5:]
+BASE_AUC = dict(zip(METHODS, (0.61, 0.66, 0.79, 0.81, 0.80, 0.80, 0.79, 0.78, 0.79, 0.80,
+                              0.82), strict=True))
+SEEDS = ("0", "1", "2")
+CURVES = ("neural_network", "random_forest", "logistic")
+# sequences -> events -> authors; 1985NAHANx and 1999CHICHx straddle the paper's split
+SLIP_MODELS = {
+    "1985NAHANx": {"01": ["AAAA", "BBBB"], "02": ["CCCC"]},
+    "1992LANDER": {"01": ["COHE", "WALD", "HERN"]},
+    "1995KOBEJA": {"01": ["YOSH", "WALD"]},
+    "1999CHICHx": {"01": ["MAxx", "JIxx"], "02": ["WUxx"]},
+    "2004PARKFI": {"01": ["CUST"]},
+    "2010DARFIE": {"01": ["ATZO", "HOLD"]},
+}
+PAPER_TEST = {"1985NAHANx02CCCC", "1995KOBEJA01YOSH", "1995KOBEJA01WALD",
+              "1999CHICHx02WUxx"}
+
+
+def _names() -> list[str]:
+    return [f"{seq}{event}{author}" for seq, events in SLIP_MODELS.items()
+            for event, authors in events.items() for author in authors]
+
+
+def _summary(values: list[float]) -> dict[str, Any]:
+    array = np.asarray(values, dtype=float)
+    return {"mean": float(array.mean()), "sd": float(array.std(ddof=1)) if len(array) > 1
+            else 0.0, "per_seed": [float(v) for v in array]}
+
+
+def build_auc(rng: np.random.Generator) -> dict[str, Any]:
+    shift = {"paper": 0.04, "leaky": 0.015, "grouped": 0.0}
+    auc: dict[str, Any] = {}
+    for scheme, lift in shift.items():
+        seeds = ["paper"] if scheme == "paper" else list(SEEDS)
+        auc[scheme] = {}
+        for method in METHODS:
+            pooled = [BASE_AUC[method] + lift + rng.normal(0, 0.01) for _ in seeds]
+            auc[scheme][method] = {
+                "pooled": _summary(pooled),
+                "per_slip_model_mean": _summary([v + 0.02 for v in pooled]),
+                "event_weighted": _summary([v + 0.015 for v in pooled]),
+                "train_pooled": _summary([v - 0.06 for v in pooled]),
+                "fitted": method in FITTED,
+                "uses_test_labels": method == "coulomb_test_selected",
+            }
+    return auc
+
+
+def _row(method: str, comparison: str, estimate: float, p: float | None,
+         p_holm: float | None) -> dict[str, Any]:
+    return {"method": method, "comparison": comparison, "estimate": estimate,
+            "ci": [estimate - 0.021, estimate + 0.019],
+            "statistic": None if p is None else estimate / 0.004, "df": 2,
+            "p_value": p, "p_holm": p_holm, "unit": "repeated split (seed)",
+            "test": "Nadeau-Bengio corrected resampled t-test"}
+
+
+def build_stats(auc: dict[str, Any]) -> dict[str, Any]:
+    seed_summary: dict[str, Any] = {}
+    for scheme, methods in auc.items():
+        seed_summary[scheme] = {}
+        for method, entry in methods.items():
+            pooled = entry["pooled"]
+            if scheme == "paper":  # one partition: no spread (the stats stage writes null)
+                seed_summary[scheme][method] = {"mean": pooled["mean"], "sd": None,
+                                                "ci95": [None, None], "n_seeds": 1,
+                                                "per_seed": pooled["per_seed"]}
+                continue
+            half = 2.0 * pooled["sd"]
+            seed_summary[scheme][method] = {
+                "mean": pooled["mean"], "sd": pooled["sd"],
+                "ci95": [pooled["mean"] - half, pooled["mean"] + half], "n_seeds": 3,
+                "per_seed": pooled["per_seed"]}
+    reference = "von_mises"
+    grouped = auc["grouped"]
+    vs_best = [_row(m, f"{m} minus the best untrained stress metric (grouped)",
+                    grouped[m]["pooled"]["mean"] - grouped[reference]["pooled"]["mean"],
+                    0.3, 0.9)
+               for m in FITTED]
+    vs_best[0].update(statistic=None, p_value=None, p_holm=None)  # not computable
+    drop = [_row(m, f"{m}: leaky minus grouped", 0.015, 0.02, 0.2) for m in METHODS]
+    leak = [_row(m, f"{m}: leakage term", 0.004, 0.4, 1.0) for m in FITTED]
+    decomposition = {m: {"paper_minus_grouped": 0.040, "reference_paper_minus_grouped": 0.030,
+                         "leakage_term": 0.004 if m in FITTED else None} for m in METHODS}
+    paper = auc["paper"]
+    return {
+        "seed_summary": seed_summary,
+        "reference_metric": {
+            "rule": "untrained stress metric with the highest pooled AUC on the training cells",
+            "by_partition": {"paper": {"paper": reference},
+                             "leaky": {s: reference for s in SEEDS},
+                             "grouped": {"0": reference, "1": "max_shear", "2": reference}},
+            "most_common": reference},
+        "tables": {
+            "vs_best_stress_metric": {"family": "11 methods vs the reference, grouped splits",
+                                      "scheme": "grouped", "rows": vs_best},
+            "leaky_minus_grouped": {"family": "11 methods, leaky minus grouped", "rows": drop},
+            "leakage_term": {"family": "6 fitted methods, leakage term", "rows": leak},
+        },
+        "decomposition": decomposition,
+        "paper_split": {
+            "bootstrap": {m: {"estimate": paper[m]["pooled"]["mean"],
+                              "ci": [paper[m]["pooled"]["mean"] - 0.043,
+                                     paper[m]["pooled"]["mean"] + 0.037],
+                              "se": 0.021, "unit": "event (cluster bootstrap)",
+                              "replicates": 1000} for m in METHODS},
+            "bootstrap_vs_reference": {m: {"estimate": 0.011, "ci": [-0.013, 0.034],
+                                           "se": 0.012, "unit": "event (cluster bootstrap)",
+                                           "replicates": 1000, "reference": reference}
+                                       for m in FITTED},
+            "delong": {m: {"auc": paper[m]["pooled"]["mean"], "se": 0.0031,
+                           "unit": "cell (naive: cells assumed independent)"} for m in METHODS},
+        },
+        "permutation": {"method": "neural_network", "permutations": 5000, "slip_models": 4,
+                        "significant_at_0.05": 4,
+                        "per_slip_model": {n: {"auc": 0.8, "p_value": 0.0002}
+                                           for n in sorted(PAPER_TEST)}},
+    }
+
+
+def write_json(path: Path, payload: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(payload, indent=2, sort_keys=True))
+
+
+def build_tree(root: Path, *, demo: bool = True) -> dict[str, Path]:
+    """A complete, tiny input tree under ``root``; returns the render_letter directories."""
+    rng = np.random.default_rng(7)
+    metrics, plots, results = root / "metrics", root / "plots", root / "results"
+    names = _names()
+    demo_block = ({"seed": 2018, "size": "small", "leakage": 1.0, "sequence_share": 0.8,
+                   "positive_rate": 0.02, "slip_models": len(names), "earthquakes": 8,
+                   "sequences": 6, "cells": 52000, "source": "demo"} if demo else None)
+    test_rows = 4 * 2000
+    write_json(metrics / "features.json", {
+        "demo": demo_block, "rows": 26000, "positive_share": 0.0213,
+        "slip_models": len(names), "events": 8, "sequences": 6,
+        "by_paper_role": {"train": {"rows": 26000 - test_rows, "positives": 400,
+                                    "slip_models": len(names) - len(PAPER_TEST)},
+                          "test": {"rows": test_rows, "positives": 150,
+                                   "slip_models": len(PAPER_TEST)}},
+        "skipped_slip_models": [{"slip_model": "2003INAVWx01JHAZ", "paper_role": "train",
+                                 "rows": 3040, "reason": "no aftershock cells"}],
+        "source_root": "data/raw",
+    })
+    auc = build_auc(rng)
+    write_json(metrics / "auc.json", auc)
+    straddle = [
+        {"group": "1985NAHANx", "train_slip_models": ["1985NAHANx01AAAA", "1985NAHANx01BBBB"],
+         "test_slip_models": ["1985NAHANx02CCCC"], "test_row_share": 0.25},
+        {"group": "1999CHICHx", "train_slip_models": ["1999CHICHx01JIxx", "1999CHICHx01MAxx"],
+         "test_slip_models": ["1999CHICHx02WUxx"], "test_row_share": 0.125},
+    ]
+    empty = {"slip_model": [], "event": [], "sequence": [], "spatiotemporal": []}
+    write_json(metrics / "leakage_audit.json", {
+        "paper": {"paper": {**empty, "sequence": straddle, "spatiotemporal": straddle}},
+        "leaky": {s: {**empty, "sequence": straddle[:1]} for s in SEEDS},
+        "grouped": {s: dict(empty) for s in SEEDS},
+    })
+    write_json(metrics / "stats.json", build_stats(auc))
+    for method in CURVES:
+        records = []
+        for seed in range(3):
+            top = 100000 + 1000 * seed
+            for rows in (1000, 3000, 9000, top):
+                records.append({"method": method, "seed": seed, "train_rows": rows,
+                                "train_positives": rows // 50,
+                                "test_auc": BASE_AUC[method] - 0.03 * 1000 / rows
+                                + 0.002 * seed})
+        table = pd.DataFrame.from_records(records)
+        (plots / "learning_curve").mkdir(parents=True, exist_ok=True)
+        table.to_csv(plots / "learning_curve" / f"{method}.csv", index=False)
+        summary = table.groupby("train_rows")["test_auc"].agg(["mean", "std", "count"])
+        write_json(metrics / "learning_curve" / f"{method}.json", {
+            "method": method,
+            "by_train_rows": {str(r): {"mean": float(v["mean"]),
+                                       "sd": float(v["std"]) if v["count"] > 1 else 0.0,
+                                       "seeds": int(v["count"])}
+                              for r, v in summary.iterrows()}})
+    fpr = np.linspace(0, 1, 41)
+    grouped_test = {"0": ["1985NAHANx01AAAA", "1985NAHANx01BBBB", "1985NAHANx02CCCC",
+                          "2004PARKFI01CUST"],
+                    "1": ["1992LANDER01COHE", "1992LANDER01WALD", "1992LANDER01HERN"],
+                    "2": ["2010DARFIE01ATZO", "2010DARFIE01HOLD", "1995KOBEJA01YOSH",
+                          "1995KOBEJA01WALD"]}
+    for method in METHODS:
+        power = 1 + 4 * (BASE_AUC[method] - 0.5)
+        roc = pd.concat([pd.DataFrame({"fpr": fpr, "tpr": fpr ** (1 / (power + lift)),
+                                       "method": method, "split": split})
+                         for split, lift in (("paper paper", 0.3), ("grouped 0", 0.0))])
+        (plots / "roc").mkdir(parents=True, exist_ok=True)
+        roc.to_csv(plots / "roc" / f"{method}.csv", index=False)
+        rows = [{"slip_model": n, "auc": BASE_AUC[method] + rng.normal(0, 0.04), "rows": 2000,
+                 "positives": 40, "scheme": "paper", "partition": "paper"}
+                for n in sorted(PAPER_TEST)]
+        rows += [{"slip_model": n, "auc": BASE_AUC[method] + rng.normal(0, 0.05),
+                  "rows": 2000, "positives": 40, "scheme": "grouped", "partition": seed}
+                 for seed, models in grouped_test.items() for n in models]
+        (results / "per_slip_model").mkdir(parents=True, exist_ok=True)
+        pd.DataFrame(rows).to_csv(results / "per_slip_model" / f"{method}.csv", index=False)
+    splits = root / "data" / "splits.json"
+    write_json(splits, {"schemes": {"paper": {"paper": sorted(PAPER_TEST)}},
+                        "spatiotemporal": {"groups": {n: n[:12] for n in names}}})
+    return {"metrics_dir": metrics, "plots_dir": plots, "results_dir": results,
+            "splits": splits}
+
+
+PARAMS = {
+    "seeds": 3,
+    "data": {"source": "demo", "path": "data/original"},
+    "learning_curve": {"methods": list(CURVES), "points": 4, "min_rows": 1000,
+                       "max_rows": None},
+    "letter": {"authors": [{"name": "A. Author", "affiliation": "Somewhere University"},
+                           {"name": "B. Author", "affiliation": "Elsewhere Institute"}],
+               "date": "1 April 2025"},
+}
+
+
+def render(tree: dict[str, Path], out: Path, params: dict[str, Any] | None = None,
+           use_splits: bool = True) -> dict[str, Any]:
+    return render_letter(
+        metrics_dir=tree["metrics_dir"], plots_dir=tree["plots_dir"],
+        results_dir=tree["results_dir"], params=params or PARAMS, out_pdf=out,
+        figures_dir=out.parent / "figures", template_dir=TEMPLATES,
+        commands=["dvc repro letter", "replicate letter --out paper/letter.pdf"],
+        splits_path=tree["splits"] if use_splits else None)
+
+
+def page_texts(path: Path) -> list[str]:
+    return [page.extract_text() or "" for page in PdfReader(path).pages]
+
+
+def flat(text: str) -> str:
+    return re.sub(r"\s+", " ", text)
+
+
+def assert_in_order(text: str, start: str, expected: list[str]) -> None:
+    """Every expected string occurs in ``text`` after ``start``, in the given order."""
+    position = text.index(start)
+    for item in expected:
+        found = text.find(flat(item), position)
+        assert found >= 0, f"{item!r} not found after position {position} ({start!r})"
+        position = found + len(flat(item))
+
+
+@pytest.fixture(scope="module")
+def demo_render(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    root = tmp_path_factory.mktemp("demo")
+    tree = build_tree(root)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+        patch.chdir(root)  # no git checkout here: provenance must tolerate it
+        summary = render(tree, root / "paper" / "letter.pdf")
+    return {"root": root, "tree": tree, "summary": summary, "pdf": root / "paper" / "letter.pdf"}
+
+
+def test_render_writes_pdf_and_figures(demo_render: dict[str, Any]) -> None:
+    summary = demo_render["summary"]
+    assert demo_render["pdf"].read_bytes().startswith(b"%PDF")
+    assert summary["pages"] == len(PdfReader(demo_render["pdf"]).pages) >= 3
+    assert len(summary["figures"]) == 6
+    for path in summary["figures"]:
+        assert Path(path).is_file() and Path(path).read_bytes().startswith(b"\x89PNG")
+    assert not list(demo_render["pdf"].parent.glob(".*tmp-*"))
+
+
+def test_auc_table_numbers_match_metrics(demo_render: dict[str, Any]) -> None:
+    text = flat(" ".join(page_texts(demo_render["pdf"])))
+    metrics = demo_render["tree"]["metrics_dir"]
+    stats = json.loads((metrics / "stats.json").read_text())
+    expected = []
+    for method in METHODS:
+        boot = stats["paper_split"]["bootstrap"][method]
+        expected += [fmt.auc(stats["seed_summary"]["paper"][method]["mean"]),
+                     fmt.interval(boot["ci"])]
+        for scheme in ("leaky", "grouped"):
+            entry = stats["seed_summary"][scheme][method]
+            expected += [fmt.mean_sd(entry["mean"], entry["sd"]), fmt.interval(entry["ci95"])]
+    assert_in_order(text, "Table 2 |", expected)
+
+
+@pytest.mark.parametrize(("table", "caption"), [("leaky_minus_grouped", "Table 3 |"),
+                                                ("vs_best_stress_metric", "Table 5 |")])
+def test_significance_table_numbers_match_stats(
+    demo_render: dict[str, Any], table: str, caption: str,
+) -> None:
+    text = flat(" ".join(page_texts(demo_render["pdf"])))
+    stats = json.loads((demo_render["tree"]["metrics_dir"] / "stats.json").read_text())
+    rows = sorted(stats["tables"][table]["rows"], key=lambda r: METHODS.index(r["method"]))
+    expected = []
+    for row in rows:
+        expected += [fmt.diff(row["estimate"]), fmt.interval(row["ci"]),
+                     fmt.statistic(row["statistic"]), fmt.dof(row["df"]),
+                     fmt.p_cell(row["p_value"]), fmt.p_cell(row["p_holm"])]
+    assert_in_order(text, caption, expected)
+    assert flat(stats["tables"][table]["family"]) in text
+
+
+def test_decomposition_table_numbers_match_stats(demo_render: dict[str, Any]) -> None:
+    text = flat(" ".join(page_texts(demo_render["pdf"])))
+    stats = json.loads((demo_render["tree"]["metrics_dir"] / "stats.json").read_text())
+    leak = {r["method"]: r for r in stats["tables"]["leakage_term"]["rows"]}
+    expected = []
+    for method in FITTED:
+        entry = stats["decomposition"][method]
+        expected += [fmt.diff(entry["paper_minus_grouped"]),
+                     fmt.diff(entry["reference_paper_minus_grouped"]),
+                     fmt.diff(entry["leakage_term"]), fmt.interval(leak[method]["ci"]),
+                     fmt.p_cell(leak[method]["p_holm"])]
+    assert_in_order(text, "Table 4 |", expected)
+
+
+def test_audit_names_straddling_sequences(demo_render: dict[str, Any]) -> None:
+    text = flat(" ".join(page_texts(demo_render["pdf"])))
+    assert_in_order(text, "Table 1 |", ["1985NAHANx", "1985NAHANx02CCCC", "25.0%",
+                                        "1999CHICHx", "1999CHICHx02WUxx", "12.5%"])
+    assert "no earthquake straddles" in text
+
+
+def test_demo_mark_on_every_page_and_generation_on_first(demo_render: dict[str, Any]) -> None:
+    pages = [flat(t) for t in page_texts(demo_render["pdf"])]
+    assert all(DEMO_MARK in page for page in pages)
+    first = pages[0]
+    assert "seed 2018" in first and "leakage strength 1" in first
+    assert "sequence share 0.8" in first and "“small”" in first
+
+
+def test_provenance_and_signatures(demo_render: dict[str, Any]) -> None:
+    text = flat(" ".join(page_texts(demo_render["pdf"])))
+    assert "A. Author" in text and "Elsewhere Institute" in text and "1 April 2025" in text
+    assert "2023-11-14T22:13:20Z" in text  # SOURCE_DATE_EPOCH
+    assert "not a git checkout" in text
+    assert "replicate letter --out paper/letter.pdf" in text
+    import hashlib
+    digest = hashlib.sha256((demo_render["tree"]["metrics_dir"] / "stats.json")
+                            .read_bytes()).hexdigest()
+    assert digest in text.replace(" ", "")
+    reader = PdfReader(demo_render["pdf"])
+    assert reader.metadata.get("/CreationDate", "").startswith("D:20231114221320")
+    fonts = set()
+    for page in reader.pages:
+        for font in page["/Resources"]["/Font"].values():
+            font = font.get_object()
+            if "/DescendantFonts" in font:  # Type0 (CID) font: the descriptor is below
+                font = font["/DescendantFonts"][0].get_object()
+            descriptor = font["/FontDescriptor"].get_object()
+            assert any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3"))
+            fonts.add(str(font["/BaseFont"]))
+    assert all("DejaVu" in name for name in fonts)
+
+
+def test_two_renders_identical_bytes(demo_render: dict[str, Any], tmp_path: Path,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    monkeypatch.chdir(demo_render["root"])
+    # same inputs, another output directory: the bytes must not depend on paths either
+    render(demo_render["tree"], tmp_path / "again" / "letter.pdf")
+    assert (tmp_path / "again" / "letter.pdf").read_bytes() == demo_render["pdf"].read_bytes()
+    first = sorted(Path(p).name for p in demo_render["summary"]["figures"])
+    for name in first:
+        assert ((tmp_path / "again" / "figures" / name).read_bytes()
+                == (demo_render["pdf"].parent / "figures" / name).read_bytes())
+
+
+def test_no_demo_mark_without_demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tree = build_tree(tmp_path, demo=False)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    monkeypatch.chdir(tmp_path)
+    params = {**PARAMS, "data": {"source": "local", "path": "data/original"}}
+    params.pop("letter")
+    out = tmp_path / "paper" / "letter.pdf"
+    render(tree, out, params, use_splits=False)
+    pages = [flat(t) for t in page_texts(out)]
+    assert not any(DEMO_MARK in page or "synthetic" in page.lower() for page in pages)
+    assert "The authors" in " ".join(pages)
+
+
+# ---------------------------------------------------------------- wording follows statistics
+
+
+def context_text(tree: dict[str, Path], stats: dict[str, Any], tmp_path: Path) -> str:
+    """The letter's HTML text for modified statistics (no PDF: the wording is in the HTML)."""
+    write_json(tree["metrics_dir"] / "stats.json", stats)
+    inputs = report_letter.load_inputs(tree["metrics_dir"], tree["plots_dir"],
+                                       tree["results_dir"], tree["splits"], CURVES)
+    provenance = report_letter.collect(inputs=inputs.files, params=PARAMS,
+                                       features=inputs.features, commands=[])
+    context = report_letter.build_context(inputs, PARAMS, {}, provenance)
+    html = report_letter.render_html(context, TEMPLATES)
+    return flat(re.sub(r"<[^>]+>", " ", html))
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> dict[str, Path]:
+    return build_tree(tmp_path)
+
+
+def _stats(tree: dict[str, Path]) -> dict[str, Any]:
+    return json.loads((tree["metrics_dir"] / "stats.json").read_text())
+
+
+def test_baseline_wording_flips_with_holm_p(tree: dict[str, Path], tmp_path: Path) -> None:
+    stats = _stats(tree)
+    text = context_text(tree, stats, tmp_path)
+    assert "No fitted method, the network included, scores significantly higher" in text
+    assert "No trained model, the deep network included, significantly beats" in text
+    flipped = copy.deepcopy(stats)
+    for row in flipped["tables"]["vs_best_stress_metric"]["rows"]:
+        if row["method"] == "neural_network":
+            row.update(estimate=0.03, p_value=0.0001, p_holm=0.001)
+    text = context_text(tree, flipped, tmp_path)
+    assert "The neural network scores significantly higher than the reference metric" in text
+    assert "No fitted method, the network included" not in text
+    assert "The neural network beats the best untrained stress metric significantly" in text
+    worse = copy.deepcopy(stats)
+    for row in worse["tables"]["vs_best_stress_metric"]["rows"]:
+        if row["method"] in ("svm", "gam"):
+            row.update(estimate=-0.05, p_value=0.0001, p_holm=0.0004)
+    text = context_text(tree, worse, tmp_path)
+    assert ("the support vector machine and the generalised additive model score "
+            "significantly lower") in text
+
+
+def test_drop_and_leakage_wording_flip(tree: dict[str, Path], tmp_path: Path) -> None:
+    stats = _stats(tree)
+    text = context_text(tree, stats, tmp_path)
+    assert f"lowers no method{Q}s AUC significantly" in text
+    assert "not significant — the repeated splits cannot tell" in text
+    assert "No fitted method has a significant leakage term" in text
+    assert f"about 75% of the neural network{Q}s drop is the composition" in text
+    flipped = copy.deepcopy(stats)
+    for row in flipped["tables"]["leaky_minus_grouped"]["rows"]:
+        if row["method"] in ("neural_network", "von_mises"):
+            row.update(p_holm=0.01)
+    for row in flipped["tables"]["leakage_term"]["rows"]:
+        if row["method"] == "neural_network":
+            row.update(estimate=0.03, p_holm=0.004)
+    flipped["decomposition"]["neural_network"]["reference_paper_minus_grouped"] = -0.01
+    text = context_text(tree, flipped, tmp_path)
+    assert (f"lowers the AUC significantly, after Holm{Q}s correction, for the von Mises criterion "
+            "and the neural network") in text
+    assert "The drop is significant also for untrained metrics (the von Mises criterion)" in text
+    assert "significant — part of its advantage" in text
+    assert "the leakage term is significant for the neural network" in text
+    assert f"composition does not explain the neural network{Q}s drop" in text
+    assert "Leakage is not rare in effect" in text
+
+
+def test_train_test_and_curve_wording_flip(tree: dict[str, Path], tmp_path: Path) -> None:
+    stats = _stats(tree)
+    text = context_text(tree, stats, tmp_path)
+    assert "scores higher on the test cells" in text  # fixture: train AUC below test AUC
+    assert "the test AUC does not exceed the training AUC" not in text
+    auc = json.loads((tree["metrics_dir"] / "auc.json").read_text())
+    nn = auc["paper"]["neural_network"]
+    nn["train_pooled"]["mean"] = nn["pooled"]["mean"] + 0.05
+    write_json(tree["metrics_dir"] / "auc.json", auc)
+    text = context_text(tree, stats, tmp_path)
+    assert "scores higher on the test cells" not in text
+    assert "the test AUC does not exceed the training AUC" in text
+    assert "A small fraction of the data reaches the plateau" in text
+    curve = tree["plots_dir"] / "learning_curve" / "neural_network.csv"
+    table = pd.read_csv(curve)
+    table.loc[table["train_rows"] == table.groupby("seed")["train_rows"].transform("max"),
+              "test_auc"] += 0.2
+    table.to_csv(curve, index=False)
+    text = context_text(tree, stats, tmp_path)
+    assert "A small fraction of the data reaches the plateau" not in text
+    assert "only with more than a tenth of the training rows" in text
+
+
+# ---------------------------------------------------------------- errors and formatting
+
+
+@pytest.mark.parametrize("missing", ["metrics/stats.json", "metrics/auc.json",
+                                     "plots/roc/svm.csv", "results/per_slip_model/gam.csv",
+                                     "metrics/learning_curve/logistic.json"])
+def test_missing_input_names_the_file(tmp_path: Path, missing: str) -> None:
+    tree = build_tree(tmp_path)
+    (tmp_path / missing).unlink()
+    with pytest.raises(InputError, match=re.escape(str(tmp_path / missing))):
+        render(tree, tmp_path / "paper" / "letter.pdf")
+    assert not (tmp_path / "paper" / "letter.pdf").exists()
+
+
+def test_malformed_stats_names_the_key(tmp_path: Path) -> None:
+    tree = build_tree(tmp_path)
+    stats = _stats(tree)
+    del stats["tables"]["leakage_term"]
+    write_json(tree["metrics_dir"] / "stats.json", stats)
+    with pytest.raises(InputError, match=r"stats\.json: missing key tables\.leakage_term"):
+        render(tree, tmp_path / "paper" / "letter.pdf")
+
+
+def test_formatting() -> None:
+    assert fmt.auc(0.84949) == "0.849"
+    assert fmt.p_value(0.0004) == "p < 0.001"
+    assert fmt.p_value(0.01249) == "p = 0.012"
+    assert fmt.p_cell(None) == fmt.MISSING
+    assert fmt.interval([0.7123, 0.8009]) == "[0.712, 0.801]"
+    assert fmt.diff(-0.0123) == f"{fmt.MINUS}0.012"
+    assert fmt.diff(0.0123) == "+0.012"
+    assert fmt.diff(-0.0001) == "0.000"
+    assert fmt.mean_sd(0.77, 0.0123) == "0.770 ± 0.012"
+    assert fmt.percent(0.25) == "25.0%"
+    assert fmt.integer(1378120) == "1,378,120"
+    assert fmt.dof(2.0) == "2"
