@@ -134,6 +134,26 @@ def test_local_source_goes_through_the_same_reader(project: Path, tmp_path: Path
         report["by_paper_role"]["train"]["positives"]
 
 
+def test_published_layout_letter_has_no_demo_mark(project: Path, tmp_path: Path) -> None:
+    """The whole pipeline on a tiny original-layout fixture (data.source=local), unmarked."""
+    names = [f"20{10 + s}SEQ{s}xx0{e}AUT{a}" for s in range(6) for e in (1, 2) for a in "AB"]
+    test = {n for n in names if n[:10] in ("2010SEQ0xx", "2013SEQ3xx") or n.endswith("2AUTB")}
+    original = make_layout(tmp_path / "published", {n: 300 for n in names if n not in test},
+                           {n: 300 for n in names if n in test})
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    params["data"].update(source="local", path=str(original))
+    for settings in params["methods"].values():
+        settings["max_train_rows"] = None
+    params["learning_curve"]["min_rows"] = 100
+    (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    run(["dvc", "repro"], project)
+    report = json.loads((project / "metrics/features.json").read_text())
+    assert report["demo"] is None and report["slip_models"] == 24
+    pages = [page.extract_text() for page in PdfReader(project / "paper/letter.pdf").pages]
+    assert pages and not any("synthetic demonstration data" in text for text in pages)
+    assert any("local" in text for text in pages)  # the provenance names the source
+
+
 def test_bad_params_stop_before_any_work(project: Path) -> None:
     params = yaml.safe_load((project / "params.yaml").read_text())
     params["data"]["source"] = "drive"
