@@ -11,5 +11,8 @@ if [ ! -d .git ]; then
 fi
 git add -A
 git commit -q -m "replication package (container snapshot)" || true
-mkdir -p "${XDG_CACHE_HOME:-$HOME/.cache}/dvc" .dvc/cache .dvc/tmp
+# DVC's site cache (default /var/tmp/dvc) goes where the container user can write it
+site_cache="${XDG_CACHE_HOME:-$HOME/.cache}/dvc-site"
+mkdir -p "$site_cache" .dvc/cache .dvc/tmp
+dvc config --local core.site_cache_dir "$site_cache"
 chmod -R a+rwX . "${XDG_CACHE_HOME:-$HOME/.cache}" "${GIT_CONFIG_GLOBAL:-$HOME/.gitconfig}"

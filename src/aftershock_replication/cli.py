@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from .errors import InputError
 from .params import (
@@ -24,6 +25,9 @@ from .params import (
     method_settings,
 )
 from .progress import format_seconds, setup_logging
+
+if TYPE_CHECKING:
+    from .methods.base import Cells
 
 log = logging.getLogger("aftershock_replication")
 
@@ -101,14 +105,14 @@ def run_evaluate(args: argparse.Namespace) -> None:
         pd.concat(result.roc).to_csv(temporary, index=False, float_format="%.5f")
 
 
-def check_cap(settings: dict, cells: object, splits: dict) -> None:
+def check_cap(settings: dict[str, Any], cells: Cells, splits: dict[str, Any]) -> None:
     """A training cap larger than every partition's training rows is a params mistake."""
     from .evaluate import SideIndex
 
     cap = settings.get("max_train_rows")
     if cap is None:
         return
-    index = SideIndex.of(cells)  # type: ignore[arg-type]
+    index = SideIndex.of(cells)
     smallest = min(len(index.rows(test, include=False))
                    for by_id in splits["schemes"].values() for test in by_id.values())
     if cap > smallest:
