@@ -11,6 +11,7 @@ RUN apt-get update \
         libpango-1.0-0=1.50.12+ds-1 \
         libpangoft2-1.0-0=1.50.12+ds-1 \
         libharfbuzz0b=6.0.0+dfsg-3 \
+        libharfbuzz-subset0=6.0.0+dfsg-3 \
         shared-mime-info=2.2-1 \
         fonts-dejavu-core=2.37-6 \
     && rm -rf /var/lib/apt/lists/*
