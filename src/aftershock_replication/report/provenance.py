@@ -7,7 +7,6 @@ the directories passed in, and nothing depends on the current time otherwise.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import subprocess
 import sys
@@ -19,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from ..data.download import sha256_of
 from ..errors import InputError
 
 # The stack the analysis and the letter depend on (distribution names).
@@ -84,14 +84,6 @@ def git_state(cwd: Path | None = None) -> tuple[str, str]:
     return commit, f"yes ({len(changed)} changed or untracked path(s) at render time)"
 
 
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def package_versions(names: tuple[str, ...] = PACKAGES) -> list[tuple[str, str]]:
     versions = []
     for name in names:
@@ -133,7 +125,7 @@ def collect(
         run_date=moment,
         date_source=date_from,
         data_source=data_source(params, features),
-        inputs=[(label, sha256(path)) for label, path in inputs],
+        inputs=[(label, sha256_of(path)) for label, path in inputs],
         params_yaml=yaml.safe_dump(params, sort_keys=False, allow_unicode=True,
                                    default_flow_style=False, width=88).rstrip(),
         versions=package_versions(),
