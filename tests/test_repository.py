@@ -50,8 +50,14 @@ def test_dvc_stages_list_only_declared_params() -> None:
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
     for name, stage in stages.items():
         for entry in stage.get("params", []):
-            key = entry if isinstance(entry, str) else next(iter(entry))
-            assert key.split(".")[0] in params, f"stage {name}: unknown param {key}"
+            if isinstance(entry, dict):  # {file: [keys]} or {file: None} for every param
+                (file, keys), = entry.items()
+                assert file == "params.yaml", f"stage {name}: params from {file}"
+                entries = keys or []
+            else:
+                entries = [entry]
+            for key in entries:
+                assert key.split(".")[0] in params, f"stage {name}: unknown param {key}"
 
 
 def test_code_is_ruff_clean() -> None:
