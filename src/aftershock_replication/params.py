@@ -96,6 +96,14 @@ def as_str(value: Any, name: str) -> str:
     return value
 
 
+def as_choice(value: Any, name: str, choices: tuple[str, ...]) -> str:
+    """Validate a string parameter that must be one of ``choices``."""
+    text = as_str(value, name)
+    if text not in choices:
+        raise InputError(f"params: '{name}' must be one of {', '.join(choices)}, got {text!r}")
+    return text
+
+
 @dataclass(frozen=True)
 class DataParams:
     """``data.*``: where the original layout comes from."""
@@ -108,11 +116,7 @@ class DataParams:
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> DataParams:
         raw = section(params, "data", {"source", "path", "mirror", "drive_folder"})
-        source = as_str(require(raw, "data", "source"), "data.source")
-        if source not in DATA_SOURCES:
-            raise InputError(
-                f"params: 'data.source' must be one of {', '.join(DATA_SOURCES)}, got {source!r}"
-            )
+        source = as_choice(require(raw, "data", "source"), "data.source", DATA_SOURCES)
         mirror = as_str(raw.get("mirror") or "", "data.mirror")
         if mirror and not mirror.startswith(("https://", "http://")):
             raise InputError(f"params: 'data.mirror' must be an http(s) URL, got {mirror!r}")
@@ -197,14 +201,9 @@ class SplitParams:
     def from_params(cls, params: dict[str, Any]) -> SplitParams:
         raw = section(params, "split",
                       {"test_size", "leaky_by", "grouped_by", "cluster_km", "cluster_days"})
-        leaky_by = as_str(require(raw, "split", "leaky_by"), "split.leaky_by")
-        grouped_by = as_str(require(raw, "split", "grouped_by"), "split.grouped_by")
-        if leaky_by not in LEAKY_UNITS:
-            raise InputError(f"params: 'split.leaky_by' must be one of {', '.join(LEAKY_UNITS)}, "
-                             f"got {leaky_by!r}")
-        if grouped_by not in GROUPED_UNITS:
-            raise InputError(f"params: 'split.grouped_by' must be one of "
-                             f"{', '.join(GROUPED_UNITS)}, got {grouped_by!r}")
+        leaky_by = as_choice(require(raw, "split", "leaky_by"), "split.leaky_by", LEAKY_UNITS)
+        grouped_by = as_choice(require(raw, "split", "grouped_by"), "split.grouped_by",
+                               GROUPED_UNITS)
         return cls(
             seeds=as_int(params.get("seeds"), "seeds", minimum=1),
             test_size=as_float(require(raw, "split", "test_size"), "split.test_size", 0.0, 1.0,
@@ -257,10 +256,7 @@ def method_settings(params: dict[str, Any], name: str) -> dict[str, Any]:
         elif kind == "unit_open":
             settings[key] = as_float(value, dotted, 0.0, 1.0, low_open=True, high_open=True)
         elif kind == "stress_scalar":
-            settings[key] = as_str(value, dotted)
-            if value not in STRESS_SCALARS:
-                raise InputError(f"params: '{dotted}' must be one of {', '.join(STRESS_SCALARS)}, "
-                                 f"got {value!r}")
+            settings[key] = as_choice(value, dotted, STRESS_SCALARS)
     return settings
 
 
