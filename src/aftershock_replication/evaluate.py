@@ -78,8 +78,8 @@ def evaluate_partition(
     fit_seconds = time.perf_counter() - start
     test_scores = method.score(cells, test)
     train_scores = method.score(cells, train)
-    labels, scores, unscored = _scored(cells.labels[test], test_scores)
-    keep = np.isfinite(test_scores)
+    keep = np.isfinite(test_scores)  # methods may leave rows unscored (NaN)
+    labels, scores, unscored = cells.labels[test][keep], test_scores[keep], int((~keep).sum())
     by_model = per_group_auc(labels, scores, cells.slip_model[test][keep])
     by_event = per_group_auc(labels, scores, cells.event[test][keep])
     train_labels, train_kept, _ = _scored(cells.labels[train], train_scores)
