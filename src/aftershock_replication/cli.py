@@ -35,9 +35,13 @@ log = logging.getLogger("aftershock_replication")
 def run_acquire(args: argparse.Namespace) -> None:
     """acquire: the configured data source -> original layout in --out."""
     from .data.sources import acquire
+    from .pipeline import check_outside_outputs, stage_outputs
 
     params = load_params(args.params)
     data, demo = DataParams.from_params(params), DemoParams.from_params(params)
+    if data.source != "demo":  # the user's own copy: never where DVC deletes outputs
+        declared = stage_outputs(Path(args.params).parent / "dvc.yaml")
+        check_outside_outputs(data.path, "data.path", {Path(args.out): "acquire", **declared})
     acquire(data, demo, Path(args.out))
 
 

@@ -1,0 +1,72 @@
+"""What ``dvc.yaml`` declares about the pipeline, read at run time (the file is the truth).
+
+DVC deletes a stage's outputs before it reruns the stage, so anything a user keeps inside
+one of them is lost; ``stage_outputs`` lets a stage refuse such a location up front.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from .errors import InputError
+
+OUTPUT_KINDS = ("outs", "metrics", "plots")
+TEMPLATE_START = "${"
+
+
+def _declared_paths(entries: list[object]) -> list[str]:
+    """Paths of a stage's ``outs``/``metrics``/``plots`` list (strings or one-key mappings)."""
+    paths = []
+    for entry in entries:
+        if isinstance(entry, str):
+            paths.append(entry)
+        elif isinstance(entry, dict):
+            paths.extend(str(key) for key in entry)
+    return paths
+
+
+def _untemplated(path: str) -> str:
+    """'results/scores/${item}.npz' -> 'results/scores': the directory every expansion lies in."""
+    if TEMPLATE_START not in path:
+        return path
+    return str(Path(path.split(TEMPLATE_START, 1)[0] + "x").parent)
+
+
+def stage_outputs(dvc_yaml: Path) -> dict[Path, str]:
+    """Every output path declared in ``dvc_yaml`` -> the stage declaring it ({} if no file).
+
+    ``foreach`` stages give the directory their templated outputs expand into.
+    """
+    if not dvc_yaml.is_file():
+        return {}
+    try:
+        stages = (yaml.safe_load(dvc_yaml.read_text()) or {}).get("stages", {})
+    except yaml.YAMLError as error:
+        raise InputError(f"{dvc_yaml}: not valid YAML: {error}") from error
+    outputs: dict[Path, str] = {}
+    for name, stage in stages.items():
+        body = stage.get("do", stage) if isinstance(stage, dict) else {}
+        for kind in OUTPUT_KINDS:
+            for path in _declared_paths(body.get(kind) or []):
+                outputs[dvc_yaml.parent / _untemplated(path)] = name
+    return outputs
+
+
+def overlaps(first: Path, second: Path) -> bool:
+    """True if the two paths are the same, or one lies inside the other (after resolving)."""
+    a, b = first.resolve(), second.resolve()
+    return a == b or a in b.parents or b in a.parents
+
+
+def check_outside_outputs(path: Path, name: str, outputs: dict[Path, str]) -> None:
+    """Refuse a user's data location that equals, contains or lies inside a stage output."""
+    for output, stage in outputs.items():
+        if overlaps(path, output):
+            raise InputError(
+                f"params: {name}={str(path)!r} overlaps '{output}', an output of the "
+                f"'{stage}' stage; DVC deletes stage outputs before rerunning a stage, so the "
+                f"data there would be lost. Keep your data outside the pipeline's outputs "
+                f"(e.g. data/original, the default) and set {name} to that directory"
+            )
