@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from aftershock_replication.cells import Cells, Groups
 from aftershock_replication.data.demo import generate_demo
 from aftershock_replication.data.layout import (
     CSV_DIR,
@@ -16,7 +17,7 @@ from aftershock_replication.data.layout import (
     write_file_list,
 )
 from aftershock_replication.params import DemoParams
-from aftershock_replication.stress import max_shear, von_mises
+from aftershock_replication.stress import max_shear, sum_abs, von_mises
 
 SHARED_SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
 TINY_DEMO = DemoParams(seed=2, size=6, leakage=1.0, sequence_share=0.8, positive_rate=0.03)
@@ -79,3 +80,37 @@ def tiny_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("demo") / "raw"
     generate_demo(TINY_DEMO, out)
     return out
+
+
+# fast settings of every fitted method, for tests on small synthetic cells
+FAST = {
+    "one_neuron": {"scalar": "sum_abs", "C": 1e6, "max_train_rows": None},
+    "logistic": {"C": 1.0, "max_train_rows": None},
+    "random_forest": {"n_estimators": 20, "min_samples_leaf": 1,
+                      "max_train_rows": None},
+    "svm": {"C": 1.0, "gamma": None, "n_components": 50, "max_train_rows": None},
+    "gam": {"n_splines": 6, "lam": 0.6, "max_iter": 50, "max_train_rows": None},
+    "neural_network": {"batch_size": 200, "epochs": 3, "learning_rate": 1.0, "rho": 0.95,
+                       "validation_share": 0.1, "max_train_rows": None},
+}
+
+
+def synthetic_cells(n: int = 6000, models: int = 6, seed: int = 0) -> Cells:
+    """Cells whose labels rise with stress magnitude; six slip models of three events."""
+    rng = np.random.default_rng(seed)
+    components = rng.normal(0, 1, (n, 6)) * 10 ** rng.uniform(3, 6, (n, 1))
+    magnitude = np.log10(sum_abs(components))
+    probability = 1 / (1 + np.exp(-(3 * (magnitude - magnitude.mean()) - 3)))
+    labels = rng.random(n) < probability
+    slip_model = np.array([f"2000ABCDEF0{k // 2 + 1}AU{k}x" for k in range(models)])[
+        np.arange(n) % models]
+    cfs = np.column_stack([components[:, 2], -components[:, 2], components[:, 0],
+                           -components[:, 0]])
+    return Cells(
+        components=components.astype(np.float32),
+        max_shear=max_shear(components).astype(np.float32),
+        von_mises=von_mises(components).astype(np.float32),
+        sum_abs=sum_abs(components).astype(np.float32), cfs=cfs.astype(np.float32),
+        labels=labels, slip_model=Groups.of(slip_model),
+        event=Groups.of([m[:12] for m in slip_model]),
+    )

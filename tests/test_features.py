@@ -13,7 +13,8 @@ import pytest
 
 from aftershock_replication.data.layout import open_layout, read_file_list
 from aftershock_replication.errors import InputError
-from aftershock_replication.features import COMPONENT_COLUMNS, build_features
+from aftershock_replication.features import build_features
+from aftershock_replication.schema import COMPONENT_COLUMNS
 from aftershock_replication.stress import sum_abs
 from conftest import FIXTURE_TEST, FIXTURE_TRAIN, make_layout
 

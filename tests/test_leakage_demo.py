@@ -15,19 +15,20 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from aftershock_replication.cells import load_cells
 from aftershock_replication.comparisons import seed_tables
 from aftershock_replication.data.demo import generate_demo
 from aftershock_replication.data.layout import open_layout
 from aftershock_replication.evaluate import evaluate_method
 from aftershock_replication.features import build_features
-from aftershock_replication.methods.base import load_cells
-from aftershock_replication.params import DemoParams, SplitParams
+from aftershock_replication.params import ComputeParams, DemoParams, SplitParams
 from aftershock_replication.splits import make_splits, slip_model_table
 
 pytestmark = pytest.mark.e2e
 SEEDS = 5
-FOREST = {"n_estimators": 30, "min_samples_leaf": 1, "n_jobs": 2, "max_train_rows": None}
+FOREST = {"n_estimators": 30, "min_samples_leaf": 1, "max_train_rows": None}
 UNTRAINED = ("coulomb", "max_shear", "von_mises", "sum_abs")
+PARALLEL = ComputeParams(backend="loky", n_jobs=-1, scheduler=None)
 
 
 def evaluate_demo(tmp: Path, leakage: float, share: float, leaky_by: str) -> dict:
@@ -41,11 +42,13 @@ def evaluate_demo(tmp: Path, leakage: float, share: float, leaky_by: str) -> dic
         seeds=SEEDS, test_size=0.2, leaky_by=leaky_by, grouped_by="sequence", cluster_km=50.0,
         cluster_days=365.0))
     cells = load_cells(tmp / "features.parquet")
-    per_method = {m: evaluate_method(m, {}, cells, splits).partitions for m in UNTRAINED}
-    per_method["random_forest"] = evaluate_method("random_forest", FOREST, cells,
-                                                  splits).partitions
+    per_method = {m: evaluate_method(m, {}, cells, splits, PARALLEL, None).partitions
+                  for m in UNTRAINED}
+    per_method["random_forest"] = evaluate_method("random_forest", FOREST, cells, splits,
+                                                  PARALLEL, None).partitions
     per_method["logistic"] = evaluate_method(
-        "logistic", {"C": 1.0, "max_train_rows": None}, cells, splits).partitions
+        "logistic", {"C": 1.0, "max_train_rows": None}, cells, splits, PARALLEL,
+        None).partitions
     return per_method
 
 

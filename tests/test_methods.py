@@ -6,46 +6,19 @@ import numpy as np
 import pytest
 
 from aftershock_replication.auc import per_group_auc, pooled_auc, roc_points
+from aftershock_replication.cells import Cells, Groups
+from aftershock_replication.compute import SERIAL
 from aftershock_replication.errors import InputError
 from aftershock_replication.evaluate import evaluate_method
 from aftershock_replication.methods import ALL_METHODS, FITTED, create
-from aftershock_replication.methods.base import Cells, cap_rows
+from aftershock_replication.methods.base import cap_rows
 from aftershock_replication.methods.network import (
     balanced_batches,
     build_network,
     validation_split,
 )
 from aftershock_replication.params import method_settings
-from aftershock_replication.stress import max_shear, sum_abs, von_mises
-
-FAST = {
-    "one_neuron": {"scalar": "sum_abs", "C": 1e6, "max_train_rows": None},
-    "logistic": {"C": 1.0, "max_train_rows": None},
-    "random_forest": {"n_estimators": 20, "min_samples_leaf": 1, "n_jobs": 1,
-                      "max_train_rows": None},
-    "svm": {"C": 1.0, "gamma": None, "n_components": 50, "max_train_rows": None},
-    "gam": {"n_splines": 6, "lam": 0.6, "max_iter": 50, "max_train_rows": None},
-    "neural_network": {"batch_size": 200, "epochs": 3, "learning_rate": 1.0, "rho": 0.95,
-                       "validation_share": 0.1, "max_train_rows": None},
-}
-
-
-def synthetic_cells(n: int = 6000, models: int = 6, seed: int = 0) -> Cells:
-    """Cells whose labels rise with stress magnitude; six slip models of three events."""
-    rng = np.random.default_rng(seed)
-    components = rng.normal(0, 1, (n, 6)) * 10 ** rng.uniform(3, 6, (n, 1))
-    magnitude = np.log10(sum_abs(components))
-    probability = 1 / (1 + np.exp(-(3 * (magnitude - magnitude.mean()) - 3)))
-    labels = rng.random(n) < probability
-    slip_model = np.array([f"2000ABCDEF0{k // 2 + 1}AU{k}x" for k in range(models)])[
-        np.arange(n) % models]
-    cfs = np.column_stack([components[:, 2], -components[:, 2], components[:, 0],
-                           -components[:, 0]])
-    return Cells(
-        components=components.astype(np.float32), max_shear=max_shear(components),
-        von_mises=von_mises(components), sum_abs=sum_abs(components), cfs=cfs.astype(np.float32),
-        labels=labels, slip_model=slip_model, event=np.array([m[:12] for m in slip_model]),
-    )
+from conftest import FAST, synthetic_cells
 
 
 def test_network_has_the_original_architecture_and_optimiser() -> None:
@@ -87,8 +60,8 @@ def test_network_validation_is_a_tenth_of_positives_plus_as_many_negatives() -> 
 def test_fitted_methods_learn_only_from_training_rows(name: str) -> None:
     """Changing the labels of rows outside the training set leaves the scores unchanged."""
     cells = synthetic_cells()
-    train = np.flatnonzero(np.isin(cells.slip_model, np.unique(cells.slip_model)[:4]))
-    test = np.setdiff1d(np.arange(len(cells)), train)
+    train = cells.slip_model.rows(cells.slip_model.names[:4])
+    test = cells.slip_model.rows(cells.slip_model.names[:4], include=False)
     method = create(name, FAST[name])
     method.fit(cells, train, seed=3)
     scores = method.score(cells, test)
@@ -102,8 +75,7 @@ def test_fitted_methods_learn_only_from_training_rows(name: str) -> None:
 
 def test_coulomb_chooses_its_convention_on_training_rows_only() -> None:
     cells = synthetic_cells()
-    models = np.unique(cells.slip_model)
-    train = np.flatnonzero(np.isin(cells.slip_model, models[:4]))
+    train = cells.slip_model.rows(cells.slip_model.names[:4])
     coulomb = create("coulomb")
     coulomb.fit(cells, train, seed=0)
     expected = np.argmax([pooled_auc(cells.labels[train], cells.cfs[train, k]) for k in range(4)])
@@ -115,7 +87,7 @@ def test_coulomb_as_the_original_picks_per_slip_model_with_the_test_labels() -> 
     cells = synthetic_cells()
     test = np.arange(len(cells))
     # make convention 3 perfect on one slip model only
-    target = cells.slip_model == cells.slip_model[0]
+    target = cells.slip_model.codes == 0
     cells.cfs[target, 2] = cells.labels[target].astype(np.float32)
     method = create("coulomb_test_selected")
     assert method.uses_scored_labels
@@ -133,17 +105,13 @@ def test_cap_rows_is_seeded_and_bounded() -> None:
 
 def test_same_params_give_the_same_metrics() -> None:
     cells = synthetic_cells()
-    models = np.unique(cells.slip_model)
-    splits = {"schemes": {"paper": {"paper": list(models[4:])},
-                          "grouped": {"0": list(models[:2]), "1": list(models[2:4])}}}
+    models = list(cells.slip_model.names)
+    splits = {"schemes": {"paper": {"paper": models[4:]},
+                          "grouped": {"0": models[:2], "1": models[2:4]}}}
     for name in ("random_forest", "neural_network"):
-        first = evaluate_method(name, FAST[name], cells, splits)
-        second = evaluate_method(name, FAST[name], cells, splits)
-        strip = {s: {p: {k: v for k, v in m.items() if k not in ("fit_seconds",)}
-                     for p, m in parts.items()} for s, parts in first.partitions.items()}
-        assert strip == {s: {p: {k: v for k, v in m.items() if k not in ("fit_seconds",)}
-                             for p, m in parts.items()}
-                         for s, parts in second.partitions.items()}
+        first = evaluate_method(name, FAST[name], cells, splits, SERIAL, None)
+        second = evaluate_method(name, FAST[name], cells, splits, SERIAL, None)
+        assert first.partitions == second.partitions
         for key, scores in first.test_scores.items():
             np.testing.assert_array_equal(scores, second.test_scores[key])
 
@@ -156,9 +124,9 @@ def test_auc_variants_against_direct_pair_counting() -> None:
     pairs = (positives[:, None] > negatives[None, :]) + 0.5 * (
         positives[:, None] == negatives[None, :])
     assert pooled_auc(labels, scores) == pytest.approx(pairs.mean(), abs=1e-12)
-    groups = np.repeat(["a", "b", "c", "d"], 100)
+    groups = Groups.of(np.repeat(["a", "b", "c", "d"], 100))
     labels[300:] = False  # group d has one class: skipped, not scored 0.5
-    result = per_group_auc(labels, scores, groups)
+    result = per_group_auc(labels, scores, groups.codes, groups.names)
     assert result.skipped == ["d"]
     assert result.table.loc["b", "auc"] == pytest.approx(pooled_auc(labels[100:200],
                                                                     scores[100:200]))

@@ -23,13 +23,13 @@ import numpy as np
 import pandas as pd
 
 from .auc import pooled_auc
+from .cells import load_cells
 from .comparisons import seed_tables
 from .data.demo import generate_demo
 from .data.layout import open_layout
-from .evaluate import SideIndex, evaluate_method
+from .evaluate import evaluate_method
 from .features import build_features
-from .methods.base import load_cells
-from .params import DemoParams, SplitParams
+from .params import ComputeParams, DemoParams, SplitParams
 from .progress import format_seconds, setup_logging
 from .splits import make_splits, slip_model_table
 from .stats import cluster_bootstrap
@@ -37,7 +37,7 @@ from .stats import cluster_bootstrap
 log = logging.getLogger(__name__)
 
 UNTRAINED = ("coulomb", "max_shear", "von_mises", "sum_abs")
-FOREST = {"n_estimators": 30, "min_samples_leaf": 1, "n_jobs": 2, "max_train_rows": None}
+FOREST = {"n_estimators": 30, "min_samples_leaf": 1, "max_train_rows": None}
 
 
 def one_generator_seed(
@@ -57,14 +57,16 @@ def one_generator_seed(
                                grouped_by="sequence", cluster_km=50.0, cluster_days=365.0)
     splits = make_splits(slip_model_table(frame), split_params)
     cells = load_cells(features)
-    per_method = {m: evaluate_method(m, {}, cells, splits).partitions for m in UNTRAINED}
-    per_method["random_forest"] = evaluate_method("random_forest", FOREST, cells,
-                                                  splits).partitions
+    compute = ComputeParams(backend="loky", n_jobs=-1, scheduler=None)
+    per_method = {m: evaluate_method(m, {}, cells, splits, compute, None).partitions
+                  for m in UNTRAINED}
+    per_method["random_forest"] = evaluate_method("random_forest", FOREST, cells, splits,
+                                                  compute, None).partitions
     leak = next(r for r in seed_tables(per_method)["tables"]["leakage_term"]["rows"]
                 if r["method"] == "random_forest")
-    paper = SideIndex.of(cells).rows(splits["schemes"]["paper"]["paper"])
+    paper = cells.slip_model.rows(splits["schemes"]["paper"]["paper"])
     boot = cluster_bootstrap(cells.labels[paper], cells.von_mises[paper].astype(float),
-                             cells.event[paper], replicates=replicates, seed=seed)
+                             cells.event.codes[paper], replicates=replicates, seed=seed)
     return {"seed": seed, "leakage": leakage, "leak_estimate": leak["estimate"],
             "leak_p": leak["p_value"], "ci": boot["ci"],
             "labels": cells.labels, "von_mises": cells.von_mises}

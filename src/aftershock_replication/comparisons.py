@@ -12,9 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from .evaluate import SideIndex, score_key
+from .cells import Cells
+from .evaluate import score_key
 from .methods import FITTED
-from .methods.base import Cells
 from .params import StatsParams
 from .progress import timed
 from .stats import (
@@ -167,8 +167,8 @@ def paper_split_tests(
     settings: StatsParams,
 ) -> dict[str, Any]:
     """Cluster bootstrap by earthquake (and naive DeLong) on the paper's test cells."""
-    rows = SideIndex.of(cells).rows(paper_test)
-    labels, events = cells.labels[rows], cells.event[rows]
+    rows = cells.slip_model.rows(paper_test)
+    labels, events = cells.labels[rows], cells.event.codes[rows]
     out: dict[str, Any] = {"bootstrap": {}, "bootstrap_vs_reference": {}, "delong": {},
                            "delong_vs_reference": {}}
     with timed(f"cluster bootstrap ({settings.bootstrap_replicates} replicates) and DeLong "
@@ -208,12 +208,13 @@ def permutation_tests(
     seed: int,
 ) -> dict[str, Any]:
     """The original's per-slip-model label-permutation test on the paper's test set."""
-    rows = SideIndex.of(cells).rows(paper_test)
-    labels, models = cells.labels[rows], cells.slip_model[rows]
+    rows = cells.slip_model.rows(paper_test)
+    labels, models = cells.labels[rows], cells.slip_model.codes[rows]
     per_model = {}
     with timed(f"label-permutation tests ({permutations} permutations) per test slip model"):
-        for name in sorted(set(models)):
-            mask = (models == name) & np.isfinite(scores)
+        for code in np.unique(models):
+            name = str(cells.slip_model.names[code])
+            mask = (models == code) & np.isfinite(scores)
             if labels[mask].all() or not labels[mask].any():
                 continue
             result = permutation_pvalue(labels[mask], scores[mask], permutations, seed)

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
@@ -37,16 +39,16 @@ from .data.layout import (
 )
 from .errors import InputError
 from .progress import progress, timed
+from .schema import CFS_COLUMNS, COMPONENT_COLUMNS, FEATURE_SCHEMA, ID_COLUMNS, METRIC_COLUMNS
 
 log = logging.getLogger(__name__)
 
-# Column names of the feature table.
-COMPONENT_COLUMNS = tuple(f"stress_{c}" for c in stress.COMPONENTS)
-CFS_COLUMNS = tuple(f"cfs_{i}" for i in range(1, 5))
-ID_COLUMNS = ("slip_model", "event", "sequence", "paper_role")
-METRIC_COLUMNS = ("max_shear", "von_mises", "sum_abs")
+CSV_BLOCK_BYTES = 1 << 24  # most slip-model CSVs parse as one block: columns without copies
+ROW_GROUP_ROWS = 1_000_000  # rows buffered per Parquet row group while writing
+T = TypeVar("T")
 # Share of a slip model's cells allowed to disagree with a recomputed metric before warning.
 CROSSCHECK_TOLERATED_SHARE = 0.01
+CROSSCHECK_CELLS = 4096  # cells of each slip model at least on which given metrics are checked
 
 
 @dataclass
@@ -103,6 +105,9 @@ def read_slip_model_csv(path: Path) -> tuple[dict[str, np.ndarray], list[str]]:
     try:
         table = pacsv.read_csv(
             path,
+            # one thread per file: files are read two at a time (``read_in_order``), which
+            # costs less CPU than splitting each file's blocks over threads
+            read_options=pacsv.ReadOptions(use_threads=False, block_size=CSV_BLOCK_BYTES),
             convert_options=pacsv.ConvertOptions(
                 include_columns=wanted,
                 column_types=dict.fromkeys(wanted, pa.float64()),
@@ -116,6 +121,8 @@ def read_slip_model_csv(path: Path) -> tuple[dict[str, np.ndarray], list[str]]:
     for name in wanted:
         column = table.column(name)
         if column.null_count:
+            import pyarrow.compute as pc  # only on this error path: a slow import
+
             row = int(pc.index(pc.is_null(column), True).as_py())
             raise InputError(f"{path}: column '{name}' has an empty value (data row {row + 1})")
         values = column.to_numpy()
@@ -159,20 +166,22 @@ def slip_model_features(
     rtol: float,
 ) -> pa.Table:
     """Feature rows of one slip model: ids, tensor (float32), label, metrics, Coulomb columns."""
-    tensors = np.column_stack([columns[c] for c in STRESS_COLUMNS])
+    # (n, 6) in Fortran order: each component contiguous, as the stress functions read them
+    tensors = np.stack([columns[c] for c in STRESS_COLUMNS]).T
     n = tensors.shape[0]
-    recomputed = {
-        "max_shear": stress.max_shear(tensors),
-        "von_mises": stress.von_mises(tensors),
-        "sum_abs": stress.sum_abs(tensors),
-    }
-    metrics: dict[str, np.ndarray] = {"sum_abs": recomputed["sum_abs"]}
+    functions = {"max_shear": stress.max_shear, "von_mises": stress.von_mises}
+    # a given metric is cross-checked on every k-th cell (>= CROSSCHECK_CELLS of each slip
+    # model): a convention or unit difference shows on any such sample, at a fraction of
+    # the cost of recomputing all 6 million cells; a missing one is recomputed everywhere
+    sample = slice(None, None, max(1, n // CROSSCHECK_CELLS))
+    metrics: dict[str, np.ndarray] = {"sum_abs": stress.sum_abs(tensors)}
     for metric, column in (("max_shear", MAX_SHEAR_COLUMN), ("von_mises", VON_MISES_COLUMN)):
         if column in columns:
-            _compare(checks[metric], name, columns[column], recomputed[metric], rtol)
+            recomputed = functions[metric](tensors[sample])
+            _compare(checks[metric], name, columns[column][sample], recomputed, rtol)
             metrics[metric] = columns[column]
         else:
-            metrics[metric] = recomputed[metric]
+            metrics[metric] = functions[metric](tensors)
     nan = np.full(n, np.nan)
 
     def ids(value: str) -> pa.Array:
@@ -183,7 +192,8 @@ def slip_model_features(
         "event": ids(event_of(name)),
         "sequence": ids(sequence_of(name)),
         "paper_role": ids(role),
-        **{c: columns.get(c, nan) for c in COORDINATE_COLUMNS},
+        # float32: metre resolution at UTM northings, enough for 5 km cells
+        **{c: columns.get(c, nan).astype(np.float32) for c in COORDINATE_COLUMNS},
         **{
             feature: tensors[:, i].astype(np.float32)
             for i, feature in enumerate(COMPONENT_COLUMNS)
@@ -194,7 +204,61 @@ def slip_model_features(
             feature: columns.get(given, nan).astype(np.float32)
             for feature, given in zip(CFS_COLUMNS, COULOMB_COLUMNS, strict=True)
         },
-    })
+    }, schema=FEATURE_SCHEMA)
+
+
+def read_in_order(
+    paths: list[Path], reader: Callable[[Path], T], ahead: int = 2,
+) -> Iterator[T]:
+    """``reader(path)`` for each path, in order, with up to ``ahead`` files read at once in
+    threads (pyarrow's parser releases the GIL), so at most ``ahead`` results wait in memory."""
+    with ThreadPoolExecutor(max_workers=ahead) as pool:
+        pending: deque[Future[T]] = deque()
+        for path in paths:
+            pending.append(pool.submit(reader, path))
+            if len(pending) > ahead:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+class RowGroupWriter:
+    """Stream slip-model tables into one Parquet file, a row group per ~``ROW_GROUP_ROWS``
+    rows, so the whole table is never held (nor copied) in memory."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.buffer: list[pa.Table] = []
+        self.buffered = 0
+        self.writer: pq.ParquetWriter | None = None
+
+    def __enter__(self) -> RowGroupWriter:
+        return self
+
+    def write(self, table: pa.Table) -> None:
+        self.buffer.append(table)
+        self.buffered += table.num_rows
+        if self.buffered >= ROW_GROUP_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.buffer:
+            return
+        table = pa.concat_tables(self.buffer)  # zero-copy: chunks are written as they are
+        if self.writer is None:
+            # lz4, dictionaries for the id columns only, no page statistics (nothing filters
+            # on them): a quarter of zstd's CPU time
+            self.writer = pq.ParquetWriter(self.path, table.schema, compression="lz4",
+                                           use_dictionary=list(ID_COLUMNS),
+                                           write_statistics=False)
+        self.writer.write_table(table, row_group_size=table.num_rows)
+        self.buffer, self.buffered = [], 0
+
+    def __exit__(self, kind: object, error: object, trace: object) -> None:
+        if error is None:
+            self.flush()
+        if self.writer is not None:
+            self.writer.close()
 
 
 def read_demo_marker(root: Path) -> dict[str, Any] | None:
@@ -213,33 +277,35 @@ def build_features(layout: Layout, out_path: Path, rtol: float) -> dict[str, Any
     skipped: list[dict[str, Any]] = []
     missing_optional: dict[str, list[str]] = {}
     given_metric_files = {"max_shear": 0, "von_mises": 0}
-    tables: list[pa.Table] = []
+    kept: list[dict[str, Any]] = []  # name, role, rows, positives of each analysed slip model
     entries = [(name, role) for role in ROLES for name in layout.names[role]]
-    with timed(f"reading {len(entries)} slip-model CSV files from {layout.root}"):
-        for name, role in progress(entries, total=len(entries), desc="slip models", unit="file"):
-            path = layout.csv_path(name)
-            columns, optional = read_slip_model_csv(path)
+    paths = [layout.csv_path(name) for name, _ in entries]
+    with timed(f"reading {len(entries)} slip-model CSV files from {layout.root} into {out_path}"), \
+            atomic_file(out_path) as temporary, RowGroupWriter(temporary) as writer:
+        read = read_in_order(paths, read_slip_model_csv)
+        for (name, role), (columns, optional) in progress(
+                zip(entries, read, strict=True), total=len(entries), desc="slip models",
+                unit="file"):
             for column in (*COORDINATE_COLUMNS, *COULOMB_COLUMNS, MAX_SHEAR_COLUMN,
                            VON_MISES_COLUMN):
                 if column not in optional:
                     missing_optional.setdefault(column, []).append(name)
             given_metric_files["max_shear"] += MAX_SHEAR_COLUMN in optional
             given_metric_files["von_mises"] += VON_MISES_COLUMN in optional
+            rows = int(columns[LABEL_COLUMN].size)
             positives = int((columns[LABEL_COLUMN] > 0).sum())
-            if positives in (0, columns[LABEL_COLUMN].size):
+            if positives in (0, rows):
                 skipped.append({
-                    "slip_model": name, "paper_role": role, "rows": int(columns[LABEL_COLUMN].size),
+                    "slip_model": name, "paper_role": role, "rows": rows,
                     "reason": "no aftershock cells" if positives == 0 else "all cells positive",
                 })
                 continue
-            tables.append(slip_model_features(name, role, columns, checks, rtol))
-    if not tables:
-        raise InputError(
-            f"{layout.root}: every slip model is all one class; nothing to analyse"
-        )
-    table = pa.concat_tables(tables).unify_dictionaries().combine_chunks()
-    with timed(f"writing {table.num_rows:,} rows to {out_path}"), atomic_file(out_path) as temp:
-        pq.write_table(table, temp, compression="zstd")
+            writer.write(slip_model_features(name, role, columns, checks, rtol))
+            kept.append({"name": name, "role": role, "rows": rows, "positives": positives})
+        if not kept:
+            raise InputError(
+                f"{layout.root}: every slip model is all one class; nothing to analyse"
+            )
 
     for metric, check in checks.items():
         if check.slip_models_disagreeing:
@@ -256,24 +322,20 @@ def build_features(layout: Layout, out_path: Path, rtol: float) -> dict[str, Any
     for entry in skipped:
         log.info("skipped %s (%s): %s", entry["slip_model"], entry["paper_role"], entry["reason"])
 
-    labels = table.column("label").to_numpy()
-    roles = table.column("paper_role").to_numpy()
-    names = table.column("slip_model").to_numpy()
-    events = table.column("event").to_numpy()
-    sequences = table.column("sequence").to_numpy()
+    rows = sum(model["rows"] for model in kept)
     return {
         "source_root": str(layout.root),
         "demo": read_demo_marker(layout.root),
-        "rows": int(table.num_rows),
-        "positive_share": float(labels.mean()),
-        "slip_models": len(set(names)),
-        "events": len(set(events)),
-        "sequences": len(set(sequences)),
+        "rows": rows,
+        "positive_share": sum(model["positives"] for model in kept) / rows,
+        "slip_models": len(kept),
+        "events": len({event_of(model["name"]) for model in kept}),
+        "sequences": len({sequence_of(model["name"]) for model in kept}),
         "by_paper_role": {
             role: {
-                "rows": int((roles == role).sum()),
-                "positives": int(labels[roles == role].sum()),
-                "slip_models": len(set(names[roles == role])),
+                "rows": sum(model["rows"] for model in kept if model["role"] == role),
+                "positives": sum(model["positives"] for model in kept if model["role"] == role),
+                "slip_models": sum(model["role"] == role for model in kept),
             }
             for role in ROLES
         },

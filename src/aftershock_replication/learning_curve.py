@@ -1,25 +1,27 @@
 """Learning curves: grouped-test AUC against the number of training rows, over the seeds.
 
 For each grouped partition the training rows are put in one seeded random order and the
-method is fitted on growing prefixes (nested subsets), log-spaced from ``min_rows`` to all
-rows (or ``max_rows``), ignoring the method's own training cap: the curve is what shows
-whether that cap costs anything.
+method is fitted on growing prefixes (nested subsets), log-spaced from ``min_rows`` up to
+all training rows, ``learning_curve.max_rows`` or the method's own ``max_train_rows``,
+whichever is smallest: the curve's last point is the training size of the main evaluation,
+so a curve that is flat well before it shows the cap costs nothing. Every (seed, size)
+point is an independent task (``compute.run_tasks``).
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from .auc import pooled_auc
-from .evaluate import SideIndex
+from .cells import Cells
+from .compute import run_tasks
 from .methods import create
-from .methods.base import Cells
-from .progress import format_seconds, timed
+from .params import ComputeParams
+from .progress import timed
 
 log = logging.getLogger(__name__)
 
@@ -31,33 +33,48 @@ def curve_sizes(available: int, min_rows: int, max_rows: int | None, points: int
     return sorted({round(v) for v in np.geomspace(low, top, points)})
 
 
+def curve_point(
+    method_name: str, settings: dict[str, Any], cells: Cells, test_models: list[str],
+    seed: int, size: int,
+) -> dict[str, Any] | None:
+    """Fit on the first ``size`` rows of the seed's training order; the grouped-test AUC
+    (None when that subset holds one class only)."""
+    test = cells.slip_model.rows(test_models)
+    train = cells.slip_model.rows(test_models, include=False)
+    order = np.random.default_rng(np.random.SeedSequence([seed, 13])).permutation(train)
+    subset = np.sort(order[:size])
+    positives = int(cells.labels[subset].sum())
+    if positives in (0, size):
+        return None
+    method = create(method_name, {**settings, "max_train_rows": None})
+    method.fit(cells, subset, seed)
+    scores = method.score(cells, test).astype(np.float32)
+    keep = np.isfinite(scores)
+    return {"method": method_name, "seed": seed, "train_rows": size,
+            "train_positives": positives,
+            "test_auc": pooled_auc(cells.labels[test][keep], scores[keep])}
+
+
 def learning_curve(
     method_name: str, settings: dict[str, Any], cells: Cells, grouped: dict[str, list[str]],
-    min_rows: int, max_rows: int | None, points: int,
+    min_rows: int, max_rows: int | None, points: int, compute: ComputeParams,
 ) -> pd.DataFrame:
     """Rows of (seed, train_rows, test_auc, train_positives) for every grouped partition."""
-    index = SideIndex.of(cells)
-    uncapped = {**settings, "max_train_rows": None}
-    records = []
-    with timed(f"learning curve of {method_name} over {len(grouped)} grouped partitions"):
-        for partition, test_models in sorted(grouped.items(), key=lambda kv: int(kv[0])):
-            seed = int(partition)
-            test = index.rows(test_models)
-            train = index.rows(test_models, include=False)
-            order = np.random.default_rng(np.random.SeedSequence([seed, 13])).permutation(train)
-            for size in curve_sizes(len(train), min_rows, max_rows, points):
-                subset = np.sort(order[:size])
-                if cells.labels[subset].all() or not cells.labels[subset].any():
-                    log.info("seed %d, %d rows: one class only, skipped", seed, size)
-                    continue
-                start = time.perf_counter()
-                method = create(method_name, uncapped)
-                method.fit(cells, subset, seed)
-                auc = pooled_auc(cells.labels[test], method.score(cells, test))
-                log.info("%s seed %d: %s training rows -> grouped test AUC %.3f (%s)",
-                         method_name, seed, f"{size:,}", auc,
-                         format_seconds(time.perf_counter() - start))
-                records.append({"method": method_name, "seed": seed, "train_rows": size,
-                                "train_positives": int(cells.labels[subset].sum()),
-                                "test_auc": auc})
-    return pd.DataFrame.from_records(records)
+    cap = settings.get("max_train_rows")
+    top = cap if max_rows is None else max_rows if cap is None else min(cap, max_rows)
+    tasks = []
+    for partition, test_models in sorted(grouped.items(), key=lambda kv: int(kv[0])):
+        available = len(cells.labels) - len(cells.slip_model.rows(test_models))
+        for size in curve_sizes(available, min_rows, top, points):
+            tasks.append((method_name, settings, cells, test_models, int(partition), size))
+
+    def describe(number: int, point: dict[str, Any] | None) -> str:
+        _, _, _, _, seed, size = tasks[number]
+        outcome = "one class only, skipped" if point is None else \
+            f"grouped test AUC {point['test_auc']:.3f}"
+        return f"{method_name} seed {seed}, {size:,} training rows: {outcome}"
+
+    with timed(f"learning curve of {method_name}: {len(tasks)} points over "
+               f"{len(grouped)} grouped partitions"):
+        records = run_tasks(curve_point, tasks, compute, shared=[cells], describe=describe)
+    return pd.DataFrame.from_records([r for r in records if r is not None])

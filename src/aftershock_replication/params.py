@@ -19,6 +19,7 @@ DATA_SOURCES = ("demo", "devries2018", "local")
 DEMO_SIZES = ("small", "full")
 LEAKY_UNITS = ("event", "slip_model")
 GROUPED_UNITS = ("sequence", "spatiotemporal")
+COMPUTE_BACKENDS = ("loky", "dask")
 
 
 def load_params(path: str | Path = "params.yaml") -> dict[str, Any]:
@@ -216,11 +217,53 @@ class SplitParams:
         )
 
 
+@dataclass(frozen=True)
+class ComputeParams:
+    """``compute.*``: where independent tasks (partitions, curve points) run. It changes
+    where the work runs, never the results, so no stage lists it as a DVC param."""
+
+    backend: str
+    n_jobs: int
+    scheduler: str | None
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any]) -> ComputeParams:
+        raw = section(params, "compute", {"backend", "n_jobs", "scheduler"})
+        backend = as_choice(require(raw, "compute", "backend"), "compute.backend",
+                            COMPUTE_BACKENDS)
+        n_jobs = require(raw, "compute", "n_jobs")
+        if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0 \
+                or n_jobs < -1:
+            raise InputError(f"params: 'compute.n_jobs' must be a positive number of "
+                             f"workers or -1 (all cores), got {n_jobs!r}")
+        scheduler = raw.get("scheduler")
+        if scheduler is not None:
+            scheduler = as_str(scheduler, "compute.scheduler")
+        if backend == "dask" and not scheduler:
+            raise InputError("params: compute.backend=dask needs 'compute.scheduler', the "
+                             "address of a running Dask scheduler (e.g. tcp://host:8786)")
+        return cls(backend=backend, n_jobs=n_jobs, scheduler=scheduler)
+
+
+@dataclass(frozen=True)
+class EvaluateParams:
+    """``evaluate.*``: how the training-cell AUC is computed."""
+
+    train_auc_negatives: int | None
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any]) -> EvaluateParams:
+        raw = section(params, "evaluate", {"train_auc_negatives"})
+        value = require(raw, "evaluate", "train_auc_negatives")
+        return cls(train_auc_negatives=None if value is None else as_int(
+            value, "evaluate.train_auc_negatives", minimum=1))
+
+
 # Hyperparameters each fitted method accepts (``methods.<name>.<key>``) and their kinds.
 METHOD_SETTINGS: dict[str, dict[str, str]] = {
     "one_neuron": {"scalar": "stress_scalar", "C": "positive", "max_train_rows": "cap"},
     "logistic": {"C": "positive", "max_train_rows": "cap"},
-    "random_forest": {"n_estimators": "count", "min_samples_leaf": "count", "n_jobs": "count",
+    "random_forest": {"n_estimators": "count", "min_samples_leaf": "count",
                       "max_train_rows": "cap"},
     "svm": {"C": "positive", "gamma": "positive_or_null", "n_components": "count",
             "max_train_rows": "cap"},

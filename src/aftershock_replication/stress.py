@@ -29,20 +29,51 @@ def as_matrices(tensors: np.ndarray) -> np.ndarray:
     )
 
 
+def _deviatoric_circle(block: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean stress q, radius p and angle phi of the closed-form eigenvalues of symmetric 3x3
+    matrices: q + 2 p cos(phi + 2 pi k / 3), k = 0, 1, 2 (Smith 1961, Commun. ACM 4:168)."""
+    xx, yy, xy, xz, yz, zz = (block[:, i] for i in range(6))
+    mean = (xx + yy + zz) / 3.0
+    dx, dy, dz = xx - mean, yy - mean, zz - mean
+    radius = np.sqrt((dx * dx + dy * dy + dz * dz + 2.0 * (xy * xy + xz * xz + yz * yz)) / 6.0)
+    safe = np.where(radius > 0, radius, 1.0)
+    determinant = (dx * (dy * dz - yz * yz) - xy * (xy * dz - yz * xz)
+                   + xz * (xy * yz - dy * xz))
+    angle = np.arccos(np.clip(determinant / (2.0 * safe**3), -1.0, 1.0)) / 3.0
+    return mean, radius, angle
+
+
 def principal_stresses(tensors: np.ndarray) -> np.ndarray:
-    """Principal stresses in ascending order, (n, 3); computed in chunks to bound memory."""
+    """Principal stresses in ascending order, (n, 3), in closed form; chunked to bound memory.
+
+    The trigonometric solution of the characteristic cubic, vectorised: LAPACK's per-matrix
+    ``eigvalsh`` costs ~0.6 us a cell, several times this at 6 million cells. Accurate to
+    ~1e-8 of the deviatoric scale where two principal values coincide, to rounding elsewhere.
+    """
     tensors = np.asarray(tensors, dtype=np.float64)
     out = np.empty((tensors.shape[0], 3))
     for start in range(0, tensors.shape[0], _CHUNK):
-        block = tensors[start : start + _CHUNK]
-        out[start : start + _CHUNK] = np.linalg.eigvalsh(as_matrices(block))
+        mean, radius, angle = _deviatoric_circle(tensors[start : start + _CHUNK])
+        largest = mean + 2.0 * radius * np.cos(angle)
+        smallest = mean + 2.0 * radius * np.cos(angle + 2.0 * np.pi / 3.0)
+        block_out = out[start : start + _CHUNK]
+        block_out[:, 0] = smallest
+        block_out[:, 1] = 3.0 * mean - largest - smallest
+        block_out[:, 2] = largest
     return out
 
 
 def max_shear(tensors: np.ndarray) -> np.ndarray:
-    """Maximum shear stress change (sigma_max - sigma_min) / 2."""
-    principal = principal_stresses(tensors)
-    return (principal[:, 2] - principal[:, 0]) / 2.0
+    """Maximum shear stress change (sigma_max - sigma_min) / 2.
+
+    From the closed form: p (cos phi - cos(phi + 2 pi / 3)) = sqrt(3) p sin(phi + pi / 3).
+    """
+    tensors = np.asarray(tensors, dtype=np.float64)
+    out = np.empty(tensors.shape[0])
+    for start in range(0, tensors.shape[0], _CHUNK):
+        _, radius, angle = _deviatoric_circle(tensors[start : start + _CHUNK])
+        out[start : start + _CHUNK] = np.sqrt(3.0) * radius * np.sin(angle + np.pi / 3.0)
+    return out
 
 
 def von_mises(tensors: np.ndarray) -> np.ndarray:
@@ -55,7 +86,11 @@ def von_mises(tensors: np.ndarray) -> np.ndarray:
 
 def sum_abs(tensors: np.ndarray) -> np.ndarray:
     """Sum of the absolute values of the six independent components."""
-    return np.abs(np.asarray(tensors, dtype=np.float64)).sum(axis=1)
+    t = np.asarray(tensors, dtype=np.float64)
+    total = np.abs(t[:, 0])
+    for i in range(1, 6):
+        total += np.abs(t[:, i])
+    return total
 
 
 def fault_vectors(strike: float, dip: float, rake: float) -> tuple[np.ndarray, np.ndarray]:

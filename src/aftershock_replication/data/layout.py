@@ -39,12 +39,12 @@ STRESS_COLUMNS = (
     "stresses_full_zz",
 )
 LABEL_COLUMN = "aftershocksyn"
-COORDINATE_COLUMNS = ("x", "y", "z")
+# map coordinates of the cell centres (for the split's spatio-temporal groups); the depth
+# column z is not used by the analysis, so it is not read
+COORDINATE_COLUMNS = ("x", "y")
 COULOMB_COLUMNS = tuple(f"stresses_full_cfs_{i}" for i in range(1, 5))
 MAX_SHEAR_COLUMN = "stresses_full_max_shear"
 VON_MISES_COLUMN = "von_mises"
-REQUIRED_COLUMNS = (*COORDINATE_COLUMNS, *STRESS_COLUMNS, LABEL_COLUMN)
-OPTIONAL_COLUMNS = (*COULOMB_COLUMNS, MAX_SHEAR_COLUMN, VON_MISES_COLUMN)
 
 
 def slip_model_name(file_name: str) -> str:

@@ -7,7 +7,8 @@ from typing import Any
 import numpy as np
 from sklearn.ensemble import RandomForestClassifier
 
-from .base import Cells, Method, cap_rows
+from ..cells import Cells
+from .base import Method
 
 
 class RandomForest(Method):
@@ -18,14 +19,15 @@ class RandomForest(Method):
         self.model: RandomForestClassifier | None = None
 
     def fit(self, cells: Cells, rows: np.ndarray, seed: int) -> None:
-        rows = cap_rows(rows, self.settings.get("max_train_rows"), seed)
+        rows = self.training_rows(rows, seed)
+        # one thread: partitions run in parallel instead (see compute.py); the trees are the
+        # same for any number of threads
         self.model = RandomForestClassifier(
             n_estimators=int(self.settings.get("n_estimators", 100)),
             min_samples_leaf=int(self.settings.get("min_samples_leaf", 1)),
-            n_jobs=int(self.settings.get("n_jobs", 2)),
-            random_state=seed,
+            n_jobs=1, random_state=seed,
         ).fit(cells.network_inputs(rows), cells.labels[rows])
 
-    def score(self, cells: Cells, rows: np.ndarray) -> np.ndarray:
+    def score_chunk(self, cells: Cells, rows: np.ndarray) -> np.ndarray:
         assert self.model is not None, "fit first"
         return self.model.predict_proba(cells.network_inputs(rows))[:, 1]

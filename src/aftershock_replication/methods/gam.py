@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 from pygam import LogisticGAM, s
 
-from .base import Cells, Method, cap_rows
+from ..cells import Cells
+from .base import Method
 
 
 class GAM(Method):
@@ -21,13 +22,13 @@ class GAM(Method):
         self.model: LogisticGAM | None = None
 
     def fit(self, cells: Cells, rows: np.ndarray, seed: int) -> None:
-        rows = cap_rows(rows, self.settings.get("max_train_rows"), seed)
+        rows = self.training_rows(rows, seed)
         n_splines = int(self.settings.get("n_splines", 10))
         terms = reduce(add, [s(i, n_splines=n_splines) for i in range(6)])
         self.model = LogisticGAM(terms, lam=float(self.settings.get("lam", 0.6)),
                                  max_iter=int(self.settings.get("max_iter", 100)))
         self.model.fit(cells.log_magnitudes(rows), cells.labels[rows].astype(float))
 
-    def score(self, cells: Cells, rows: np.ndarray) -> np.ndarray:
+    def score_chunk(self, cells: Cells, rows: np.ndarray) -> np.ndarray:
         assert self.model is not None, "fit first"
         return np.asarray(self.model.predict_mu(cells.log_magnitudes(rows)), dtype=np.float64)

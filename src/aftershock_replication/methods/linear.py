@@ -9,7 +9,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from .base import Cells, Method, cap_rows
+from ..cells import Cells
+from .base import Method
 
 
 class OneNeuron(Method):
@@ -27,10 +28,10 @@ class OneNeuron(Method):
         return np.log10(np.maximum(scalar.astype(np.float64), 1.0))[:, None]
 
     def fit(self, cells: Cells, rows: np.ndarray, seed: int) -> None:
-        rows = cap_rows(rows, self.settings.get("max_train_rows"), seed)
+        rows = self.training_rows(rows, seed)
         self.model.fit(self._inputs(cells, rows), cells.labels[rows])
 
-    def score(self, cells: Cells, rows: np.ndarray) -> np.ndarray:
+    def score_chunk(self, cells: Cells, rows: np.ndarray) -> np.ndarray:
         return self.model.decision_function(self._inputs(cells, rows))
 
     def describe(self) -> dict[str, Any]:
@@ -52,8 +53,8 @@ class Logistic(Method):
         )
 
     def fit(self, cells: Cells, rows: np.ndarray, seed: int) -> None:
-        rows = cap_rows(rows, self.settings.get("max_train_rows"), seed)
+        rows = self.training_rows(rows, seed)
         self.model.fit(cells.network_inputs(rows), cells.labels[rows])
 
-    def score(self, cells: Cells, rows: np.ndarray) -> np.ndarray:
+    def score_chunk(self, cells: Cells, rows: np.ndarray) -> np.ndarray:
         return self.model.decision_function(cells.network_inputs(rows))

@@ -19,8 +19,9 @@ from typing import Any
 
 import numpy as np
 
+from ..cells import Cells
 from ..progress import format_seconds
-from .base import Cells, Method, cap_rows
+from .base import Method
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
 import keras  # (the backend must be chosen before keras is imported)
@@ -32,14 +33,24 @@ VALIDATION_SEED = 42  # as in the original code
 
 
 def build_network(seed: int, learning_rate: float = 1.0, rho: float = 0.95) -> keras.Model:
-    """The original architecture, compiled with Adadelta(learning_rate, rho)."""
+    """The original architecture, compiled with Adadelta(learning_rate, rho).
+
+    Every initialiser and dropout layer gets its own seed derived from ``seed``: Keras'
+    defaults draw them from Python's global ``random``, which other threads of a process
+    (a Dask worker's) may advance, so the same partition could start from other weights.
+    """
     keras.utils.set_random_seed(seed)
+    seeds = iter(int(v) for v in np.random.SeedSequence([seed, 23]).generate_state(
+        2 * HIDDEN_LAYERS + 1))
     layers: list[keras.layers.Layer] = [keras.Input(shape=(12,))]
     for _ in range(HIDDEN_LAYERS):
         layers += [keras.layers.Dense(HIDDEN_UNITS, activation="tanh",
-                                      kernel_initializer="lecun_uniform"),
-                   keras.layers.Dropout(DROPOUT)]
-    layers.append(keras.layers.Dense(1, activation="sigmoid"))
+                                      kernel_initializer=keras.initializers.LecunUniform(
+                                          seed=next(seeds))),
+                   keras.layers.Dropout(DROPOUT, seed=next(seeds))]
+    layers.append(keras.layers.Dense(1, activation="sigmoid",
+                                     kernel_initializer=keras.initializers.GlorotUniform(
+                                         seed=next(seeds))))
     model = keras.Sequential(layers)
     model.compile(loss="binary_crossentropy",
                   optimizer=keras.optimizers.Adadelta(learning_rate=learning_rate, rho=rho))
@@ -92,7 +103,7 @@ class NeuralNetwork(Method):
     def fit(self, cells: Cells, rows: np.ndarray, seed: int) -> None:
         batch_size = int(self.settings.get("batch_size", 3500))
         epochs = int(self.settings.get("epochs", 5))
-        rows = cap_rows(rows, self.settings.get("max_train_rows"), seed)
+        rows = self.training_rows(rows, seed)
         inputs, labels = cells.network_inputs(rows), cells.labels[rows]
         training, validation = validation_split(labels, float(self.settings.get(
             "validation_share", 0.1)))
@@ -121,9 +132,9 @@ class NeuralNetwork(Method):
                      format_seconds(time.perf_counter() - start))
         self.model.set_weights(best_weights)
 
-    def score(self, cells: Cells, rows: np.ndarray) -> np.ndarray:
+    def score_chunk(self, cells: Cells, rows: np.ndarray) -> np.ndarray:
         assert self.model is not None, "fit first"
-        scores = self.model.predict(cells.network_inputs(rows), batch_size=65536, verbose=0)
+        scores = self.model.predict(cells.network_inputs(rows), batch_size=len(rows), verbose=0)
         return np.asarray(scores, dtype=np.float64).ravel()
 
     def describe(self) -> dict[str, Any]:

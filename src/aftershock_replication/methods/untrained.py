@@ -13,12 +13,14 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ..auc import pooled_auc
+from ..auc import auc_sample, group_aucs, pooled_auc
+from ..cells import Cells
 from ..errors import InputError
-from .base import Cells, Method
+from .base import Method
 
 # The original excluded this slip model from the Coulomb assessment only (STUDY.md).
 COULOMB_EXCLUDED = ("2010DARFIE01ATZO",)
+CONVENTION_NEGATIVES = 200_000  # negative training cells the convention is chosen on
 
 
 class StressMetric(Method):
@@ -27,7 +29,7 @@ class StressMetric(Method):
     fitted: ClassVar[bool] = False
     column: ClassVar[str]
 
-    def score(self, cells: Cells, rows: np.ndarray) -> np.ndarray:
+    def score_chunk(self, cells: Cells, rows: np.ndarray) -> np.ndarray:
         return getattr(cells, self.column)[rows].astype(np.float64)
 
 
@@ -54,7 +56,9 @@ def _coulomb_columns(cells: Cells, rows: np.ndarray) -> np.ndarray:
 
 
 class Coulomb(Method):
-    """Coulomb stress change with the sign convention of best pooled AUC on training cells."""
+    """Coulomb stress change with the sign convention of best pooled AUC on training cells
+    (every positive one and ``CONVENTION_NEGATIVES`` negative ones: the four AUCs differ by
+    far more than that sample's error of ~0.0005, at a tenth of the cost on 4.7 M cells)."""
 
     name = "coulomb"
     fitted: ClassVar[bool] = False  # a choice among four, but no parameters learnt from cells
@@ -65,12 +69,13 @@ class Coulomb(Method):
         self.train_aucs: list[float] = []
 
     def fit(self, cells: Cells, rows: np.ndarray, seed: int) -> None:
-        values = _coulomb_columns(cells, rows)
-        labels = cells.labels[rows]
+        sample = auc_sample(cells.labels, rows, CONVENTION_NEGATIVES, seed)
+        values = _coulomb_columns(cells, sample)
+        labels = cells.labels[sample]
         self.train_aucs = [pooled_auc(labels, values[:, k]) for k in range(4)]
         self.convention = int(np.argmax(self.train_aucs))
 
-    def score(self, cells: Cells, rows: np.ndarray) -> np.ndarray:
+    def score_chunk(self, cells: Cells, rows: np.ndarray) -> np.ndarray:
         if self.convention is None:
             raise RuntimeError("Coulomb: fit on training rows first")
         return _coulomb_columns(cells, rows)[:, self.convention]
@@ -91,17 +96,20 @@ class CoulombTestSelected(Method):
     uses_scored_labels: ClassVar[bool] = True
 
     def score(self, cells: Cells, rows: np.ndarray) -> np.ndarray:
+        """All ``rows`` at once (not chunked): each slip model's choice needs all its rows."""
         values = _coulomb_columns(cells, rows)
         labels = cells.labels[rows]
-        models = cells.slip_model[rows]
-        out = np.full(len(rows), np.nan)
-        for model in np.unique(models):
-            mask = models == model
-            if model in COULOMB_EXCLUDED:
-                continue
-            if labels[mask].all() or not labels[mask].any():
-                out[mask] = values[mask, 0]
-                continue
-            aucs = [pooled_auc(labels[mask], values[mask, k]) for k in range(4)]
-            out[mask] = values[mask, int(np.argmax(aucs))]
+        codes = cells.slip_model.codes[rows]
+        count = len(cells.slip_model)
+        # AUC of each convention within each slip model, all slip models in one pass each
+        aucs = np.column_stack([group_aucs(labels, values[:, k], codes, count)[0]
+                                for k in range(4)])
+        one_class = np.isnan(aucs).all(axis=1)
+        best = np.where(one_class, 0, np.argmax(np.nan_to_num(aucs, nan=-1.0), axis=1))
+        out = values[np.arange(len(rows)), best[codes]]
+        excluded = np.isin(cells.slip_model.names, COULOMB_EXCLUDED)[codes]
+        out[excluded] = np.nan
         return out
+
+    def score_chunk(self, cells: Cells, rows: np.ndarray) -> np.ndarray:
+        return self.score(cells, rows)

@@ -1,0 +1,1 @@
+"""Benchmarks: scale of the pipeline, null calibration of the tests, speed of the statistics."""
