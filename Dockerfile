@@ -31,7 +31,7 @@ WORKDIR /home/replicate/project
 COPY --chown=replicate:replicate . .
 USER 1000:1000
 
-# The README's install command, verbatim (tests/test_container.py checks they agree).
+# The README's install command, verbatim (tests/e2e/test_container.py checks they agree).
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 RUN python3 -m venv .venv && . .venv/bin/activate && pip install -r requirements.lock -e .
 ENV PATH=/home/replicate/project/.venv/bin:$PATH

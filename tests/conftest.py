@@ -1,71 +1,13 @@
-"""Shared fixtures: tiny original-layout directories and a tiny generated demo."""
+"""Shared fixtures: a tiny original-layout directory and a tiny generated demo."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
 import pytest
 
-from aftershock_replication.cells import Cells, Groups
 from aftershock_replication.data.demo import generate_demo
-from aftershock_replication.data.layout import (
-    CSV_DIR,
-    FILE_LIST_DATASETS,
-    STRESS_COLUMNS,
-    write_file_list,
-)
-from aftershock_replication.params import DemoParams
-from aftershock_replication.stress import max_shear, sum_abs, von_mises
-
-SHARED_SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
-TINY_DEMO = DemoParams(seed=2, size=6, leakage=1.0, sequence_share=0.8, positive_rate=0.03)
-
-
-def fixture_csv(path: Path, rows: int, seed: int, positives: int | None = None) -> pd.DataFrame:
-    """A small slip-model CSV in the original's style: extra columns, shuffled column order."""
-    rng = np.random.default_rng(seed)
-    tensors = rng.normal(0.0, 1e5, size=(rows, 6))
-    labels = np.zeros(rows, dtype=int)
-    count = max(1, rows // 10) if positives is None else positives
-    labels[rng.choice(rows, size=count, replace=False)] = rng.integers(1, 4, size=count)
-    frame = pd.DataFrame(tensors, columns=list(STRESS_COLUMNS))
-    frame["aftershocksyn"] = labels
-    frame["x"] = rng.uniform(3e5, 4e5, rows)
-    frame["y"] = rng.uniform(4e6, 4.1e6, rows)
-    frame["z"] = -rng.choice(np.arange(2500.0, 50000.0, 5000.0), rows)
-    frame["grid_id"] = [f"cell_{i}" for i in range(rows)]
-    frame["stresses_full_i1"] = tensors[:, 0] + tensors[:, 1] + tensors[:, 5]
-    for i in range(1, 5):
-        frame[f"stresses_full_cfs_{i}"] = rng.normal(0.0, 1e5, rows)
-    frame["stresses_full_max_shear"] = max_shear(tensors)
-    frame["von_mises"] = von_mises(tensors)
-    columns = list(frame.columns)
-    rng.shuffle(columns)
-    frame = frame[columns]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(path, index=False)
-    return frame
-
-
-def make_layout(
-    root: Path, train: dict[str, int], test: dict[str, int], spelling: str = "FileNames",
-) -> Path:
-    """An original-layout directory; values are row counts (0 positives for negative names)."""
-    for seed, (name, rows) in enumerate({**train, **test}.items()):
-        fixture_csv(root / CSV_DIR / f"{name}_grid.csv", rows, seed,
-                    positives=0 if name.endswith("NONE") else None)
-    for role, names in (("train", train), ("test", test)):
-        prefix = "Training" if role == "train" else "Testing"
-        write_file_list(root / f"{prefix}_{spelling}.h5", FILE_LIST_DATASETS[role],
-                        [f"{name}_grid.csv" for name in names])
-    return root
-
-
-FIXTURE_TRAIN = {"1995KOBEJA01YOSH": 40, "1995KOBEJA01WALD": 40, "1999CHICHI01MAxx": 30,
-                 "2004PARKFI01NONE": 20}
-FIXTURE_TEST = {"1995KOBEJA02HORI": 35, "2010DARFIE01ATZO": 25}
+from helpers import FIXTURE_TEST, FIXTURE_TRAIN, TINY_DEMO, make_layout
 
 
 @pytest.fixture
@@ -80,37 +22,3 @@ def tiny_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("demo") / "raw"
     generate_demo(TINY_DEMO, out)
     return out
-
-
-# fast settings of every fitted method, for tests on small synthetic cells
-FAST = {
-    "one_neuron": {"scalar": "sum_abs", "C": 1e6, "max_train_rows": None},
-    "logistic": {"C": 1.0, "max_train_rows": None},
-    "random_forest": {"n_estimators": 20, "min_samples_leaf": 1,
-                      "max_train_rows": None},
-    "svm": {"C": 1.0, "gamma": None, "n_components": 50, "max_train_rows": None},
-    "gam": {"n_splines": 6, "lam": 0.6, "max_iter": 50, "max_train_rows": None},
-    "neural_network": {"batch_size": 200, "epochs": 3, "learning_rate": 1.0, "rho": 0.95,
-                       "validation_share": 0.1, "max_train_rows": None},
-}
-
-
-def synthetic_cells(n: int = 6000, models: int = 6, seed: int = 0) -> Cells:
-    """Cells whose labels rise with stress magnitude; six slip models of three events."""
-    rng = np.random.default_rng(seed)
-    components = rng.normal(0, 1, (n, 6)) * 10 ** rng.uniform(3, 6, (n, 1))
-    magnitude = np.log10(sum_abs(components))
-    probability = 1 / (1 + np.exp(-(3 * (magnitude - magnitude.mean()) - 3)))
-    labels = rng.random(n) < probability
-    slip_model = np.array([f"2000ABCDEF0{k // 2 + 1}AU{k}x" for k in range(models)])[
-        np.arange(n) % models]
-    cfs = np.column_stack([components[:, 2], -components[:, 2], components[:, 0],
-                           -components[:, 0]])
-    return Cells(
-        components=components.astype(np.float32),
-        max_shear=max_shear(components).astype(np.float32),
-        von_mises=von_mises(components).astype(np.float32),
-        sum_abs=sum_abs(components).astype(np.float32), cfs=cfs.astype(np.float32),
-        labels=labels, slip_model=Groups.of(slip_model),
-        event=Groups.of([m[:12] for m in slip_model]),
-    )

@@ -1,7 +1,9 @@
-"""Atomic writes: outputs appear complete under their final path or not at all."""
+"""The pipeline's files: atomic writes (outputs appear complete under their final path or not
+at all), checked reads of other stages' outputs, and checksums."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -9,6 +11,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from .errors import InputError
 
 TEMP_MARKER = ".tmp-"
 
@@ -74,3 +78,22 @@ def write_text(path: str | os.PathLike[str], text: str) -> None:
     """Write ``text`` atomically."""
     with atomic_file(path) as temporary:
         temporary.write_text(text)
+
+
+def sha256_of(path: str | os.PathLike[str]) -> str:
+    """Hex SHA-256 digest of a file, read in blocks."""
+    with Path(path).open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def read_json(path: str | os.PathLike[str], producer: str) -> Any:
+    """A JSON file another stage wrote; missing or unreadable is an InputError naming the
+    file and the stage that writes it."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: missing; it is written by {producer} (run `dvc repro` or "
+                         "that stage first)")
+    try:
+        return json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise InputError(f"{path}: not valid JSON ({error}); rerun {producer}") from error

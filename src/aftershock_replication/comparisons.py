@@ -8,13 +8,16 @@ reported beside them as the naive figure. Each table is one Holm family.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .cells import Cells
-from .evaluate import score_key
-from .methods import FITTED
+from .atomic import read_json, write_json
+from .cells import Cells, load_cells
+from .errors import InputError
+from .evaluate import method_partitions, score_key
+from .methods import ALL_METHODS, FITTED, STRESS_METRICS, spec
 from .params import StatsParams
 from .progress import timed
 from .stats import (
@@ -30,7 +33,7 @@ from .stats import (
 log = logging.getLogger(__name__)
 
 # Untrained metrics eligible as the reference; coulomb_test_selected peeks at test labels.
-REFERENCE_CANDIDATES = ("coulomb", "max_shear", "von_mises", "sum_abs")
+REFERENCE_CANDIDATES = STRESS_METRICS
 T_TEST = "Nadeau-Bengio corrected resampled t-test"
 SEED_UNIT = "repeated split (seed)"
 
@@ -66,12 +69,24 @@ def _row_ratio(per_method: dict[str, Any], schemes: tuple[str, ...]) -> tuple[fl
             float(np.mean([p["test_rows"] for p in parts])))
 
 
-def _table(family: str, rows: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
-    """Attach Holm-adjusted p-values over the family."""
+def verdict(estimate: float | None, p_holm: float | None, alpha: float) -> str:
+    """'higher' or 'lower' (by the sign of the estimate) when the Holm-adjusted p-value is
+    below ``alpha``; 'ns' when it is not; 'untested' when there is no p-value."""
+    if p_holm is None or estimate is None or not np.isfinite(p_holm):
+        return "untested"
+    if p_holm < alpha:
+        return "higher" if estimate > 0 else "lower"
+    return "ns"
+
+
+def _table(family: str, rows: list[dict[str, Any]], alpha: float,
+           **extra: Any) -> dict[str, Any]:
+    """Attach Holm-adjusted p-values over the family, and each row's verdict at ``alpha``."""
     adjusted = holm([np.nan if r["p_value"] is None else r["p_value"] for r in rows])
     for row, p in zip(rows, adjusted, strict=True):
         row["p_holm"] = None if np.isnan(p) else float(p)
-    return {"family": family, **extra, "rows": rows}
+        row["verdict"] = verdict(row["estimate"], row["p_holm"], alpha)
+    return {"family": family, "alpha": alpha, **extra, "rows": rows}
 
 
 def _test_row(method: str, comparison: str, differences: list[float], n_train: float,
@@ -89,7 +104,7 @@ def _test_row(method: str, comparison: str, differences: list[float], n_train: f
     }
 
 
-def seed_tables(per_method: dict[str, Any]) -> dict[str, Any]:
+def seed_tables(per_method: dict[str, Any], alpha: float) -> dict[str, Any]:
     """Seed summaries, the reference metric, the three test tables and the decomposition."""
     references = reference_by_partition(per_method)
     grouped = _partitions(per_method, "grouped")
@@ -151,12 +166,12 @@ def seed_tables(per_method: dict[str, Any]) -> dict[str, Any]:
         "tables": {
             "vs_best_stress_metric": _table(
                 "each fitted method vs the best untrained stress metric, grouped partitions",
-                vs_best, scheme="grouped"),
+                vs_best, alpha, scheme="grouped"),
             "leaky_minus_grouped": _table(
-                "every method: leaky minus grouped pooled AUC, paired by seed", drops),
+                "every method: leaky minus grouped pooled AUC, paired by seed", drops, alpha),
             "leakage_term": _table(
                 "fitted methods: leakage term (difference in differences vs the reference)",
-                leaks),
+                leaks, alpha),
         },
         "decomposition": decomposition,
     }
@@ -205,7 +220,7 @@ def _bootstrap_entry(result: dict[str, Any]) -> dict[str, Any]:
 
 def permutation_tests(
     cells: Cells, paper_test: list[str], scores: np.ndarray, method: str, permutations: int,
-    seed: int,
+    seed: int, alpha: float,
 ) -> dict[str, Any]:
     """The original's per-slip-model label-permutation test on the paper's test set."""
     rows = cells.slip_model.rows(paper_test)
@@ -221,7 +236,8 @@ def permutation_tests(
             per_model[name] = {"auc": float(result["auc"]), "p_value": float(result["p_value"])}
     return {
         "method": method, "permutations": permutations, "slip_models": len(per_model),
-        "significant_at_0.05": sum(v["p_value"] < 0.05 for v in per_model.values()),
+        "alpha": alpha,  # unadjusted, per slip model, as the original reported it
+        "significant": sum(v["p_value"] < alpha for v in per_model.values()),
         "per_slip_model": per_model,
     }
 
@@ -243,3 +259,40 @@ def paper_scores(scores_files: dict[str, Any]) -> dict[str, np.ndarray]:
     """Each method's test scores on the paper split, as float64."""
     return {m: np.asarray(f[score_key("paper", "paper")], dtype=np.float64)
             for m, f in scores_files.items()}
+
+
+def stats_stage(
+    params: dict[str, Any], methods_dir: Path, scores_dir: Path, features: Path,
+    splits: Path, out: Path,
+) -> None:
+    """Uncertainty with the earthquake or the repeated split as unit, the tests, verdicts.
+
+    inputs:  methods_dir (per-method metrics), scores_dir (test scores), features, splits.
+    outputs: out (JSON): seed summaries; the reference stress metric; Holm-corrected tables
+             (vs the best stress metric, leaky - grouped, leakage term) with each row's
+             verdict at stats.alpha; the decomposition; cluster bootstrap and naive DeLong
+             on the paper split; per-slip-model permutation tests.
+    params:  stats.*
+    """
+    settings = StatsParams.from_params(params)
+    per_method = method_partitions(Path(methods_dir))
+    scores = {}
+    for method in ALL_METHODS:
+        path = Path(scores_dir) / f"{method}.npz"
+        if not path.is_file():
+            stage = f"{'fit' if spec(method).fitted else 'score'}@{method}"
+            raise InputError(f"{path}: missing; run the stage {stage} first")
+        scores[method] = np.load(path)
+    paper_test = read_json(splits, "the split stage")["schemes"]["paper"]["paper"]
+    tables = seed_tables(per_method, settings.alpha)
+    cells = load_cells(features)
+    by_method = paper_scores(scores)
+    reference = tables["reference_metric"]["by_partition"]["paper"]["paper"]
+    write_json(out, finite_or_none({
+        "alpha": settings.alpha,
+        **tables,
+        "paper_split": paper_split_tests(cells, paper_test, by_method, reference, settings),
+        "permutation": permutation_tests(cells, paper_test, by_method[settings.permutation_method],
+                                         settings.permutation_method, settings.permutations,
+                                         settings.seed, settings.alpha),
+    }))

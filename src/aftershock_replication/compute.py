@@ -19,7 +19,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -82,9 +82,7 @@ def _backend(compute: ComputeParams, shared: Sequence[Any]) -> Iterator[int]:
         with Client(compute.scheduler, set_as_default=False) as client, \
                 parallel_config(backend="dask", client=client, scatter=list(shared)):
             yield -1
-    else:
-        # worker processes inherit this: libraries that read it start one thread each
-        os.environ.setdefault("OMP_NUM_THREADS", "1")
+    else:  # worker processes start their BLAS/OpenMP libraries with one thread each
         with parallel_config(backend="loky", inner_max_num_threads=1):
             yield compute.n_jobs
 
@@ -101,12 +99,11 @@ def run_tasks(
     start = time.perf_counter()
     results: list[R] = []
     local = compute.backend == "loky" and compute.n_jobs != 1 and len(tasks) > 1
-    with memory_mapped(shared if local else []) as mapped, \
-            _backend(compute, shared) as n_jobs:
-        if local:  # the tasks refer to the mapped copies of the shared objects
-            replace = {id(original): copy for original, copy in zip(shared, mapped,
-                                                                    strict=True)}
-            tasks = [tuple(replace.get(id(item), item) for item in task) for task in tasks]
+    mapping = memory_mapped(shared) if local else nullcontext(list(shared))
+    with mapping as mapped, _backend(compute, shared) as n_jobs:
+        # the tasks refer to the mapped copies of the shared objects
+        replace = {id(original): copy for original, copy in zip(shared, mapped, strict=True)}
+        tasks = [tuple(replace.get(id(item), item) for item in task) for task in tasks]
         runner = Parallel(n_jobs=n_jobs, return_as="generator")
         stream = runner(delayed(single_threaded)(function, *task) for task in tasks)
         for number, result in enumerate(stream, start=1):

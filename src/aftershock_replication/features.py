@@ -23,7 +23,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from . import stress
-from .atomic import atomic_file
+from .atomic import atomic_file, write_json
 from .data.layout import (
     COORDINATE_COLUMNS,
     COULOMB_COLUMNS,
@@ -35,9 +35,11 @@ from .data.layout import (
     VON_MISES_COLUMN,
     Layout,
     event_of,
+    open_layout,
     sequence_of,
 )
 from .errors import InputError
+from .params import FeatureParams
 from .progress import progress, timed
 from .schema import CFS_COLUMNS, COMPONENT_COLUMNS, FEATURE_SCHEMA, ID_COLUMNS, METRIC_COLUMNS
 
@@ -352,3 +354,21 @@ def build_features(layout: Layout, out_path: Path, rtol: float) -> dict[str, Any
         "crosscheck": {metric: check.summary() for metric, check in checks.items()},
         "missing_optional_columns": {k: sorted(v) for k, v in missing_optional.items()},
     }
+
+
+def features_stage(params: dict[str, Any], raw: Path, out: Path, report: Path) -> None:
+    """Read the original layout into one feature table, one row per grid cell.
+
+    inputs:  raw, the original layout.
+    outputs: out: the feature table (Parquet): slip_model, event, sequence, paper_role, x,
+             y, stress_xx..stress_zz, label, max_shear, von_mises, sum_abs, cfs_1..cfs_4;
+             report (JSON): rows and positives per paper role, skipped one-class slip
+             models, metric sources, cross-check results, demo flag.
+    params:  features.crosscheck_rtol
+    """
+    settings = FeatureParams.from_params(params)
+    summary = build_features(open_layout(raw), Path(out), settings.crosscheck_rtol)
+    write_json(report, summary)
+    log.info("%s rows from %d slip models (%.2f%% positive cells); %d slip model(s) skipped",
+             f"{summary['rows']:,}", summary["slip_models"], 100 * summary["positive_share"],
+             len(summary["skipped_slip_models"]))

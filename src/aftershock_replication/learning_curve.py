@@ -11,16 +11,20 @@ point is an independent task (``compute.run_tasks``).
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from .atomic import atomic_file, read_json, write_json
 from .auc import pooled_auc
-from .cells import Cells
+from .cells import Cells, load_cells
 from .compute import run_tasks
-from .methods import create
-from .params import ComputeParams
+from .errors import InputError
+from .methods import Settings, create
+from .params import ComputeParams, LearningCurveParams, method_settings
 from .progress import timed
 
 log = logging.getLogger(__name__)
@@ -34,7 +38,7 @@ def curve_sizes(available: int, min_rows: int, max_rows: int | None, points: int
 
 
 def curve_point(
-    method_name: str, settings: dict[str, Any], cells: Cells, test_models: list[str],
+    method_name: str, settings: Settings, cells: Cells, test_models: list[str],
     seed: int, size: int,
 ) -> dict[str, Any] | None:
     """Fit on the first ``size`` rows of the seed's training order; the grouped-test AUC
@@ -46,7 +50,7 @@ def curve_point(
     positives = int(cells.labels[subset].sum())
     if positives in (0, size):
         return None
-    method = create(method_name, {**settings, "max_train_rows": None})
+    method = create(method_name, replace(settings, max_train_rows=None))
     method.fit(cells, subset, seed)
     scores = method.score(cells, test).astype(np.float32)
     keep = np.isfinite(scores)
@@ -56,11 +60,11 @@ def curve_point(
 
 
 def learning_curve(
-    method_name: str, settings: dict[str, Any], cells: Cells, grouped: dict[str, list[str]],
+    method_name: str, settings: Settings, cells: Cells, grouped: dict[str, list[str]],
     min_rows: int, max_rows: int | None, points: int, compute: ComputeParams,
 ) -> pd.DataFrame:
     """Rows of (seed, train_rows, test_auc, train_positives) for every grouped partition."""
-    cap = settings.get("max_train_rows")
+    cap = settings.max_train_rows
     top = cap if max_rows is None else max_rows if cap is None else min(cap, max_rows)
     tasks = []
     for partition, test_models in sorted(grouped.items(), key=lambda kv: int(kv[0])):
@@ -78,3 +82,32 @@ def learning_curve(
                f"{len(grouped)} grouped partitions"):
         records = run_tasks(curve_point, tasks, compute, shared=[cells], describe=describe)
     return pd.DataFrame.from_records([r for r in records if r is not None])
+
+
+def learning_curve_stage(
+    params: dict[str, Any], method: str, features: Path, splits: Path, out: Path, plot: Path,
+) -> None:
+    """Grouped-test AUC against the number of training rows, for one method.
+
+    inputs:  features, splits (the grouped partitions); method, one of learning_curve.methods.
+    outputs: out (JSON): mean, sd and seeds per training size; plot (CSV): every point.
+    params:  learning_curve.*, methods.<method>; compute.* (not a DVC param)
+    """
+    curve = LearningCurveParams.from_params(params)
+    if method not in curve.methods:
+        raise InputError(f"params: '{method}' is not in learning_curve.methods "
+                         f"{list(curve.methods)}")
+    settings = method_settings(params, method)
+    grouped = read_json(splits, "the split stage")["schemes"]["grouped"]
+    table = learning_curve(method, settings, load_cells(features), grouped, curve.min_rows,
+                           curve.max_rows, curve.points, ComputeParams.from_params(params))
+    with atomic_file(plot) as temporary:
+        table.to_csv(temporary, index=False, float_format="%.6f")
+    summary = table.groupby("train_rows")["test_auc"].agg(["mean", "std", "count"])
+    write_json(out, {
+        "method": method,
+        "by_train_rows": {str(rows): {"mean": float(r["mean"]),
+                                      "sd": float(r["std"]) if r["count"] > 1 else 0.0,
+                                      "seeds": int(r["count"])}
+                          for rows, r in summary.iterrows()},
+    })

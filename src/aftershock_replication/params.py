@@ -7,13 +7,15 @@ Every problem is reported as an :class:`InputError` naming the dotted parameter
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from .errors import InputError
+from .methods import ALL_METHODS, FITTED, Settings
+from .methods import spec as method_spec
 
 DATA_SOURCES = ("demo", "devries2018", "local")
 DEMO_SIZES = ("small", "full")
@@ -259,48 +261,43 @@ class EvaluateParams:
             value, "evaluate.train_auc_negatives", minimum=1))
 
 
-# Hyperparameters each fitted method accepts (``methods.<name>.<key>``) and their kinds.
-METHOD_SETTINGS: dict[str, dict[str, str]] = {
-    "one_neuron": {"scalar": "stress_scalar", "C": "positive", "max_train_rows": "cap"},
-    "logistic": {"C": "positive", "max_train_rows": "cap"},
-    "random_forest": {"n_estimators": "count", "min_samples_leaf": "count",
-                      "max_train_rows": "cap"},
-    "svm": {"C": "positive", "gamma": "positive_or_null", "n_components": "count",
-            "max_train_rows": "cap"},
-    "gam": {"n_splines": "count", "lam": "positive", "max_iter": "count",
-            "max_train_rows": "cap"},
-    "neural_network": {"batch_size": "count", "epochs": "count", "learning_rate": "positive",
-                       "rho": "unit_open", "validation_share": "unit_open",
-                       "max_train_rows": "cap"},
-}
-STRESS_SCALARS = ("sum_abs", "max_shear", "von_mises")
+# the one-neuron model's input: one of schema.METRIC_COLUMNS (not imported: schema loads
+# pyarrow, which the CLI should not pay for; a test keeps the two equal)
+STRESS_SCALARS = ("max_shear", "von_mises", "sum_abs")
 
 
-def method_settings(params: dict[str, Any], name: str) -> dict[str, Any]:
-    """Validated ``methods.<name>`` settings ({} for the untrained metrics, which have none)."""
-    if name not in METHOD_SETTINGS:
-        return {}
+def _setting(kind: str, value: Any, dotted: str) -> Any:
+    """One ``methods.<name>.<key>`` value validated by its kind (see ``methods.setting``)."""
+    if kind == "count":
+        return as_int(value, dotted, minimum=1)
+    if kind == "cap":
+        return None if value is None else as_int(value, dotted, minimum=1)
+    if kind == "positive":
+        return as_float(value, dotted, low=0.0, low_open=True)
+    if kind == "positive_or_null":
+        return None if value is None else as_float(value, dotted, 0.0, low_open=True)
+    if kind == "unit_open":
+        return as_float(value, dotted, 0.0, 1.0, low_open=True, high_open=True)
+    if kind == "stress_scalar":
+        return as_choice(value, dotted, STRESS_SCALARS)
+    raise ValueError(f"{dotted}: unknown kind of setting {kind!r}")
+
+
+def method_settings(params: dict[str, Any], name: str) -> Settings | None:
+    """The validated ``methods.<name>`` settings (None for the untrained stress metrics)."""
+    entry = method_spec(name)
+    if entry.settings is None:
+        return None
     methods = params.get("methods")
     if not isinstance(methods, dict):
         raise InputError("params: section 'methods' is missing or is not a mapping")
-    raw = section(methods, name, set(METHOD_SETTINGS[name]), f"methods.{name}")
-    settings: dict[str, Any] = {}
-    for key, kind in METHOD_SETTINGS[name].items():
-        dotted = f"methods.{name}.{key}"
-        value = require(raw, f"methods.{name}", key)
-        if kind == "count":
-            settings[key] = as_int(value, dotted, minimum=1)
-        elif kind == "cap":
-            settings[key] = None if value is None else as_int(value, dotted, minimum=1)
-        elif kind == "positive":
-            settings[key] = as_float(value, dotted, low=0.0, low_open=True)
-        elif kind == "positive_or_null":
-            settings[key] = None if value is None else as_float(value, dotted, 0.0, low_open=True)
-        elif kind == "unit_open":
-            settings[key] = as_float(value, dotted, 0.0, 1.0, low_open=True, high_open=True)
-        elif kind == "stress_scalar":
-            settings[key] = as_choice(value, dotted, STRESS_SCALARS)
-    return settings
+    keys = fields(entry.settings)
+    raw = section(methods, name, {key.name for key in keys}, f"methods.{name}")
+    return entry.settings(**{
+        key.name: _setting(key.metadata["kind"], require(raw, f"methods.{name}", key.name),
+                           f"methods.{name}.{key.name}")
+        for key in keys
+    })
 
 
 @dataclass(frozen=True)
@@ -318,10 +315,10 @@ class LearningCurveParams:
         methods = require(raw, "learning_curve", "methods")
         if not isinstance(methods, list) or not methods:
             raise InputError("params: 'learning_curve.methods' must be a non-empty list")
-        unknown = [m for m in methods if m not in METHOD_SETTINGS]
+        unknown = [m for m in methods if m not in FITTED]
         if unknown:
             raise InputError(f"params: 'learning_curve.methods' has unknown or untrained "
-                             f"method(s) {unknown}; expected some of {', '.join(METHOD_SETTINGS)}")
+                             f"method(s) {unknown}; expected some of {', '.join(FITTED)}")
         max_rows = raw.get("max_rows")
         return cls(
             methods=tuple(methods),
@@ -334,19 +331,21 @@ class LearningCurveParams:
 
 @dataclass(frozen=True)
 class StatsParams:
-    """``stats.*``: bootstrap size, permutations, whose per-slip-model test to repeat, seed."""
+    """``stats.*``: bootstrap size, permutations, whose per-slip-model test to repeat, seed,
+    and the significance level of the verdicts."""
 
     bootstrap_replicates: int
     permutations: int
     permutation_method: str
     seed: int
+    alpha: float
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> StatsParams:
-        raw = section(params, "stats",
-                      {"bootstrap_replicates", "permutations", "permutation_method", "seed"})
+        raw = section(params, "stats", {"bootstrap_replicates", "permutations",
+                                        "permutation_method", "seed", "alpha"})
         method = as_str(require(raw, "stats", "permutation_method"), "stats.permutation_method")
-        if method not in METHOD_SETTINGS and method not in STRESS_SCALARS:
+        if method not in ALL_METHODS:
             raise InputError(f"params: 'stats.permutation_method' must name a method, "
                              f"got {method!r}")
         return cls(
@@ -356,4 +355,6 @@ class StatsParams:
                                 minimum=100),
             permutation_method=method,
             seed=as_int(require(raw, "stats", "seed"), "stats.seed", minimum=0),
+            alpha=as_float(require(raw, "stats", "alpha"), "stats.alpha", 0.0, 0.5,
+                           low_open=True),
         )

@@ -1,4 +1,5 @@
-"""What ``dvc.yaml`` declares about the pipeline, read at run time (the file is the truth).
+"""What ``dvc.yaml`` declares about the pipeline (stages, outputs), read at run time: the
+file is the truth.
 
 DVC deletes a stage's outputs before it reruns the stage, so anything a user keeps inside
 one of them is lost; ``stage_outputs`` lets a stage refuse such a location up front.
@@ -7,12 +8,14 @@ one of them is lost; ``stage_outputs`` lets a stage refuse such a location up fr
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from .errors import InputError
 
 OUTPUT_KINDS = ("outs", "metrics", "plots")
+
 TEMPLATE_START = "${"
 
 
@@ -52,6 +55,34 @@ def stage_outputs(dvc_yaml: Path) -> dict[Path, str]:
             for path in _declared_paths(body.get(kind) or []):
                 outputs[dvc_yaml.parent / _untemplated(path)] = name
     return outputs
+
+
+def foreach_keys(value: object, params: dict[str, Any]) -> list[str]:
+    """The names a ``foreach`` expands into: a list's items, a mapping's keys, or those of
+    the params entry a ``${dotted.name}`` refers to (as DVC resolves it)."""
+    if isinstance(value, str) and value.startswith(TEMPLATE_START) and value.endswith("}"):
+        for key in value[2:-1].split("."):
+            if not isinstance(params, dict) or key not in params:
+                raise InputError(f"dvc.yaml: foreach {value} names no entry of params.yaml")
+            params = params[key]
+        value = params
+    if isinstance(value, dict):
+        return [str(key) for key in value]
+    if isinstance(value, list):
+        return [str(item) for item in value]
+    raise InputError(f"dvc.yaml: foreach must be a list or a mapping, got {value!r}")
+
+
+def stage_names(dvc_yaml: Path, params: dict[str, Any]) -> list[str]:
+    """Every stage of ``dvc_yaml`` in declaration (= pipeline) order, ``foreach`` expanded."""
+    stages = yaml.safe_load(dvc_yaml.read_text())["stages"]
+    names = []
+    for name, stage in stages.items():
+        if isinstance(stage, dict) and "foreach" in stage:
+            names.extend(f"{name}@{key}" for key in foreach_keys(stage["foreach"], params))
+        else:
+            names.append(name)
+    return names
 
 
 def overlaps(first: Path, second: Path) -> bool:

@@ -14,7 +14,9 @@ not of rows; the audit reports the resulting share of test rows.
 
 from __future__ import annotations
 
+import logging
 import math
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -23,17 +25,22 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from sklearn.model_selection import GroupShuffleSplit
 
+from .atomic import write_json
 from .errors import InputError
 from .params import SplitParams
+from .schema import COORDINATE_FEATURES, ID_COLUMNS, LABEL
+
+log = logging.getLogger(__name__)
 
 SCHEMES = ("paper", "leaky", "grouped")
 LEVELS = ("slip_model", "event", "sequence", "spatiotemporal")
 DAYS_PER_YEAR = 365.25
+TABLE_COLUMNS = (*ID_COLUMNS, *COORDINATE_FEATURES, LABEL)  # what the splits are made from
 
 
 def slip_model_table(features: pd.DataFrame) -> pd.DataFrame:
     """One row per slip model: ids, paper role, rows, positives, grid centre, year."""
-    frame = features[["slip_model", "event", "sequence", "paper_role", "x", "y", "label"]].copy()
+    frame = features[list(TABLE_COLUMNS)].copy()
     for column in ("slip_model", "event", "sequence", "paper_role"):
         frame[column] = frame[column].astype(str)
     table = frame.groupby("slip_model", sort=True).agg(
@@ -175,3 +182,29 @@ def leakage_audit(models: pd.DataFrame, splits: dict[str, Any]) -> dict[str, Any
         }
         for scheme, by_id in splits["schemes"].items()
     }
+
+
+def split_stage(params: dict[str, Any], features: Path, out: Path, audit: Path) -> None:
+    """Partition the slip models: the paper's split, leaky and grouped seeds; audit them.
+
+    inputs:  features, the feature table.
+    outputs: out (JSON): scheme -> partition -> test slip models; audit (JSON): scheme ->
+             partition -> grouping level -> groups straddling train and test, their slip
+             models and test-row share.
+    params:  seeds, split.*
+    """
+    settings = SplitParams.from_params(params)
+    try:
+        table = pd.read_parquet(features, columns=list(TABLE_COLUMNS))
+    except (OSError, ValueError) as error:
+        raise InputError(f"{features}: cannot read the feature table ({error}); "
+                         "rerun the features stage") from error
+    models = slip_model_table(table)
+    splits = make_splits(models, settings)
+    report = leakage_audit(models, splits)
+    write_json(out, splits)
+    write_json(audit, report)
+    for scheme, by_partition in report.items():
+        for partition, levels in by_partition.items():
+            log.info("%s/%s: %s", scheme, partition, ", ".join(
+                f"{len(groups)} {level} group(s) straddle" for level, groups in levels.items()))

@@ -29,29 +29,33 @@ import numpy as np
 import yaml
 
 from ..atomic import write_json
+from ..pipeline import stage_names
 from ..progress import format_seconds, timed
 from .dataset import write_scale_dataset
 from .measure import Usage, run_measured
 
 log = logging.getLogger(__name__)
 
-PROJECT_FILES = ("dvc.yaml", "params.yaml", ".dvcignore", ".gitignore",
-                 "paper/letter.html.j2", "paper/style.css")
+# what a copy of the project needs to run the pipeline, besides src/ (benchmark, e2e tests)
+PROJECT_FILES = ("dvc.yaml", "params.yaml", "data.dvc", ".dvc/config", ".dvc/.gitignore",
+                 ".dvcignore", ".gitignore", "paper/letter.html.j2", "paper/style.css")
+PLOT_TEMPLATES = ".dvc/plots"
 GIT_IDENTITY = {"GIT_AUTHOR_NAME": "benchmark", "GIT_AUTHOR_EMAIL": "benchmark@localhost",
                 "GIT_COMMITTER_NAME": "benchmark", "GIT_COMMITTER_EMAIL": "benchmark@localhost"}
 
 
-def stage_names(dvc_yaml: Path) -> list[str]:
-    """Every stage of ``dvc_yaml`` in declaration (= pipeline) order, ``foreach`` expanded."""
-    stages = yaml.safe_load(dvc_yaml.read_text())["stages"]
-    names = []
-    for name, stage in stages.items():
-        items = stage.get("foreach") if isinstance(stage, dict) else None
-        if items is None:
-            names.append(name)
-        else:
-            names.extend(f"{name}@{item}" for item in items)
-    return names
+def copy_project(source: Path, project: Path) -> Path:
+    """Copy the pipeline's definition (PROJECT_FILES, plot templates) and ``src`` from the
+    project ``source`` into a new directory ``project``; git is the caller's business."""
+    for name in PROJECT_FILES:
+        if (source / name).exists():
+            (project / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source / name, project / name)
+    if (source / PLOT_TEMPLATES).is_dir():
+        shutil.copytree(source / PLOT_TEMPLATES, project / PLOT_TEMPLATES)
+    shutil.copytree(source / "src", project / "src",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    return project
 
 
 def scratch_project(root: Path, source: Path, params: dict[str, Any]) -> Path:
@@ -59,16 +63,10 @@ def scratch_project(root: Path, source: Path, params: dict[str, Any]) -> Path:
     project = root / "project"
     if project.exists():
         shutil.rmtree(project)
-    for name in PROJECT_FILES:
-        if (source / name).exists():
-            (project / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source / name, project / name)
-    shutil.copytree(source / "src", project / "src",
-                    ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    copy_project(source, project)
     (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     environment = {**os.environ, **GIT_IDENTITY}
-    for command in (["git", "init", "-q"], ["dvc", "init", "-q"],
-                    ["dvc", "config", "core.analytics", "false"], ["git", "add", "-A"],
+    for command in (["git", "init", "-q"], ["git", "add", "-A"],
                     ["git", "commit", "-qm", "benchmark"]):
         subprocess.run(command, cwd=project, env=environment, check=True, capture_output=True)
     return project
@@ -188,7 +186,7 @@ def run_benchmark(
             data = {"source": "demo"}
         params = benchmark_params(source_params, seeds, data, demo_size)
         project = scratch_project(work, source_root, params)
-        names = stage_names(project / "dvc.yaml")
+        names = stage_names(project / "dvc.yaml", params)
         if stages:
             unknown = sorted(set(stages) - set(names))
             if unknown:

@@ -94,7 +94,7 @@ def triangles(patches: Patches) -> tuple[np.ndarray, np.ndarray]:
     strike /= np.linalg.norm(strike, axis=1, keepdims=True)
     dip = np.cross(normal, strike)
     # cutde's slip is the motion of the side the triangle's normal points into relative to the
-    # other side (checked against the antiplane solution in tests/test_dislocation.py); flip
+    # other side (checked against the antiplane solution in tests/unit/test_dislocation.py); flip
     # it where the normal points into the footwall.
     orientation = np.sign(normal @ patches.hanging_wall_normal)[:, None]
     local = orientation * np.stack(

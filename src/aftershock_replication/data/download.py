@@ -11,7 +11,6 @@ SHA-256 digests pinned in ``devries2018_manifest.json`` once those are pinned.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -26,6 +25,7 @@ from urllib.parse import quote
 import requests
 from urllib3.exceptions import ProtocolError
 
+from ..atomic import sha256_of, write_json
 from ..errors import DownloadRefused, InputError
 from ..params import DataParams
 from ..progress import format_seconds, progress_bar, timed
@@ -119,12 +119,6 @@ def parse_pins(manifest: dict[str, Any], source: str = "manifest") -> dict[str, 
             raise InputError(f"{source}: '{relative}' needs a 64-hex-digit 'sha256'")
         pins[relative] = Pin(size, digest.lower())
     return pins
-
-
-def sha256_of(path: Path) -> str:
-    """Hex SHA-256 digest of a file, read in blocks."""
-    with Path(path).open("rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def pin_checksums(root: Path) -> dict[str, Any]:
@@ -500,3 +494,16 @@ def refuse_drive(session: requests.Session, folder: str, dest: Path) -> NoReturn
                       f"listed or downloaded without authentication")
     log.debug("Google Drive: %s", reason)
     raise DownloadRefused(drive_instructions(folder, dest, reason))
+
+
+def pin_checksums_stage(params: dict[str, Any], root: Path, out: Path) -> None:
+    """Pin sizes and SHA-256 of a verified copy of the published data (for maintainers).
+
+    inputs:  root, the published layout (data/original).
+    outputs: out, the manifest that data.source=devries2018 verifies downloads against
+             (src/aftershock_replication/data/devries2018_manifest.json).
+    params:  none
+    """
+    manifest = pin_checksums(Path(root))
+    write_json(out, manifest)
+    log.info("pinned %d files into %s", len(manifest["files"]), out)

@@ -17,6 +17,7 @@ from typing import Any
 
 from ..atomic import atomic_directory, write_json
 from ..params import DataParams, DemoParams
+from ..pipeline import check_outside_outputs, stage_outputs
 from .demo import generate_demo
 from .layout import CSV_DIR, DEMO_MARKER, FILE_LIST_DATASETS, ROLES, find_file_list, open_layout
 
@@ -64,3 +65,22 @@ def acquire(data: DataParams, demo: DemoParams, out_dir: Path) -> dict[str, Any]
 
         fetch_devries2018(data, data.path)
     return {"source": data.source, **link_layout(data.path, out_dir)}
+
+
+def acquire_stage(params: dict[str, Any], dvc_yaml: Path, out: Path) -> None:
+    """Bring the data source chosen by data.source into the original layout at ``out``.
+
+    inputs:  data.source=demo: nothing (generated from demo.*); data.source=local: the
+             directory data.path; data.source=devries2018: downloads the published folder
+             into data.path (or from data.mirror), resumable and verified; dvc_yaml, whose
+             declared outputs data.path must stay out of (DVC deletes them on a rerun).
+    outputs: the layout (AllCSV/<name>_grid.csv, Training_FileNames.h5,
+             Testing_FileNames.h5; links into data.path for local/devries2018), and
+             DEMO_DATA.json when the data is synthetic.
+    params:  data.*, demo.*
+    """
+    data, demo = DataParams.from_params(params), DemoParams.from_params(params)
+    if data.source != "demo":  # the user's own copy: never where DVC deletes outputs
+        check_outside_outputs(data.path, "data.path",
+                              {Path(out): "acquire", **stage_outputs(dvc_yaml)})
+    acquire(data, demo, Path(out))

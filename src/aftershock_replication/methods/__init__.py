@@ -1,35 +1,156 @@
-"""Every method behind one interface (``base.Method``), by the name used in the metrics."""
+"""The method registry: every method declared once, with its settings and how it is shown.
+
+Each entry names the module holding the method's class (imported on demand: Keras and
+pyGAM are slow to load), whether it is fitted, its role in the comparisons, its label in
+tables, its name in running text and its colour in figures. Fitted methods have a typed
+settings dataclass whose defaults are the package's defaults (``params.yaml`` ships the
+same values, and a test keeps them equal). To add a method: write its module (one class
+derived from ``base.Method``, named as in ``cls``), add its entry and settings here,
+and add its section to ``params.yaml`` (``methods.<name>``, or its name in ``untrained`` for an
+untrained one); ``dvc.yaml`` takes its stage lists from ``params.yaml``.
+"""
 
 from __future__ import annotations
 
 import importlib
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from ..errors import InputError
-from .base import Method
 
-# name -> (module, class); modules are imported on demand (Keras, pyGAM are slow to load)
-_CLASSES = {
-    "coulomb": ("untrained", "Coulomb"),
-    "coulomb_test_selected": ("untrained", "CoulombTestSelected"),
-    "max_shear": ("untrained", "MaxShear"),
-    "von_mises": ("untrained", "VonMises"),
-    "sum_abs": ("untrained", "SumAbs"),
-    "one_neuron": ("linear", "OneNeuron"),
-    "logistic": ("linear", "Logistic"),
-    "random_forest": ("forest", "RandomForest"),
-    "svm": ("svm", "SVM"),
-    "gam": ("gam", "GAM"),
-    "neural_network": ("network", "NeuralNetwork"),
-}
-ALL_METHODS = tuple(_CLASSES)
-UNTRAINED = ALL_METHODS[:5]
-FITTED = ALL_METHODS[5:]
+# Roles in the comparisons.
+STRESS_METRIC = "stress metric"  # untrained; eligible as the reference of the comparisons
+PEEKS_AT_TEST_LABELS = "the original's procedure, which chooses with the test labels"
+NEGATIVE_CONTROL = "negative control"  # fitted, but a monotone transform of a stress metric
+FITTED_METHOD = "fitted method"
 
 
-def create(name: str, settings: dict[str, Any] | None = None) -> Method:
-    """A fresh, unfitted method by name."""
-    if name not in _CLASSES:
+def setting(kind: str, default: Any) -> Any:
+    """A settings field: ``kind`` says how ``params.py`` validates it (count, cap, positive,
+    positive_or_null, unit_open, stress_scalar)."""
+    return field(default=default, metadata={"kind": kind})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Hyperparameters of a method (none for the untrained stress metrics)."""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {item.name: getattr(self, item.name) for item in fields(self)}
+
+
+@dataclass(frozen=True)
+class OneNeuronSettings(Settings):
+    scalar: str = setting("stress_scalar", "sum_abs")
+    C: float = setting("positive", 1e6)
+    max_train_rows: int | None = setting("cap", None)
+
+
+@dataclass(frozen=True)
+class LogisticSettings(Settings):
+    C: float = setting("positive", 1.0)
+    max_train_rows: int | None = setting("cap", None)
+
+
+@dataclass(frozen=True)
+class RandomForestSettings(Settings):
+    n_estimators: int = setting("count", 100)
+    min_samples_leaf: int = setting("count", 1)
+    max_train_rows: int | None = setting("cap", 20_000)
+
+
+@dataclass(frozen=True)
+class SVMSettings(Settings):
+    C: float = setting("positive", 1.0)
+    gamma: float | None = setting("positive_or_null", None)
+    n_components: int = setting("count", 300)
+    max_train_rows: int | None = setting("cap", 20_000)
+
+
+@dataclass(frozen=True)
+class GAMSettings(Settings):
+    n_splines: int = setting("count", 10)
+    lam: float = setting("positive", 0.6)
+    max_iter: int = setting("count", 100)
+    max_train_rows: int | None = setting("cap", 50_000)
+
+
+@dataclass(frozen=True)
+class NeuralNetworkSettings(Settings):
+    batch_size: int = setting("count", 3500)
+    epochs: int = setting("count", 5)
+    learning_rate: float = setting("positive", 1.0)
+    rho: float = setting("unit_open", 0.95)
+    validation_share: float = setting("unit_open", 0.1)
+    max_train_rows: int | None = setting("cap", None)
+
+
+@dataclass(frozen=True)
+class MethodSpec:
+    """One method: where its class lives and how it takes part and is shown."""
+
+    name: str
+    module: str  # module under methods/ holding ``cls``
+    cls: str
+    role: str
+    label: str  # in tables and legends
+    prose: str  # in running text
+    colour: str  # in figures
+    settings: type[Settings] | None = None  # None: untrained, nothing to set
+
+    @property
+    def fitted(self) -> bool:
+        return self.settings is not None
+
+    @property
+    def uses_test_labels(self) -> bool:
+        return self.role == PEEKS_AT_TEST_LABELS
+
+
+REGISTRY = (
+    MethodSpec("coulomb", "untrained", "Coulomb", STRESS_METRIC, "Coulomb stress change",
+               "the Coulomb stress change", "#8c564b"),
+    MethodSpec("coulomb_test_selected", "untrained", "CoulombTestSelected", PEEKS_AT_TEST_LABELS,
+               "Coulomb, sign picked on test labels†",
+               "the Coulomb stress change with its sign picked on the test labels", "#c49c94"),
+    MethodSpec("max_shear", "untrained", "MaxShear", STRESS_METRIC, "Maximum shear stress",
+               "the maximum shear stress", "#7f7f7f"),
+    MethodSpec("von_mises", "untrained", "VonMises", STRESS_METRIC, "von Mises criterion",
+               "the von Mises criterion", "#111111"),
+    MethodSpec("sum_abs", "untrained", "SumAbs", STRESS_METRIC, "Sum of |σᵢⱼ|",
+               "the sum of |σᵢⱼ|", "#a6a61a"),
+    MethodSpec("one_neuron", "one_neuron", "OneNeuron", NEGATIVE_CONTROL,
+               "One neuron (logistic, 1 scalar)", "the one-neuron model", "#17becf",
+               OneNeuronSettings),
+    MethodSpec("logistic", "logistic", "Logistic", FITTED_METHOD, "Logistic regression",
+               "logistic regression", "#9467bd", LogisticSettings),
+    MethodSpec("random_forest", "random_forest", "RandomForest", FITTED_METHOD, "Random forest",
+               "the random forest", "#2ca02c", RandomForestSettings),
+    MethodSpec("svm", "svm", "SVM", FITTED_METHOD, "Support vector machine",
+               "the support vector machine", "#ff7f0e", SVMSettings),
+    MethodSpec("gam", "gam", "GAM", FITTED_METHOD, "Generalised additive model",
+               "the generalised additive model", "#e377c2", GAMSettings),
+    MethodSpec("neural_network", "neural_network", "NeuralNetwork", FITTED_METHOD,
+               "Neural network", "the neural network", "#d62728", NeuralNetworkSettings),
+)
+METHODS = {spec.name: spec for spec in REGISTRY}
+ALL_METHODS = tuple(METHODS)
+UNTRAINED = tuple(spec.name for spec in REGISTRY if not spec.fitted)
+FITTED = tuple(spec.name for spec in REGISTRY if spec.fitted)
+STRESS_METRICS = tuple(spec.name for spec in REGISTRY if spec.role == STRESS_METRIC)
+
+
+def spec(name: str) -> MethodSpec:
+    """The registry entry of a method; an unknown name is an InputError listing the known."""
+    if name not in METHODS:
         raise InputError(f"unknown method {name!r}; expected one of {', '.join(ALL_METHODS)}")
-    module, cls = _CLASSES[name]
-    return getattr(importlib.import_module(f".{module}", __package__), cls)(settings)
+    return METHODS[name]
+
+
+def create(name: str, settings: Settings | None = None) -> Any:
+    """A fresh, unfitted method by name (with the registry's default settings if None)."""
+    entry = spec(name)
+    cls = getattr(importlib.import_module(f".{entry.module}", __package__), entry.cls)
+    if entry.settings is not None and settings is None:
+        settings = entry.settings()
+    return cls(settings)

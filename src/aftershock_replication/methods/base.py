@@ -9,25 +9,24 @@ method ever expands millions of cells into its feature space at once.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..cells import Cells
 
+if TYPE_CHECKING:
+    from . import Settings
+
 SCORE_CHUNK_ROWS = 65_536  # rows scored at a time: bounds e.g. SVM's (rows x components) block
 
 
 class Method(ABC):
-    """One way of scoring cells. ``fitted`` methods learn from training rows only."""
+    """One way of scoring cells; what it is and how it is shown is in the registry
+    (``methods.REGISTRY``). Fitted methods learn from training rows only."""
 
-    name: ClassVar[str]
-    fitted: ClassVar[bool] = True
-    # True only for the original's Coulomb procedure, which chooses with the labels it scores
-    uses_scored_labels: ClassVar[bool] = False
-
-    def __init__(self, settings: dict[str, Any] | None = None) -> None:
-        self.settings = settings or {}
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings
         self.train_rows_used: int | None = None
 
     def fit(self, cells: Cells, rows: np.ndarray, seed: int) -> None:  # noqa: B027
@@ -52,7 +51,7 @@ class Method(ABC):
     def training_rows(self, rows: np.ndarray, seed: int) -> np.ndarray:
         """The training rows this method fits on: all of them, or at most its
         ``max_train_rows`` (a maximum, not a requirement); records how many were used."""
-        used = cap_rows(rows, self.settings.get("max_train_rows"), seed)
+        used = cap_rows(rows, getattr(self.settings, "max_train_rows", None), seed)
         self.train_rows_used = len(used)
         return used
 

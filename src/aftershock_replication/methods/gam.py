@@ -5,28 +5,27 @@ from __future__ import annotations
 
 from functools import reduce
 from operator import add
-from typing import Any
 
 import numpy as np
 from pygam import LogisticGAM, s
 
 from ..cells import Cells
+from . import GAMSettings
 from .base import Method
 
 
 class GAM(Method):
-    name = "gam"
+    settings: GAMSettings
 
-    def __init__(self, settings: dict[str, Any] | None = None) -> None:
+    def __init__(self, settings: GAMSettings) -> None:
         super().__init__(settings)
         self.model: LogisticGAM | None = None
 
     def fit(self, cells: Cells, rows: np.ndarray, seed: int) -> None:
         rows = self.training_rows(rows, seed)
-        n_splines = int(self.settings.get("n_splines", 10))
+        n_splines = self.settings.n_splines
         terms = reduce(add, [s(i, n_splines=n_splines) for i in range(6)])
-        self.model = LogisticGAM(terms, lam=float(self.settings.get("lam", 0.6)),
-                                 max_iter=int(self.settings.get("max_iter", 100)))
+        self.model = LogisticGAM(terms, lam=self.settings.lam, max_iter=self.settings.max_iter)
         self.model.fit(cells.log_magnitudes(rows), cells.labels[rows].astype(float))
 
     def score_chunk(self, cells: Cells, rows: np.ndarray) -> np.ndarray:

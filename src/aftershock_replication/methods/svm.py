@@ -9,8 +9,6 @@ cells, and the same values to rounding (tests hold the two to 1e-9).
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 from sklearn.kernel_approximation import Nystroem
 from sklearn.metrics.pairwise import pairwise_kernels
@@ -19,13 +17,14 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC
 
 from ..cells import Cells
+from . import SVMSettings
 from .base import Method
 
 
 class SVM(Method):
-    name = "svm"
+    settings: SVMSettings
 
-    def __init__(self, settings: dict[str, Any] | None = None) -> None:
+    def __init__(self, settings: SVMSettings) -> None:
         super().__init__(settings)
         self.model: Pipeline | None = None
         self.weights_: np.ndarray | None = None  # N^T w: the SVM's weights per basis point
@@ -34,9 +33,9 @@ class SVM(Method):
         rows = self.training_rows(rows, seed)
         self.model = make_pipeline(
             StandardScaler(),
-            Nystroem(kernel="rbf", gamma=self.settings.get("gamma"),
-                     n_components=int(self.settings.get("n_components", 300)), random_state=seed),
-            LinearSVC(C=float(self.settings.get("C", 1.0)), class_weight="balanced",
+            Nystroem(kernel="rbf", gamma=self.settings.gamma,
+                     n_components=self.settings.n_components, random_state=seed),
+            LinearSVC(C=self.settings.C, class_weight="balanced",
                       dual=False, random_state=seed),
         ).fit(cells.log_magnitudes(rows), cells.labels[rows])
         _, nystroem, svm = (step for _, step in self.model.steps)

@@ -26,7 +26,6 @@ CONVENTION_NEGATIVES = 200_000  # negative training cells the convention is chos
 class StressMetric(Method):
     """A stress scalar used as the score, as the paper did for max shear and von Mises."""
 
-    fitted: ClassVar[bool] = False
     column: ClassVar[str]
 
     def score_chunk(self, cells: Cells, rows: np.ndarray) -> np.ndarray:
@@ -34,17 +33,14 @@ class StressMetric(Method):
 
 
 class MaxShear(StressMetric):
-    name = "max_shear"
     column = "max_shear"
 
 
 class VonMises(StressMetric):
-    name = "von_mises"
     column = "von_mises"
 
 
 class SumAbs(StressMetric):
-    name = "sum_abs"
     column = "sum_abs"
 
 
@@ -60,10 +56,7 @@ class Coulomb(Method):
     (every positive one and ``CONVENTION_NEGATIVES`` negative ones: the four AUCs differ by
     far more than that sample's error of ~0.0005, at a tenth of the cost on 4.7 M cells)."""
 
-    name = "coulomb"
-    fitted: ClassVar[bool] = False  # a choice among four, but no parameters learnt from cells
-
-    def __init__(self, settings: dict[str, Any] | None = None) -> None:
+    def __init__(self, settings: None = None) -> None:
         super().__init__(settings)
         self.convention: int | None = None
         self.train_aucs: list[float] = []
@@ -90,10 +83,6 @@ class CoulombTestSelected(Method):
     PEEKS AT THE LABELS IT SCORES. Slip models in ``COULOMB_EXCLUDED`` are left out as in
     the original (their rows score NaN and are dropped by the evaluation).
     """
-
-    name = "coulomb_test_selected"
-    fitted: ClassVar[bool] = False
-    uses_scored_labels: ClassVar[bool] = True
 
     def score(self, cells: Cells, rows: np.ndarray) -> np.ndarray:
         """All ``rows`` at once (not chunked): each slip model's choice needs all its rows."""

@@ -24,6 +24,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
 from ..atomic import atomic_file
+from ..methods import METHODS
 
 DPI = 200
 TEXT_WIDTH_IN = 6.7  # A4 minus the letter's margins, a little to spare
@@ -54,19 +55,6 @@ STYLE = {
 SCHEME_COLORS = {"paper": "#3b6ea8", "leaky": "#d9822b", "grouped": "#3a923a"}
 ROLE_COLORS = {"train": "#b9c9dc", "test": "#e8873a"}
 
-METHOD_COLORS = {
-    "coulomb": "#8c564b",
-    "coulomb_test_selected": "#c49c94",
-    "max_shear": "#7f7f7f",
-    "von_mises": "#111111",
-    "sum_abs": "#a6a61a",
-    "one_neuron": "#17becf",
-    "logistic": "#9467bd",
-    "random_forest": "#2ca02c",
-    "svm": "#ff7f0e",
-    "gam": "#e377c2",
-    "neural_network": "#d62728",
-}
 FALLBACK_COLORS = ("#1f77b4", "#aec7e8", "#98df8a", "#ff9896", "#c5b0d5")
 
 
@@ -83,7 +71,7 @@ def method_styles(methods: Sequence[str], fitted: Mapping[str, bool]) -> dict[st
     styles = {}
     spare = iter(FALLBACK_COLORS * 4)
     for method in methods:
-        color = METHOD_COLORS.get(method) or next(spare)
+        color = METHODS[method].colour if method in METHODS else next(spare)
         width = 1.6 if method == "neural_network" else 1.0
         styles[method] = MethodStyle(color, not fitted.get(method, False), width)
     return styles

@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from ..data.download import sha256_of
+from ..atomic import sha256_of
 from ..errors import InputError
 
 # The stack the analysis and the letter depend on (distribution names).

@@ -5,7 +5,7 @@ the difference in differences) should reject at about its nominal rate, and the 
 bootstrap CI of the paper-split pooled AUC should cover the population value at about its
 nominal rate; with leakage on, the rejection rate is the test's power.
 
-    python -m aftershock_replication.calibration --generator-seeds 12 --leakage 0 3
+    python -m aftershock_replication.benchmarks.calibration --generator-seeds 12 --leakage 0 3
 
 The population AUC is approximated by pooling every cell of every generator seed used.
 """
@@ -22,22 +22,23 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .auc import pooled_auc
-from .cells import load_cells
-from .comparisons import seed_tables
-from .data.demo import generate_demo
-from .data.layout import open_layout
-from .evaluate import evaluate_method
-from .features import build_features
-from .params import ComputeParams, DemoParams, SplitParams
-from .progress import format_seconds, setup_logging
-from .splits import make_splits, slip_model_table
-from .stats import cluster_bootstrap
+from ..auc import pooled_auc
+from ..cells import load_cells
+from ..comparisons import seed_tables
+from ..data.demo import generate_demo
+from ..data.layout import open_layout
+from ..evaluate import evaluate_method
+from ..features import build_features
+from ..methods import STRESS_METRICS, RandomForestSettings
+from ..params import ComputeParams, DemoParams, SplitParams
+from ..progress import format_seconds, setup_logging
+from ..splits import make_splits, slip_model_table
+from ..stats import cluster_bootstrap
 
 log = logging.getLogger(__name__)
 
-UNTRAINED = ("coulomb", "max_shear", "von_mises", "sum_abs")
-FOREST = {"n_estimators": 30, "min_samples_leaf": 1, "max_train_rows": None}
+FOREST = RandomForestSettings(n_estimators=30, max_train_rows=None)
+ALPHA = 0.05  # level of the leakage test whose rejection rate is measured
 
 
 def one_generator_seed(
@@ -58,11 +59,11 @@ def one_generator_seed(
     splits = make_splits(slip_model_table(frame), split_params)
     cells = load_cells(features)
     compute = ComputeParams(backend="loky", n_jobs=-1, scheduler=None)
-    per_method = {m: evaluate_method(m, {}, cells, splits, compute, None).partitions
-                  for m in UNTRAINED}
+    per_method = {m: evaluate_method(m, None, cells, splits, compute, None).partitions
+                  for m in STRESS_METRICS}
     per_method["random_forest"] = evaluate_method("random_forest", FOREST, cells, splits,
                                                   compute, None).partitions
-    leak = next(r for r in seed_tables(per_method)["tables"]["leakage_term"]["rows"]
+    leak = next(r for r in seed_tables(per_method, ALPHA)["tables"]["leakage_term"]["rows"]
                 if r["method"] == "random_forest")
     paper = cells.slip_model.rows(splits["schemes"]["paper"]["paper"])
     boot = cluster_bootstrap(cells.labels[paper], cells.von_mises[paper].astype(float),
@@ -93,7 +94,7 @@ def calibrate(generator_seeds: int, leakages: list[float], size: int, split_seed
             rows.append({
                 "leakage": leakage, "generator_seeds": generator_seeds,
                 "split_seeds": split_seeds, "leaky_by": leaky_by,
-                "rejection_rate_at_0.05": float(np.mean(p_values < 0.05)),
+                f"rejection_rate_at_{ALPHA}": float(np.mean(p_values < ALPHA)),
                 "mean_leak_estimate": float(np.mean([o["leak_estimate"] for o in outcomes])),
                 "bootstrap_ci_coverage": float(np.mean(covered)),
                 "population_von_mises_auc": population,

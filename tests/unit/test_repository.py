@@ -9,14 +9,7 @@ from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def readme_commands() -> list[str]:
-    """The indented shell commands of the README's quick start."""
-    text = (ROOT / "README.md").read_text()
-    quick_start = text.split("## Quick start", 1)[1].split("\n## ", 1)[0]
-    return [line.strip() for line in quick_start.splitlines() if line.startswith("    ")]
+from helpers import ROOT, readme_commands
 
 
 def test_readme_has_exactly_two_fresh_machine_commands() -> None:

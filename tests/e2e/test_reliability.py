@@ -11,9 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import FIXTURE_TEST, FIXTURE_TRAIN, make_layout
+from helpers import FIXTURE_TEST, FIXTURE_TRAIN, ROOT, make_layout
 
-ROOT = Path(__file__).resolve().parents[1]
 REPLICATE = str(Path(sys.executable).parent / "replicate")
 
 

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 from sklearn.ensemble import RandomForestClassifier
 
 from ..cells import Cells
+from . import RandomForestSettings
 from .base import Method
 
 
 class RandomForest(Method):
-    name = "random_forest"
+    settings: RandomForestSettings
 
-    def __init__(self, settings: dict[str, Any] | None = None) -> None:
+    def __init__(self, settings: RandomForestSettings) -> None:
         super().__init__(settings)
         self.model: RandomForestClassifier | None = None
 
@@ -23,8 +22,8 @@ class RandomForest(Method):
         # one thread: partitions run in parallel instead (see compute.py); the trees are the
         # same for any number of threads
         self.model = RandomForestClassifier(
-            n_estimators=int(self.settings.get("n_estimators", 100)),
-            min_samples_leaf=int(self.settings.get("min_samples_leaf", 1)),
+            n_estimators=self.settings.n_estimators,
+            min_samples_leaf=self.settings.min_samples_leaf,
             n_jobs=1, random_state=seed,
         ).fit(cells.network_inputs(rows), cells.labels[rows])
 

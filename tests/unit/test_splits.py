@@ -17,7 +17,7 @@ from aftershock_replication.splits import (
     spatiotemporal_groups,
     with_levels,
 )
-from conftest import SHARED_SAMPLES
+from helpers import SHARED_SAMPLES
 
 NAMES = ["1995KOBEJA01YOSH", "1995KOBEJA01WALD", "1995KOBEJA02HORI", "1999CHICHI01MAxx",
          "1999CHICHI01JIxx", "2004PARKFI01CUST", "2010DARFIE01ATZO", "2011TOHOKU01SHAO",

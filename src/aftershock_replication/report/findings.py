@@ -1,40 +1,27 @@
-"""Render the matters-arising letter: metrics files -> figures + HTML (Jinja2) -> PDF.
+"""What the letter says: formatted numbers and the findings its wording follows.
 
-Every number printed comes from the metrics, plots and results files; the template holds
-prose and layout only, and every finding it states is chosen from the statistics (see
-``build_context``). The only literal numbers are the published values of the paper and of
-its critics (``PUBLISHED``), which the letter quotes as theirs, with attribution.
+Verdicts (significantly higher, lower, not significant) are decided by the statistics stage
+(``metrics/stats.json``); here they are only looked up and put into words. The only literal
+numbers are the published values of the paper and of its critics (``PUBLISHED``), quoted
+as theirs, with attribution.
 """
 
 from __future__ import annotations
 
-import base64
-import json
 import logging
-import math
-import time
 from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
-from ..atomic import atomic_file
 from ..errors import InputError
-from . import figures as fig
+from ..params import as_float, require, section
 from . import formatting as fmt
-from .provenance import Provenance, collect
+from .inputs import SCHEMES, Inputs, dig, label, order_methods, prose
+from .provenance import Provenance
 
 log = logging.getLogger(__name__)
 
 DEMO_MARK = "synthetic demonstration data — not the published dataset"
-SCHEMES = ("paper", "leaky", "grouped")
 FOCUS = "neural_network"
-DEFAULT_ALPHA = 0.05
-DEFAULT_PLATEAU_TOLERANCE = 0.01
-DEFAULT_CURVE_METHODS = ("neural_network", "random_forest", "logistic")
 
 # Published values quoted as the authors' claims (STUDY.md); never results of this package.
 PUBLISHED = {
@@ -48,35 +35,6 @@ PUBLISHED = {
     "critique_grouped_auc": 0.77,
 }
 
-METHOD_ORDER = ("coulomb", "coulomb_test_selected", "max_shear", "von_mises", "sum_abs",
-                "one_neuron", "logistic", "random_forest", "svm", "gam", "neural_network")
-METHOD_LABELS = {
-    "coulomb": "Coulomb stress change",
-    "coulomb_test_selected": "Coulomb, sign picked on test labels†",
-    "max_shear": "Maximum shear stress",
-    "von_mises": "von Mises criterion",
-    "sum_abs": "Sum of |σᵢⱼ|",
-    "one_neuron": "One neuron (logistic, 1 scalar)",
-    "logistic": "Logistic regression",
-    "random_forest": "Random forest",
-    "svm": "Support vector machine",
-    "gam": "Generalised additive model",
-    "neural_network": "Neural network",
-}
-# The same names inside running text.
-PROSE_LABELS = {
-    "coulomb": "the Coulomb stress change",
-    "coulomb_test_selected": "the Coulomb stress change with its sign picked on the test labels",
-    "max_shear": "the maximum shear stress",
-    "von_mises": "the von Mises criterion",
-    "sum_abs": "the sum of |σᵢⱼ|",
-    "one_neuron": "the one-neuron model",
-    "logistic": "logistic regression",
-    "random_forest": "the random forest",
-    "svm": "the support vector machine",
-    "gam": "the generalised additive model",
-    "neural_network": "the neural network",
-}
 SCHEME_LEGEND = {
     "paper": "paper\u2019s split",
     "leaky": "leaky: random by earthquake",
@@ -89,206 +47,17 @@ SCHEME_LABELS = {
 }
 
 
-# ----------------------------------------------------------------------------- inputs
+def verdict(row: dict[str, Any], source: str) -> str:
+    """The statistics stage's verdict on one comparison: 'higher' or 'lower' (significant
+    after Holm), 'ns' or 'untested'."""
+    found = dig(row, ["verdict"], source)
+    if found not in ("higher", "lower", "ns", "untested"):
+        raise InputError(f"{source}: unknown verdict {found!r}; expected higher, lower, ns or "
+                         "untested (rerun the stats stage)")
+    return str(found)
 
 
-@dataclass
-class Inputs:
-    """Everything the letter reads, with the files it came from (for the checksums)."""
-
-    features: dict[str, Any]
-    auc: dict[str, Any]
-    audit: dict[str, Any]
-    stats: dict[str, Any]
-    curves: dict[str, pd.DataFrame]
-    curve_summaries: dict[str, dict[str, Any]]
-    roc: dict[str, pd.DataFrame]
-    per_slip_model: dict[str, pd.DataFrame]
-    roles: pd.DataFrame
-    roles_complete: bool
-    methods: list[str]
-    files: list[tuple[str, Path]] = field(default_factory=list)
-
-
-def _shown(path: Path, root: Path) -> str:
-    """A path as printed: relative to the parent of its input directory (``metrics/auc.json``)."""
-    try:
-        return f"{root.name}/{path.relative_to(root).as_posix()}"
-    except ValueError:
-        return path.name
-
-
-def _need(path: Path, producer: str) -> Path:
-    if not path.is_file():
-        raise InputError(f"{path}: missing; it is written by {producer} (run `dvc repro` or "
-                         f"that stage first)")
-    return path
-
-
-def _read_json(path: Path, producer: str) -> dict[str, Any]:
-    _need(path, producer)
-    try:
-        loaded = json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise InputError(f"{path}: not valid JSON ({error}); rerun {producer}") from error
-    if not isinstance(loaded, dict):
-        raise InputError(f"{path}: expected a JSON object at the top level")
-    return loaded
-
-
-def _read_csv(path: Path, producer: str, columns: Iterable[str]) -> pd.DataFrame:
-    _need(path, producer)
-    try:
-        table = pd.read_csv(path)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
-        raise InputError(f"{path}: not a readable CSV ({error}); rerun {producer}") from error
-    missing = [c for c in columns if c not in table.columns]
-    if missing:
-        raise InputError(f"{path}: missing column(s) {', '.join(missing)}; rerun {producer}")
-    return table
-
-
-def dig(mapping: Any, keys: Iterable[str], source: str) -> Any:
-    """``mapping[k1][k2]...`` with an InputError naming the file and the missing key path."""
-    node, walked = mapping, []
-    for key in keys:
-        walked.append(str(key))
-        if not isinstance(node, dict) or key not in node:
-            raise InputError(f"{source}: missing key {'.'.join(walked)}; the file does not "
-                             "match the metrics schema (rerun the stage that writes it)")
-        node = node[key]
-    return node
-
-
-def order_methods(names: Iterable[str]) -> list[str]:
-    names = set(names)
-    known = [m for m in METHOD_ORDER if m in names]
-    return known + sorted(names - set(known))
-
-
-def label(method: str) -> str:
-    return METHOD_LABELS.get(method, method.replace("_", " "))
-
-
-def prose(method: str) -> str:
-    return PROSE_LABELS.get(method, method.replace("_", " "))
-
-
-def load_inputs(
-    metrics_dir: Path, plots_dir: Path, results_dir: Path, splits_path: Path | None = None,
-    curve_methods: Iterable[str] | None = None,
-) -> Inputs:
-    """Read and check every input; a missing or malformed file is an InputError naming it."""
-    metrics_dir, plots_dir, results_dir = Path(metrics_dir), Path(plots_dir), Path(results_dir)
-    files: list[tuple[str, Path]] = []
-
-    def note(path: Path, root: Path) -> Path:
-        files.append((_shown(path, root), path))
-        return path
-
-    features = _read_json(note(metrics_dir / "features.json", metrics_dir), "the features stage")
-    auc = _read_json(note(metrics_dir / "auc.json", metrics_dir), "the aggregate stage")
-    audit = _read_json(note(metrics_dir / "leakage_audit.json", metrics_dir), "the split stage")
-    stats = _read_json(note(metrics_dir / "stats.json", metrics_dir), "the stats stage")
-    for key in ("demo", "rows", "slip_models", "by_paper_role"):
-        dig(features, [key], str(metrics_dir / "features.json"))
-    for scheme in SCHEMES:
-        dig(auc, [scheme], str(metrics_dir / "auc.json"))
-    dig(audit, ["paper", "paper"], str(metrics_dir / "leakage_audit.json"))
-    stats_name = str(metrics_dir / "stats.json")
-    for keys in (["seed_summary"], ["reference_metric", "most_common"],
-                 ["tables", "vs_best_stress_metric", "rows"],
-                 ["tables", "leaky_minus_grouped", "rows"], ["tables", "leakage_term", "rows"],
-                 ["decomposition"], ["paper_split", "bootstrap"], ["paper_split", "delong"],
-                 ["permutation"]):
-        dig(stats, keys, stats_name)
-    methods = order_methods(auc["paper"])
-
-    curves, summaries = {}, {}
-    for method in curve_methods or DEFAULT_CURVE_METHODS:
-        producer = f"the learning_curve stage of '{method}'"
-        summaries[method] = _read_json(
-            note(metrics_dir / "learning_curve" / f"{method}.json", metrics_dir), producer)
-        curves[method] = _read_csv(
-            note(plots_dir / "learning_curve" / f"{method}.csv", plots_dir), producer,
-            ("seed", "train_rows", "test_auc"))
-    roc, per_slip_model = {}, {}
-    for method in methods:
-        producer = f"the evaluate stage of '{method}'"
-        roc[method] = _read_csv(note(plots_dir / "roc" / f"{method}.csv", plots_dir), producer,
-                                ("fpr", "tpr", "split"))
-        per_slip_model[method] = _read_csv(
-            note(results_dir / "per_slip_model" / f"{method}.csv", results_dir), producer,
-            ("slip_model", "auc", "scheme", "partition"))
-    if splits_path is not None:
-        splits_path = Path(splits_path)
-        splits = _read_json(splits_path, "the split stage")
-        files.append((_shown(splits_path, splits_path.parent), splits_path))
-        roles, complete = roles_from_splits(splits, str(splits_path))
-    else:
-        roles, complete = roles_from_results(per_slip_model, audit, features)
-    return Inputs(features, auc, audit, stats, curves, summaries, roc, per_slip_model, roles,
-                  complete, methods, files)
-
-
-def _roles_table(test: set[str], every: set[str]) -> pd.DataFrame:
-    names = sorted(every)
-    return pd.DataFrame({
-        "slip_model": names,
-        "event": [n[:12] for n in names],
-        "sequence": [n[:10] for n in names],
-        "role": ["test" if n in test else "train" for n in names],
-    })
-
-
-def roles_from_splits(splits: dict[str, Any], source: str) -> tuple[pd.DataFrame, bool]:
-    """Paper-split side of every analysed slip model, from data/splits.json."""
-    test = set(dig(splits, ["schemes", "paper", "paper"], source))
-    every = set(dig(splits, ["spatiotemporal", "groups"], source)) | test
-    return _roles_table(test, every), True
-
-
-def roles_from_results(
-    per_slip_model: dict[str, pd.DataFrame], audit: dict[str, Any], features: dict[str, Any],
-) -> tuple[pd.DataFrame, bool]:
-    """Best effort without the splits file: every slip model named in any input.
-
-    Training slip models never drawn into any test set are not named anywhere else, so the
-    result may be incomplete; the second value says whether it matches features.json.
-    """
-    test: set[str] = set()
-    every: set[str] = set()
-    for table in per_slip_model.values():
-        every.update(table["slip_model"].astype(str))
-        test.update(table.loc[table["scheme"] == "paper", "slip_model"].astype(str))
-    for groups in audit.get("paper", {}).get("paper", {}).values():
-        for group in groups:
-            test.update(group.get("test_slip_models", []))
-            every.update(group.get("train_slip_models", []))
-    every |= test
-    roles = _roles_table(test, every)
-    expected = features.get("by_paper_role", {})
-    complete = all(
-        int((roles["role"] == side).sum()) == int(expected.get(side, {}).get("slip_models", -1))
-        for side in ("train", "test"))
-    return roles, complete
-
-
-# ----------------------------------------------------------------------------- findings
-
-
-def verdict(row: dict[str, Any], alpha: float) -> str:
-    """'higher', 'lower' (significant after Holm, by the sign of the estimate), 'ns' or
-    'untested' (no adjusted p-value)."""
-    p_holm, estimate = row.get("p_holm"), row.get("estimate")
-    if p_holm is None or estimate is None or not math.isfinite(float(p_holm)):
-        return "untested"
-    if float(p_holm) < alpha:
-        return "higher" if float(estimate) > 0 else "lower"
-    return "ns"
-
-
-def format_row(row: dict[str, Any], alpha: float) -> dict[str, Any]:
+def format_row(row: dict[str, Any], source: str) -> dict[str, Any]:
     method = str(row.get("method"))
     return {
         "method": method,
@@ -302,17 +71,16 @@ def format_row(row: dict[str, Any], alpha: float) -> dict[str, Any]:
         "p": fmt.p_cell(row.get("p_value")),
         "p_holm": fmt.p_cell(row.get("p_holm")),
         "p_holm_text": fmt.p_value(row.get("p_holm")),
-        "verdict": verdict(row, alpha),
+        "verdict": verdict(row, source),
         "raw_estimate": row.get("estimate"),
     }
 
 
-def significance_table(table: dict[str, Any], alpha: float, source: str) -> dict[str, Any]:
+def significance_table(table: dict[str, Any], source: str) -> dict[str, Any]:
     rows = dig(table, ["rows"], source)
-    ordered = sorted(rows, key=lambda r: (METHOD_ORDER.index(r["method"])
-                                          if r.get("method") in METHOD_ORDER else 99,
-                                          str(r.get("method"))))
-    formatted = [format_row(r, alpha) for r in ordered]
+    order = order_methods(str(r.get("method")) for r in rows)
+    ordered = sorted(rows, key=lambda r: order.index(str(r.get("method"))))
+    formatted = [format_row(r, source) for r in ordered]
     by_verdict: dict[str, list[str]] = {"higher": [], "lower": [], "ns": [], "untested": []}
     for row in formatted:
         by_verdict[row["verdict"]].append(row["method"])
@@ -454,13 +222,13 @@ def reference_findings(inputs: Inputs) -> dict[str, Any]:
     }
 
 
-def decomposition_findings(inputs: Inputs, alpha: float) -> dict[str, Any]:
+def decomposition_findings(inputs: Inputs) -> dict[str, Any]:
     decomposition = inputs.stats["decomposition"]
-    leak = significance_table(inputs.stats["tables"]["leakage_term"], alpha, "metrics/stats.json")
+    leak = significance_table(inputs.stats["tables"]["leakage_term"], "metrics/stats.json")
     fitted = {m for m in inputs.methods if inputs.auc["paper"][m].get("fitted")}
     rows = []
     # untrained metrics cannot leak: the decomposition is about the fitted methods
-    for method in order_methods(m for m in decomposition if m in fitted or m not in METHOD_ORDER):
+    for method in order_methods(m for m in decomposition if m in fitted):
         entry = decomposition[method]
         total = entry.get("paper_minus_grouped")
         composition = entry.get("reference_paper_minus_grouped")
@@ -582,8 +350,9 @@ def paper_split_findings(inputs: Inputs, reference: dict[str, Any]) -> dict[str,
 
 def permutation_findings(inputs: Inputs) -> dict[str, Any]:
     perm = inputs.stats["permutation"]
-    significant, total = perm.get("significant_at_0.05"), perm.get("slip_models")
+    significant, total = perm.get("significant"), perm.get("slip_models")
     return {
+        "alpha": fmt.fixed(perm.get("alpha"), 2),
         "method": prose(str(perm.get("method", FOCUS))),
         "permutations": fmt.integer(perm.get("permutations")),
         "significant": fmt.integer(significant),
@@ -643,22 +412,15 @@ def signatures(params: dict[str, Any], date_text: str) -> dict[str, Any]:
     }
 
 
-def alpha_of(params: dict[str, Any]) -> float:
-    for name in ("letter", "stats"):
-        section = params.get(name)
-        if isinstance(section, dict) and section.get("alpha") is not None:
-            return float(section["alpha"])
-    return DEFAULT_ALPHA
-
-
 def build_context(
     inputs: Inputs, params: dict[str, Any], figures: dict[str, dict[str, Any]],
     provenance: Provenance,
 ) -> dict[str, Any]:
     """All the template needs: formatted numbers and the decisions the wording follows."""
-    alpha = alpha_of(params)
-    letter = params.get("letter") if isinstance(params.get("letter"), dict) else {}
-    tolerance = float(letter.get("plateau_tolerance", DEFAULT_PLATEAU_TOLERANCE))
+    alpha = dig(inputs.stats, ["alpha"], "metrics/stats.json")
+    letter = section(params, "letter", {"authors", "date", "plateau_tolerance"})
+    tolerance = as_float(require(letter, "letter", "plateau_tolerance"),
+                         "letter.plateau_tolerance", 0.0, 1.0, low_open=True)
     points = scheme_points(inputs)
     reference = reference_findings(inputs)
     grouped_reference = points["grouped"].get(reference["method"])
@@ -666,13 +428,13 @@ def build_context(
     reference["grouped_auc"] = fmt.auc(reference["grouped_mean"])
     paper_reference = points["paper"].get(reference["method"])
     reference["paper_auc"] = fmt.auc(paper_reference["mean"] if paper_reference else None)
-    baseline = significance_table(inputs.stats["tables"]["vs_best_stress_metric"], alpha,
+    baseline = significance_table(inputs.stats["tables"]["vs_best_stress_metric"],
                                   "metrics/stats.json")
     fitted = {m for m in inputs.methods if inputs.auc["paper"][m].get("fitted")}
     for verdict_name in ("higher", "lower", "ns"):
         baseline[f"fitted_{verdict_name}"] = [prose(m) for m in baseline[verdict_name]
                                               if m in fitted]
-    drop = significance_table(inputs.stats["tables"]["leaky_minus_grouped"], alpha,
+    drop = significance_table(inputs.stats["tables"]["leaky_minus_grouped"],
                               "metrics/stats.json")
     drop["untrained_higher"] = [prose(m) for m in drop["higher"] if m not in fitted]
     for verdict_name in ("higher", "lower", "ns"):
@@ -704,7 +466,7 @@ def build_context(
         "has_test_selected": "coulomb_test_selected" in inputs.methods,
         "reference": reference,
         "drop": drop,
-        "decomposition": decomposition_findings(inputs, alpha),
+        "decomposition": decomposition_findings(inputs),
         "curves": curves,
         "curves_small": bool(curves) and all(c["max_share"] <= 0.1 for c in curves),
         "curves_any_beats_reference": any(c["beats_reference"] for c in curves),
@@ -717,135 +479,3 @@ def build_context(
         "provenance": provenance,
         "iso_date": provenance.iso_date,
     }
-
-
-# ----------------------------------------------------------------------------- rendering
-
-
-def _finite(value: Any) -> bool:
-    return isinstance(value, int | float) and math.isfinite(value)
-
-
-def _bounds(interval: Any) -> tuple[float, float] | None:
-    if interval is None or len(interval) != 2 or not all(_finite(v) for v in interval):
-        return None
-    return float(interval[0]), float(interval[1])
-
-
-def make_figures(inputs: Inputs, figures_dir: Path) -> dict[str, dict[str, Any]]:
-    """Write every figure into ``figures_dir``; name -> {file, width_in}."""
-    figures_dir = Path(figures_dir)
-    figures_dir.mkdir(parents=True, exist_ok=True)
-    labels = {m: label(m) for m in inputs.methods}
-    fitted = {m: bool(inputs.auc["paper"][m].get("fitted")) for m in inputs.methods}
-    styles = fig.method_styles(inputs.methods, fitted)
-    points = scheme_points(inputs)
-    written: dict[str, dict[str, Any]] = {}
-
-    def done(name: str, width: float) -> None:
-        # Embedded as a data URI: WeasyPrint names image objects by a hash of their URL, so
-        # a file URL would make the PDF bytes depend on where the figures were written.
-        data = base64.b64encode((figures_dir / f"{name}.png").read_bytes()).decode("ascii")
-        written[name] = {"file": f"{name}.png", "src": f"data:image/png;base64,{data}",
-                         "width_in": f"{width:.2f}"}
-
-    name = "fig1_paper_split_groups"
-    done(name, fig.paper_split_groups(inputs.roles, figures_dir / f"{name}.png"))
-    name = "fig2_train_vs_test"
-    paper = inputs.auc["paper"]
-    done(name, fig.train_vs_test(
-        {m: paper[m]["train_pooled"]["mean"] for m in inputs.methods
-         if paper[m].get("train_pooled", {}).get("mean") is not None},
-        {m: paper[m]["pooled"]["mean"] for m in inputs.methods},
-        inputs.methods, labels, figures_dir / f"{name}.png"))
-    name = "fig3_auc_by_scheme"
-    scheme_data = {
-        scheme: {m: fig.SchemePoint(tuple(v for v in p["per_seed"] if _finite(v)),
-                                    float(p["mean"]), _bounds(p["ci"]))
-                 for m, p in by_method.items() if _finite(p["mean"])}
-        for scheme, by_method in points.items()}
-    done(name, fig.auc_by_scheme(scheme_data, inputs.methods, SCHEME_LEGEND, labels,
-                                 figures_dir / f"{name}.png"))
-    name = "fig4_roc"
-    panels = [("paper paper", "paper's split"), ("grouped 0", "one grouped split (seed 0)")]
-    done(name, fig.roc_curves(inputs.roc, panels, labels, styles, figures_dir / f"{name}.png"))
-    name = "fig5_per_earthquake_auc"
-    done(name, fig.per_event_auc(inputs.per_slip_model, inputs.methods, labels,
-                                 figures_dir / f"{name}.png"))
-    reference = str(inputs.stats["reference_metric"]["most_common"])
-    ref_point = points["grouped"].get(reference)
-    name = "fig6_learning_curves"
-    if inputs.curves and ref_point is not None and _finite(ref_point["mean"]):
-        done(name, fig.learning_curves(
-            inputs.curves, labels, styles,
-            (label(reference), float(ref_point["mean"]), _bounds(ref_point["ci"])),
-            figures_dir / f"{name}.png"))
-    return written
-
-
-def upfirst(text: str) -> str:
-    """Capitalise the first letter only ("the neural network" -> "The neural network")."""
-    return text[:1].upper() + text[1:]
-
-
-def render_html(context: dict[str, Any], template_dir: Path) -> str:
-    import jinja2
-
-    environment = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(template_dir)),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        # no trim_blocks: the newline after a block tag is the space between two sentences
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    environment.filters["upfirst"] = upfirst
-    try:
-        template = environment.get_template("letter.html.j2")
-    except jinja2.TemplateNotFound as error:
-        raise InputError(f"{Path(template_dir) / 'letter.html.j2'}: template not found") from error
-    return template.render(**context)
-
-
-def write_pdf(html: str, out_pdf: Path, base_dir: Path) -> int:
-    """HTML -> PDF at ``out_pdf`` (atomically); returns the number of pages."""
-    import weasyprint
-
-    document = weasyprint.HTML(string=html, base_url=f"{Path(base_dir).resolve().as_uri()}/")
-    rendered = document.render()
-    with atomic_file(out_pdf) as temporary:
-        rendered.write_pdf(temporary)
-    return len(rendered.pages)
-
-
-def render_letter(
-    *, metrics_dir: Path, plots_dir: Path, results_dir: Path, params: dict[str, Any],
-    out_pdf: Path, figures_dir: Path, template_dir: Path, commands: list[str],
-    splits_path: Path | None = None, html_out: Path | None = None,
-) -> dict[str, Any]:
-    """Render the letter PDF (and its figures) from the metrics, plots and results files.
-
-    ``splits_path`` (optional, data/splits.json) names every slip model of the paper's split
-    for the group diagram; without it the diagram shows the slip models named in the other
-    inputs. ``html_out`` optionally keeps the HTML. Returns pages, figures and seconds.
-    """
-    start = time.perf_counter()
-    curve_section = params.get("learning_curve") if isinstance(
-        params.get("learning_curve"), dict) else {}
-    inputs = load_inputs(Path(metrics_dir), Path(plots_dir), Path(results_dir), splits_path,
-                         curve_section.get("methods"))
-    provenance = collect(inputs=inputs.files, params=params, features=inputs.features,
-                         commands=commands)
-    figures = make_figures(inputs, Path(figures_dir))
-    context = build_context(inputs, params, figures, provenance)
-    html = render_html(context, Path(template_dir))
-    if html_out is not None:
-        with atomic_file(html_out) as temporary:
-            temporary.write_text(html)
-    pages = write_pdf(html, Path(out_pdf), Path(figures_dir))
-    seconds = time.perf_counter() - start
-    log.info("letter: %d pages, %d figures -> %s (%.1f s)", pages, len(figures), out_pdf,
-             seconds)
-    return {"pdf": str(out_pdf), "pages": pages,
-            "figures": sorted(str(Path(figures_dir) / f["file"]) for f in figures.values()),
-            "seconds": round(seconds, 2), "demo": context["demo"] is not None}

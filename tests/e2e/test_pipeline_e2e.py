@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,51 +12,15 @@ import pytest
 import yaml
 from pypdf import PdfReader
 
+from aftershock_replication.benchmarks.pipeline import copy_project
 from aftershock_replication.methods import ALL_METHODS
-from conftest import FIXTURE_TEST, FIXTURE_TRAIN, make_layout
-
-ROOT = Path(__file__).resolve().parents[1]
-PROJECT_FILES = ("dvc.yaml", "params.yaml", "data.dvc", ".dvc/config", ".dvcignore",
-                 ".gitignore", "paper/letter.html.j2", "paper/style.css")
+from helpers import FAST_METHODS, FIXTURE_TEST, FIXTURE_TRAIN, ROOT, make_layout, run
 
 pytestmark = pytest.mark.e2e
-# small models so the whole pipeline runs in about a minute on tiny data
-FAST_METHODS = {
-    "methods": {
-        "one_neuron": {"scalar": "sum_abs", "C": 1e6, "max_train_rows": None},
-        "logistic": {"C": 1.0, "max_train_rows": None},
-        "random_forest": {"n_estimators": 10, "min_samples_leaf": 1,
-                          "max_train_rows": 10000},
-        "svm": {"C": 1.0, "gamma": None, "n_components": 50, "max_train_rows": 10000},
-        "gam": {"n_splines": 6, "lam": 0.6, "max_iter": 30, "max_train_rows": 10000},
-        "neural_network": {"batch_size": 3500, "epochs": 5, "learning_rate": 1.0, "rho": 0.95,
-                           "validation_share": 0.1, "max_train_rows": None},
-    },
-    "learning_curve": {"methods": ["neural_network", "random_forest", "logistic"], "points": 3,
-                       "min_rows": 1000, "max_rows": None},
-}
-
-
-def run(command: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    """Run a command with the test interpreter's environment; fail with its output."""
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-           "GIT_AUTHOR_NAME": "ci", "GIT_AUTHOR_EMAIL": "ci@example.org",
-           "GIT_COMMITTER_NAME": "ci", "GIT_COMMITTER_EMAIL": "ci@example.org"}
-    result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
-    assert result.returncode == 0, f"{' '.join(command)}\n{result.stdout}\n{result.stderr}"
-    return result
-
-
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh git + DVC copy of the project whose demo is tiny (12 slip models)."""
-    copy = tmp_path_factory.mktemp("project")
-    for name in PROJECT_FILES:
-        if (ROOT / name).exists():
-            (copy / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, copy / name)
-    shutil.copytree(ROOT / "src", copy / "src",
-                    ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    copy = copy_project(ROOT, tmp_path_factory.mktemp("project") / "project")
     params = yaml.safe_load((copy / "params.yaml").read_text())
     params["demo"]["size"] = 12
     params.update(FAST_METHODS)
@@ -86,6 +48,12 @@ def test_demo_pipeline_runs_offline_and_is_reproducible(project: Path) -> None:
             assert {"per_slip_model_mean", "event_weighted", "train_pooled"} <= set(method)
     assert len(auc["grouped"]["random_forest"]["pooled"]["per_seed"]) == 3
     assert auc["paper"]["coulomb_test_selected"]["uses_test_labels"] is True
+    summary = json.loads((project / "metrics/summary.json").read_text())  # the DVC metric
+    for scheme in ("paper", "leaky", "grouped"):
+        assert summary[scheme]["random_forest"] == round(
+            auc[scheme]["random_forest"]["pooled"]["mean"], 4)
+        assert summary["event_weighted"][scheme]["svm"] == round(
+            auc[scheme]["svm"]["event_weighted"]["mean"], 4)
     audit = json.loads((project / "metrics/leakage_audit.json").read_text())
     assert set(audit["grouped"]) == {"0", "1", "2"}
     assert all(audit["grouped"][seed]["sequence"] == [] for seed in audit["grouped"])
@@ -142,16 +110,17 @@ def test_published_layout_letter_has_no_demo_mark(project: Path, tmp_path: Path)
                            {n: 300 for n in names if n in test})
     params = yaml.safe_load((project / "params.yaml").read_text())
     params["data"].update(source="local", path=str(original))
-    # the training caps (10,000 rows) exceed this dataset's 5,400 training rows: a cap is
-    # a maximum, so every row is used
-    params["learning_curve"]["min_rows"] = 100
+    # the shipped defaults, not the fast test settings: their training caps (20,000 rows
+    # and more) exceed this dataset's training rows, and a cap is a maximum
+    defaults = yaml.safe_load((ROOT / "params.yaml").read_text())
+    params["methods"], params["learning_curve"] = defaults["methods"], defaults["learning_curve"]
     (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     run(["dvc", "repro"], project)
     report = json.loads((project / "metrics/features.json").read_text())
     assert report["demo"] is None and report["slip_models"] == 24
     forest = json.loads((project / "metrics/methods/random_forest.json").read_text())
     paper = forest["partitions"]["paper"]["paper"]
-    assert paper["train_rows_used"] == paper["train_rows"] < 10_000
+    assert paper["train_rows_used"] == paper["train_rows"] < 20_000
     pages = [page.extract_text() for page in PdfReader(project / "paper/letter.pdf").pages]
     assert pages and not any("synthetic demonstration data" in text for text in pages)
     assert any("local" in text for text in pages)  # the provenance names the source
@@ -161,7 +130,8 @@ def test_bad_params_stop_before_any_work(project: Path) -> None:
     params = yaml.safe_load((project / "params.yaml").read_text())
     params["data"]["source"] = "drive"
     (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    result = subprocess.run([str(Path(sys.executable).parent / "replicate"), "acquire"],
+    result = subprocess.run([str(Path(sys.executable).parent / "replicate"), "acquire",
+                             "--out", "data/raw"],
                             cwd=project, capture_output=True, text=True)
     assert result.returncode == 2
     assert "'data.source' must be one of demo, devries2018, local" in result.stderr

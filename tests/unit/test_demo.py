@@ -14,7 +14,7 @@ import pytest
 from aftershock_replication.data import demo
 from aftershock_replication.data.layout import event_of, open_layout, sequence_of
 from aftershock_replication.params import DemoParams
-from conftest import SHARED_SAMPLES, TINY_DEMO
+from helpers import SHARED_SAMPLES, TINY_DEMO
 
 NAME = re.compile(r"^(19[6-9]\d|20[01]\d)[A-Zx]{6}\d{2}[A-Zx]{4}$")
 FULL = DemoParams(seed=2018, size="full", leakage=1.0, sequence_share=0.8, positive_rate=0.02)

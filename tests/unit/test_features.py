@@ -16,7 +16,7 @@ from aftershock_replication.errors import InputError
 from aftershock_replication.features import build_features
 from aftershock_replication.schema import COMPONENT_COLUMNS
 from aftershock_replication.stress import sum_abs
-from conftest import FIXTURE_TEST, FIXTURE_TRAIN, make_layout
+from helpers import FIXTURE_TEST, FIXTURE_TRAIN, make_layout
 
 
 def test_layout_reads_both_sides_from_byte_string_lists(original_layout: Path) -> None:

@@ -4,12 +4,14 @@ benchmark's dataset."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+import yaml
 from sklearn.metrics import roc_auc_score
 
 from aftershock_replication.auc import auc_sample, group_aucs, pooled_auc
@@ -19,7 +21,6 @@ from aftershock_replication.benchmarks.dataset import (
     rows_per_slip_model,
     write_scale_dataset,
 )
-from aftershock_replication.benchmarks.pipeline import stage_names
 from aftershock_replication.cells import load_cells
 from aftershock_replication.compute import SERIAL
 from aftershock_replication.data.layout import open_layout
@@ -27,9 +28,8 @@ from aftershock_replication.evaluate import evaluate_method
 from aftershock_replication.features import build_features
 from aftershock_replication.methods import ALL_METHODS, base, create
 from aftershock_replication.params import ComputeParams
-from conftest import FAST, synthetic_cells
-
-ROOT = Path(__file__).resolve().parents[1]
+from aftershock_replication.pipeline import stage_names
+from helpers import FAST, ROOT, synthetic_cells
 
 
 @pytest.mark.parametrize("name", ALL_METHODS)
@@ -46,7 +46,7 @@ def test_chunked_scoring_gives_the_unchunked_scores(
     chunked = method.score(cells, rows)
     # BLAS may round a float32 product differently at another block size: same to 1e-6
     np.testing.assert_allclose(chunked, whole, rtol=1e-6, atol=1e-9)
-    if method.name != "coulomb_test_selected":  # it leaves Darfield unscored (NaN)
+    if name != "coulomb_test_selected":  # it leaves Darfield unscored (NaN)
         assert pooled_auc(cells.labels, chunked) == pytest.approx(
             pooled_auc(cells.labels, whole), abs=1e-6)
 
@@ -102,7 +102,7 @@ def test_the_training_cap_is_a_maximum_and_the_rows_used_are_recorded() -> None:
     splits = {"schemes": {"paper": {"paper": models[4:]}}}
     available = len(cells) - len(cells.slip_model.rows(models[4:]))
     for cap, used in ((available * 10, available), (1000, 1000)):
-        settings = {**FAST["logistic"], "max_train_rows": cap}
+        settings = replace(FAST["logistic"], max_train_rows=cap)
         metrics = evaluate_method("logistic", settings, cells, splits, SERIAL,
                                   None).partitions["paper"]["paper"]
         assert metrics["train_rows"] == available and metrics["train_rows_used"] == used
@@ -127,7 +127,7 @@ def _evaluate_all(compute: ComputeParams) -> dict[str, object]:
                           "grouped": {"0": models[:2], "1": models[2:4]}}}
     out = {}
     for name in ("coulomb", "random_forest", "neural_network"):
-        result = evaluate_method(name, FAST.get(name, {}), cells, splits, compute, 300)
+        result = evaluate_method(name, FAST.get(name), cells, splits, compute, 300)
         out[name] = (result.partitions, {k: v.tobytes() for k, v in result.test_scores.items()})
     return out
 
@@ -163,7 +163,10 @@ def test_benchmark_dataset_has_the_published_shape(tmp_path: Path) -> None:
 
 
 def test_benchmark_runs_every_stage_of_the_pipeline() -> None:
-    names = stage_names(ROOT / "dvc.yaml")
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    params["learning_curve"]["methods"] = ["svm"]  # the stages follow params
+    names = stage_names(ROOT / "dvc.yaml", params)
     assert names[:3] == ["acquire", "features", "split"] and names[-1] == "letter"
     assert {f"score@{m}" for m in ("coulomb", "max_shear")} <= set(names)
-    assert "fit@neural_network" in names and "learning_curve@random_forest" in names
+    assert "fit@neural_network" in names and "learning_curve@svm" in names
+    assert "learning_curve@random_forest" not in names

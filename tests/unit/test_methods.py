@@ -10,19 +10,19 @@ from aftershock_replication.cells import Cells, Groups
 from aftershock_replication.compute import SERIAL
 from aftershock_replication.errors import InputError
 from aftershock_replication.evaluate import evaluate_method
-from aftershock_replication.methods import ALL_METHODS, FITTED, create
+from aftershock_replication.methods import ALL_METHODS, FITTED, create, spec
 from aftershock_replication.methods.base import cap_rows
-from aftershock_replication.methods.network import (
+from aftershock_replication.methods.neural_network import (
     balanced_batches,
     build_network,
     validation_split,
 )
 from aftershock_replication.params import method_settings
-from conftest import FAST, synthetic_cells
+from helpers import FAST, FAST_PARAMS, synthetic_cells
 
 
 def test_network_has_the_original_architecture_and_optimiser() -> None:
-    model = build_network(seed=0)
+    model = build_network(seed=0, learning_rate=1.0, rho=0.95)
     assert model.count_params() == 13_451
     dense = [layer for layer in model.layers if layer.__class__.__name__ == "Dense"]
     dropout = [layer for layer in model.layers if layer.__class__.__name__ == "Dropout"]
@@ -80,7 +80,7 @@ def test_coulomb_chooses_its_convention_on_training_rows_only() -> None:
     coulomb.fit(cells, train, seed=0)
     expected = np.argmax([pooled_auc(cells.labels[train], cells.cfs[train, k]) for k in range(4)])
     assert coulomb.describe()["convention"] == f"cfs_{expected + 1}"
-    assert not coulomb.uses_scored_labels
+    assert not spec("coulomb").uses_test_labels
 
 
 def test_coulomb_as_the_original_picks_per_slip_model_with_the_test_labels() -> None:
@@ -90,7 +90,7 @@ def test_coulomb_as_the_original_picks_per_slip_model_with_the_test_labels() -> 
     target = cells.slip_model.codes == 0
     cells.cfs[target, 2] = cells.labels[target].astype(np.float32)
     method = create("coulomb_test_selected")
-    assert method.uses_scored_labels
+    assert spec("coulomb_test_selected").uses_test_labels
     scores = method.score(cells, test)
     assert pooled_auc(cells.labels[target], scores[target]) == 1.0
 
@@ -138,10 +138,10 @@ def test_auc_variants_against_direct_pair_counting() -> None:
 def test_unknown_method_and_bad_settings_are_named() -> None:
     with pytest.raises(InputError, match="unknown method 'deep_forest'"):
         create("deep_forest")
-    params = {"methods": {"random_forest": {**FAST["random_forest"], "n_estimators": 0}}}
+    params = {"methods": {"random_forest": {**FAST_PARAMS["random_forest"], "n_estimators": 0}}}
     with pytest.raises(InputError, match=r"methods\.random_forest\.n_estimators' must be >= 1"):
         method_settings(params, "random_forest")
-    params = {"methods": {"svm": {**FAST["svm"], "kernel": "rbf"}}}
+    params = {"methods": {"svm": {**FAST_PARAMS["svm"], "kernel": "rbf"}}}
     with pytest.raises(InputError, match=r"unknown key.*methods\.svm\.kernel"):
         method_settings(params, "svm")
     assert len(ALL_METHODS) == 11

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -21,6 +22,7 @@ import numpy as np
 
 from ..cells import Cells
 from ..progress import format_seconds
+from . import NeuralNetworkSettings, base
 from .base import Method
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
@@ -32,7 +34,7 @@ HIDDEN_LAYERS, HIDDEN_UNITS, DROPOUT = 6, 50, 0.5
 VALIDATION_SEED = 42  # as in the original code
 
 
-def build_network(seed: int, learning_rate: float = 1.0, rho: float = 0.95) -> keras.Model:
+def build_network(seed: int, learning_rate: float, rho: float) -> keras.Model:
     """The original architecture, compiled with Adadelta(learning_rate, rho).
 
     Every initialiser and dropout layer gets its own seed derived from ``seed``: Keras'
@@ -54,6 +56,39 @@ def build_network(seed: int, learning_rate: float = 1.0, rho: float = 0.95) -> k
     model = keras.Sequential(layers)
     model.compile(loss="binary_crossentropy",
                   optimizer=keras.optimizers.Adadelta(learning_rate=learning_rate, rho=rho))
+    return model
+
+
+# One compiled network per thread and optimiser setting: JAX traces and compiles the
+# training step once per model object (about a second), so each fit loads fresh weights,
+# dropout states and optimiser state into this one instead of compiling a new network.
+# Per thread, not per process: a Dask worker with several threads fits partitions at once.
+_PER_THREAD = threading.local()
+
+
+def _cache() -> tuple[dict[tuple[float, float], tuple[keras.Model, list[np.ndarray]]],
+                      dict[tuple[float, float], int]]:
+    """This thread's compiled networks, and the id of the fit whose weights each holds."""
+    if not hasattr(_PER_THREAD, "compiled"):
+        _PER_THREAD.compiled, _PER_THREAD.owner = {}, {}
+    return _PER_THREAD.compiled, _PER_THREAD.owner
+
+
+def fresh_network(seed: int, learning_rate: float, rho: float) -> keras.Model:
+    """This thread's compiled network, reset to the state ``build_network(seed, ...)``
+    starts from: the seeded initial weights and dropout states, an untouched optimiser."""
+    key = (learning_rate, rho)
+    compiled, _ = _cache()
+    fresh = build_network(seed, learning_rate, rho)
+    if key not in compiled:
+        fresh.optimizer.build(fresh.trainable_variables)
+        compiled[key] = (fresh, [v.numpy() for v in fresh.optimizer.variables])
+        return fresh
+    model, optimizer_start = compiled[key]
+    for target, source in zip(model.variables, fresh.variables, strict=True):
+        target.assign(source.value)
+    for variable, value in zip(model.optimizer.variables, optimizer_start, strict=True):
+        variable.assign(value)
     return model
 
 
@@ -93,25 +128,25 @@ def balanced_batches(labels: np.ndarray, batch_size: int, seed: int) -> Iterator
 
 
 class NeuralNetwork(Method):
-    name = "neural_network"
+    settings: NeuralNetworkSettings
 
-    def __init__(self, settings: dict[str, Any] | None = None) -> None:
+    def __init__(self, settings: NeuralNetworkSettings) -> None:
         super().__init__(settings)
         self.model: keras.Model | None = None
+        self.weights_: list[np.ndarray] = []
+        self.key: tuple[float, float] | None = None  # the optimiser setting fitted with
         self.history: list[dict[str, float]] = []
 
     def fit(self, cells: Cells, rows: np.ndarray, seed: int) -> None:
-        batch_size = int(self.settings.get("batch_size", 3500))
-        epochs = int(self.settings.get("epochs", 5))
+        batch_size, epochs = self.settings.batch_size, self.settings.epochs
         rows = self.training_rows(rows, seed)
         inputs, labels = cells.network_inputs(rows), cells.labels[rows]
-        training, validation = validation_split(labels, float(self.settings.get(
-            "validation_share", 0.1)))
+        training, validation = validation_split(labels, self.settings.validation_share)
         x_train, y_train = inputs[training], labels[training]
         x_valid, y_valid = inputs[validation], labels[validation].astype(np.float32)
         steps = max(1, round(int(y_train.sum()) / batch_size))
-        self.model = build_network(seed, float(self.settings.get("learning_rate", 1.0)),
-                                   float(self.settings.get("rho", 0.95)))
+        self.key = (self.settings.learning_rate, self.settings.rho)
+        self.model = fresh_network(seed, *self.key)
         batches = balanced_batches(y_train, batch_size, seed)
         best_loss, best_weights = np.inf, self.model.get_weights()
         self.history = []
@@ -131,11 +166,25 @@ class NeuralNetwork(Method):
                      epoch, epochs, steps, batch_size, valid_loss,
                      format_seconds(time.perf_counter() - start))
         self.model.set_weights(best_weights)
+        self.weights_ = best_weights
+        _cache()[1][self.key] = id(self)
 
     def score_chunk(self, cells: Cells, rows: np.ndarray) -> np.ndarray:
-        assert self.model is not None, "fit first"
-        scores = self.model.predict(cells.network_inputs(rows), batch_size=len(rows), verbose=0)
-        return np.asarray(scores, dtype=np.float64).ravel()
+        assert self.model is not None and self.key is not None, "fit first"
+        compiled, owner = _cache()
+        if self.key not in compiled or compiled[self.key][0] is not self.model:
+            raise RuntimeError("a fitted network scores in the thread that fitted it")
+        if owner.get(self.key) != id(self):  # another fit has used the shared network since
+            self.model.set_weights(self.weights_)
+            owner[self.key] = id(self)
+        inputs = cells.network_inputs(rows)
+        # chunk sizes rounded up to a power of two (at most SCORE_CHUNK_ROWS): a handful of
+        # input shapes, each compiled once per thread, instead of one per chunk length
+        size = min(base.SCORE_CHUNK_ROWS, max(1024, 1 << max(0, len(rows) - 1).bit_length()))
+        padded = np.zeros((size, inputs.shape[1]), dtype=inputs.dtype)
+        padded[:len(rows)] = inputs
+        scores = self.model.predict(padded, batch_size=size, verbose=0)
+        return np.asarray(scores, dtype=np.float64).ravel()[:len(rows)]
 
     def describe(self) -> dict[str, Any]:
         assert self.model is not None

@@ -1,6 +1,6 @@
 """Wall-time benchmark of the statistics at the paper's scale (synthetic data, no files).
 
-Run: ``python -m aftershock_replication.stats.benchmark [--cells 1400000 --groups 30]``.
+Run: ``python -m aftershock_replication.benchmarks.delong_speed [--cells 1400000 --groups 30]``.
 Scores are rounded so ties occur, group names are strings, and the two models share most of
 their signal, as two forecasts of the same aftershocks would.
 """

@@ -16,20 +16,24 @@ import pandas as pd
 import pytest
 from pypdf import PdfReader
 
+from aftershock_replication.comparisons import verdict
 from aftershock_replication.errors import InputError
+from aftershock_replication.methods import ALL_METHODS, FITTED
 from aftershock_replication.report import DEMO_MARK, render_letter
 from aftershock_replication.report import formatting as fmt
-from aftershock_replication.report import letter as report_letter
+from aftershock_replication.report.findings import build_context
+from aftershock_replication.report.inputs import load_inputs
+from aftershock_replication.report.provenance import collect
+from aftershock_replication.report.render import render_html
+from helpers import ROOT
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = ROOT
 TEMPLATES = REPO / "paper"
 EPOCH = "1700000000"
 Q = "\u2019"  # the letter's apostrophe
 
-METHODS = ("coulomb", "coulomb_test_selected", "max_shear", "von_mises", "sum_abs",
-           "one_neuron", "logistic", "random_forest", "svm", "gam", "neural_network")
-UNTRAINED = METHODS[:5]
-FITTED = METHODS[5:]
+METHODS = ALL_METHODS
+ALPHA = 0.05
 BASE_AUC = dict(zip(METHODS, (0.61, 0.66, 0.79, 0.81, 0.80, 0.80, 0.79, 0.78, 0.79, 0.80,
                               0.82), strict=True))
 SEEDS = ("0", "1", "2")
@@ -83,7 +87,14 @@ def _row(method: str, comparison: str, estimate: float, p: float | None,
             "ci": [estimate - 0.021, estimate + 0.019],
             "statistic": None if p is None else estimate / 0.004, "df": 2,
             "p_value": p, "p_holm": p_holm, "unit": "repeated split (seed)",
-            "test": "Nadeau-Bengio corrected resampled t-test"}
+            "test": "Nadeau-Bengio corrected resampled t-test",
+            "verdict": verdict(estimate, p_holm, ALPHA)}
+
+
+def update_row(row: dict[str, Any], **changes: Any) -> None:
+    """Change a row as the statistics stage would have written it (verdict included)."""
+    row.update(changes)
+    row["verdict"] = verdict(row["estimate"], row["p_holm"], ALPHA)
 
 
 def build_stats(auc: dict[str, Any]) -> dict[str, Any]:
@@ -108,13 +119,14 @@ def build_stats(auc: dict[str, Any]) -> dict[str, Any]:
                     grouped[m]["pooled"]["mean"] - grouped[reference]["pooled"]["mean"],
                     0.3, 0.9)
                for m in FITTED]
-    vs_best[0].update(statistic=None, p_value=None, p_holm=None)  # not computable
+    update_row(vs_best[0], statistic=None, p_value=None, p_holm=None)  # not computable
     drop = [_row(m, f"{m}: leaky minus grouped", 0.015, 0.02, 0.2) for m in METHODS]
     leak = [_row(m, f"{m}: leakage term", 0.004, 0.4, 1.0) for m in FITTED]
     decomposition = {m: {"paper_minus_grouped": 0.040, "reference_paper_minus_grouped": 0.030,
                          "leakage_term": 0.004 if m in FITTED else None} for m in METHODS}
     paper = auc["paper"]
     return {
+        "alpha": ALPHA,
         "seed_summary": seed_summary,
         "reference_metric": {
             "rule": "untrained stress metric with the highest pooled AUC on the training cells",
@@ -143,7 +155,7 @@ def build_stats(auc: dict[str, Any]) -> dict[str, Any]:
                            "unit": "cell (naive: cells assumed independent)"} for m in METHODS},
         },
         "permutation": {"method": "neural_network", "permutations": 5000, "slip_models": 4,
-                        "significant_at_0.05": 4,
+                        "alpha": 0.05, "significant": 4,
                         "per_slip_model": {n: {"auc": 0.8, "p_value": 0.0002}
                                            for n in sorted(PAPER_TEST)}},
     }
@@ -243,7 +255,7 @@ PARAMS = {
                        "max_rows": None},
     "letter": {"authors": [{"name": "A. Author", "affiliation": "Somewhere University"},
                            {"name": "B. Author", "affiliation": "Elsewhere Institute"}],
-               "date": "1 April 2025"},
+               "date": "1 April 2025", "plateau_tolerance": 0.01},
 }
 
 
@@ -398,7 +410,7 @@ def test_no_demo_mark_without_demo(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
     monkeypatch.chdir(tmp_path)
     params = {**PARAMS, "data": {"source": "local", "path": "data/original"}}
-    params.pop("letter")
+    params["letter"] = {"plateau_tolerance": 0.01}  # no authors: a placeholder signature
     out = tmp_path / "paper" / "letter.pdf"
     render(tree, out, params, use_splits=False)
     pages = [flat(t) for t in page_texts(out)]
@@ -412,12 +424,12 @@ def test_no_demo_mark_without_demo(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 def context_text(tree: dict[str, Path], stats: dict[str, Any], tmp_path: Path) -> str:
     """The letter's HTML text for modified statistics (no PDF: the wording is in the HTML)."""
     write_json(tree["metrics_dir"] / "stats.json", stats)
-    inputs = report_letter.load_inputs(tree["metrics_dir"], tree["plots_dir"],
-                                       tree["results_dir"], tree["splits"], CURVES)
-    provenance = report_letter.collect(inputs=inputs.files, params=PARAMS,
-                                       features=inputs.features, commands=[])
-    context = report_letter.build_context(inputs, PARAMS, {}, provenance)
-    html = report_letter.render_html(context, TEMPLATES)
+    inputs = load_inputs(tree["metrics_dir"], tree["plots_dir"], tree["results_dir"],
+                         tree["splits"], CURVES)
+    provenance = collect(inputs=inputs.files, params=PARAMS, features=inputs.features,
+                         commands=[])
+    context = build_context(inputs, PARAMS, {}, provenance)
+    html = render_html(context, TEMPLATES)
     return flat(re.sub(r"<[^>]+>", " ", html))
 
 
@@ -438,7 +450,7 @@ def test_baseline_wording_flips_with_holm_p(tree: dict[str, Path], tmp_path: Pat
     flipped = copy.deepcopy(stats)
     for row in flipped["tables"]["vs_best_stress_metric"]["rows"]:
         if row["method"] == "neural_network":
-            row.update(estimate=0.03, p_value=0.0001, p_holm=0.001)
+            update_row(row, estimate=0.03, p_value=0.0001, p_holm=0.001)
     text = context_text(tree, flipped, tmp_path)
     assert "The neural network scores significantly higher than the reference metric" in text
     assert "No fitted method, the network included" not in text
@@ -446,7 +458,7 @@ def test_baseline_wording_flips_with_holm_p(tree: dict[str, Path], tmp_path: Pat
     worse = copy.deepcopy(stats)
     for row in worse["tables"]["vs_best_stress_metric"]["rows"]:
         if row["method"] in ("svm", "gam"):
-            row.update(estimate=-0.05, p_value=0.0001, p_holm=0.0004)
+            update_row(row, estimate=-0.05, p_value=0.0001, p_holm=0.0004)
     text = context_text(tree, worse, tmp_path)
     assert ("the support vector machine and the generalised additive model score "
             "significantly lower") in text
@@ -462,10 +474,10 @@ def test_drop_and_leakage_wording_flip(tree: dict[str, Path], tmp_path: Path) ->
     flipped = copy.deepcopy(stats)
     for row in flipped["tables"]["leaky_minus_grouped"]["rows"]:
         if row["method"] in ("neural_network", "von_mises"):
-            row.update(p_holm=0.01)
+            update_row(row, p_holm=0.01)
     for row in flipped["tables"]["leakage_term"]["rows"]:
         if row["method"] == "neural_network":
-            row.update(estimate=0.03, p_holm=0.004)
+            update_row(row, estimate=0.03, p_holm=0.004)
     flipped["decomposition"]["neural_network"]["reference_paper_minus_grouped"] = -0.01
     text = context_text(tree, flipped, tmp_path)
     assert (f"lowers the AUC significantly, after Holm{Q}s correction, for the von Mises criterion "

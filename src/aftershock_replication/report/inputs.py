@@ -1,0 +1,201 @@
+"""The letter's inputs: every metrics, plots and results file it reads, checked on reading.
+
+A missing or malformed file, or one that does not match the metrics schema, is an
+InputError naming the file, the stage that writes it and the missing key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..atomic import read_json
+from ..errors import InputError
+from ..methods import ALL_METHODS, METHODS
+
+SCHEMES = ("paper", "leaky", "grouped")  # as splits.SCHEMES (not imported: it loads sklearn)
+
+
+@dataclass
+class Inputs:
+    """Everything the letter reads, with the files it came from (for the checksums)."""
+
+    features: dict[str, Any]
+    auc: dict[str, Any]
+    audit: dict[str, Any]
+    stats: dict[str, Any]
+    curves: dict[str, pd.DataFrame]
+    curve_summaries: dict[str, dict[str, Any]]
+    roc: dict[str, pd.DataFrame]
+    per_slip_model: dict[str, pd.DataFrame]
+    roles: pd.DataFrame
+    roles_complete: bool
+    methods: list[str]
+    files: list[tuple[str, Path]] = field(default_factory=list)
+
+
+def _shown(path: Path, root: Path) -> str:
+    """A path as printed: relative to the parent of its input directory (``metrics/auc.json``)."""
+    try:
+        return f"{root.name}/{path.relative_to(root).as_posix()}"
+    except ValueError:
+        return path.name
+
+
+def _need(path: Path, producer: str) -> Path:
+    if not path.is_file():
+        raise InputError(f"{path}: missing; it is written by {producer} (run `dvc repro` or "
+                         f"that stage first)")
+    return path
+
+
+def _read_json(path: Path, producer: str) -> dict[str, Any]:
+    loaded = read_json(path, producer)
+    if not isinstance(loaded, dict):
+        raise InputError(f"{path}: expected a JSON object at the top level")
+    return loaded
+
+
+def _read_csv(path: Path, producer: str, columns: Iterable[str]) -> pd.DataFrame:
+    _need(path, producer)
+    try:
+        table = pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+        raise InputError(f"{path}: not a readable CSV ({error}); rerun {producer}") from error
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise InputError(f"{path}: missing column(s) {', '.join(missing)}; rerun {producer}")
+    return table
+
+
+def dig(mapping: Any, keys: Iterable[str], source: str) -> Any:
+    """``mapping[k1][k2]...`` with an InputError naming the file and the missing key path."""
+    node, walked = mapping, []
+    for key in keys:
+        walked.append(str(key))
+        if not isinstance(node, dict) or key not in node:
+            raise InputError(f"{source}: missing key {'.'.join(walked)}; the file does not "
+                             "match the metrics schema (rerun the stage that writes it)")
+        node = node[key]
+    return node
+
+
+def order_methods(names: Iterable[str]) -> list[str]:
+    """Methods in the registry's order (unknown names last, alphabetically)."""
+    names = set(names)
+    known = [m for m in ALL_METHODS if m in names]
+    return known + sorted(names - set(known))
+
+
+def label(method: str) -> str:
+    """A method's name in tables and legends."""
+    return METHODS[method].label if method in METHODS else method.replace("_", " ")
+
+
+def prose(method: str) -> str:
+    """A method's name in running text."""
+    return METHODS[method].prose if method in METHODS else method.replace("_", " ")
+
+
+def load_inputs(
+    metrics_dir: Path, plots_dir: Path, results_dir: Path, splits_path: Path | None = None,
+    curve_methods: Iterable[str] = (),
+) -> Inputs:
+    """Read and check every input; a missing or malformed file is an InputError naming it."""
+    metrics_dir, plots_dir, results_dir = Path(metrics_dir), Path(plots_dir), Path(results_dir)
+    files: list[tuple[str, Path]] = []
+
+    def note(path: Path, root: Path) -> Path:
+        files.append((_shown(path, root), path))
+        return path
+
+    features = _read_json(note(metrics_dir / "features.json", metrics_dir), "the features stage")
+    auc = _read_json(note(metrics_dir / "auc.json", metrics_dir), "the aggregate stage")
+    audit = _read_json(note(metrics_dir / "leakage_audit.json", metrics_dir), "the split stage")
+    stats = _read_json(note(metrics_dir / "stats.json", metrics_dir), "the stats stage")
+    for key in ("demo", "rows", "slip_models", "by_paper_role"):
+        dig(features, [key], str(metrics_dir / "features.json"))
+    for scheme in SCHEMES:
+        dig(auc, [scheme], str(metrics_dir / "auc.json"))
+    dig(audit, ["paper", "paper"], str(metrics_dir / "leakage_audit.json"))
+    stats_name = str(metrics_dir / "stats.json")
+    for keys in (["seed_summary"], ["reference_metric", "most_common"],
+                 ["tables", "vs_best_stress_metric", "rows"],
+                 ["tables", "leaky_minus_grouped", "rows"], ["tables", "leakage_term", "rows"],
+                 ["decomposition"], ["paper_split", "bootstrap"], ["paper_split", "delong"],
+                 ["permutation"]):
+        dig(stats, keys, stats_name)
+    methods = order_methods(auc["paper"])
+
+    curves, summaries = {}, {}
+    for method in curve_methods:
+        producer = f"the learning_curve stage of '{method}'"
+        summaries[method] = _read_json(
+            note(metrics_dir / "learning_curve" / f"{method}.json", metrics_dir), producer)
+        curves[method] = _read_csv(
+            note(plots_dir / "learning_curve" / f"{method}.csv", plots_dir), producer,
+            ("seed", "train_rows", "test_auc"))
+    roc, per_slip_model = {}, {}
+    for method in methods:
+        producer = f"the evaluate stage of '{method}'"
+        roc[method] = _read_csv(note(plots_dir / "roc" / f"{method}.csv", plots_dir), producer,
+                                ("fpr", "tpr", "split"))
+        per_slip_model[method] = _read_csv(
+            note(results_dir / "per_slip_model" / f"{method}.csv", results_dir), producer,
+            ("slip_model", "auc", "scheme", "partition"))
+    if splits_path is not None:
+        splits_path = Path(splits_path)
+        splits = _read_json(splits_path, "the split stage")
+        files.append((_shown(splits_path, splits_path.parent), splits_path))
+        roles, complete = roles_from_splits(splits, str(splits_path))
+    else:
+        roles, complete = roles_from_results(per_slip_model, audit, features)
+    return Inputs(features, auc, audit, stats, curves, summaries, roc, per_slip_model, roles,
+                  complete, methods, files)
+
+
+def _roles_table(test: set[str], every: set[str]) -> pd.DataFrame:
+    names = sorted(every)
+    return pd.DataFrame({
+        "slip_model": names,
+        "event": [n[:12] for n in names],
+        "sequence": [n[:10] for n in names],
+        "role": ["test" if n in test else "train" for n in names],
+    })
+
+
+def roles_from_splits(splits: dict[str, Any], source: str) -> tuple[pd.DataFrame, bool]:
+    """Paper-split side of every analysed slip model, from data/splits.json."""
+    test = set(dig(splits, ["schemes", "paper", "paper"], source))
+    every = set(dig(splits, ["spatiotemporal", "groups"], source)) | test
+    return _roles_table(test, every), True
+
+
+def roles_from_results(
+    per_slip_model: dict[str, pd.DataFrame], audit: dict[str, Any], features: dict[str, Any],
+) -> tuple[pd.DataFrame, bool]:
+    """Best effort without the splits file: every slip model named in any input.
+
+    Training slip models never drawn into any test set are not named anywhere else, so the
+    result may be incomplete; the second value says whether it matches features.json.
+    """
+    test: set[str] = set()
+    every: set[str] = set()
+    for table in per_slip_model.values():
+        every.update(table["slip_model"].astype(str))
+        test.update(table.loc[table["scheme"] == "paper", "slip_model"].astype(str))
+    for groups in audit.get("paper", {}).get("paper", {}).values():
+        for group in groups:
+            test.update(group.get("test_slip_models", []))
+            every.update(group.get("train_slip_models", []))
+    every |= test
+    roles = _roles_table(test, every)
+    expected = features.get("by_paper_role", {})
+    complete = all(
+        int((roles["role"] == side).sum()) == int(expected.get(side, {}).get("slip_models", -1))
+        for side in ("train", "test"))
+    return roles, complete

@@ -1,0 +1,162 @@
+"""Architecture contracts: one method registry that dvc.yaml and params.yaml agree with,
+DVC dependencies that cover every module a stage imports, and test modules that import
+only shared helpers."""
+
+from __future__ import annotations
+
+import ast
+import shlex
+from dataclasses import fields
+from pathlib import Path
+
+import pytest
+import yaml
+from dvc.repo import Repo
+
+from aftershock_replication import splits
+from aftershock_replication.cli import STAGES
+from aftershock_replication.methods import FITTED, REGISTRY, UNTRAINED, spec
+from aftershock_replication.params import STRESS_SCALARS
+from aftershock_replication.report import inputs as report_inputs
+from aftershock_replication.schema import METRIC_COLUMNS
+from helpers import ROOT
+
+PACKAGE = ROOT / "src" / "aftershock_replication"
+PARAMS = yaml.safe_load((ROOT / "params.yaml").read_text())
+DVC_YAML = yaml.safe_load((ROOT / "dvc.yaml").read_text())
+
+
+def module_file(dotted: str) -> Path | None:
+    """The file of a package module given its dotted name relative to the package."""
+    path = PACKAGE.joinpath(*dotted.split(".")) if dotted else PACKAGE
+    if path.with_suffix(".py").is_file():
+        return path.with_suffix(".py")
+    return path / "__init__.py" if (path / "__init__.py").is_file() else None
+
+
+def imported_files(path: Path, top_level_only: bool = False) -> set[Path]:
+    """Package files that ``path`` imports (relative or absolute), lazily imported ones too
+    unless ``top_level_only``."""
+    parts = list(path.relative_to(PACKAGE).with_suffix("").parts)
+    package = parts[:-1]  # for a package's __init__ too: the package itself
+    tree = ast.parse(path.read_text())
+    nodes = tree.body if top_level_only else list(ast.walk(tree))
+    found: set[Path] = set()
+    for node in nodes:
+        if not isinstance(node, ast.ImportFrom):
+            continue
+        if node.level:
+            base = package[:len(package) - node.level + 1]
+            dotted = ".".join(base + ([node.module] if node.module else []))
+        elif (node.module or "").split(".")[0] == "aftershock_replication":
+            dotted = node.module.partition(".")[2]
+        else:
+            continue
+        candidates = [dotted] + [f"{dotted}.{alias.name}".strip(".") for alias in node.names]
+        found |= {file for file in map(module_file, candidates) if file is not None}
+    return found
+
+
+def closure(start: set[Path]) -> set[Path]:
+    """Every package file loaded by importing ``start``, with the packages' __init__ files."""
+    seen: set[Path] = set()
+    todo = list(start)
+    while todo:
+        path = todo.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        for parent in path.relative_to(PACKAGE).parents:
+            todo.append(PACKAGE / parent / "__init__.py")
+        todo.extend(imported_files(path))
+    return seen
+
+
+def required_files(cmd: str) -> set[Path]:
+    """Package files a stage's ``replicate`` command loads: the CLI's top-level imports, the
+    stage function's module and, for ``--method``, the method's module."""
+    words = shlex.split(cmd)
+    subcommand = words[words.index("replicate") + 1]
+    cli = PACKAGE / "cli.py"
+    start = imported_files(cli, top_level_only=True)  # its lazy imports serve other commands
+    start.add(module_file(STAGES[subcommand][0]))
+    if "--method" in words:
+        start.add(module_file(f"methods.{spec(words[words.index('--method') + 1]).module}"))
+    return closure(start) | {cli}
+
+
+def resolved_stages() -> dict[str, tuple[str, list[str]]]:
+    """Every stage of dvc.yaml as DVC resolves it (foreach expanded): command and deps."""
+    with Repo(str(ROOT)) as repo:
+        return {stage.addressing: (stage.cmd, [d.def_path for d in stage.deps])
+                for stage in repo.index.stages if stage.cmd}
+
+
+def test_registry_params_and_dvc_yaml_name_the_same_methods() -> None:
+    assert PARAMS["untrained"] == list(UNTRAINED)
+    assert list(PARAMS["methods"]) == list(FITTED)
+    assert set(PARAMS["learning_curve"]["methods"]) <= set(FITTED)
+    stages = DVC_YAML["stages"]
+    assert stages["score"]["foreach"] == "${untrained}"
+    assert stages["fit"]["foreach"] == "${methods}"
+    assert stages["learning_curve"]["foreach"] == "${learning_curve.methods}"
+    resolved = resolved_stages()
+    assert {name for name in resolved if name.startswith("score@")} == {
+        f"score@{name}" for name in UNTRAINED}
+    assert {name for name in resolved if name.startswith("fit@")} == {
+        f"fit@{name}" for name in FITTED}
+
+
+@pytest.mark.parametrize("entry", [e for e in REGISTRY if e.fitted], ids=lambda e: e.name)
+def test_params_yaml_ships_the_registry_defaults(entry) -> None:
+    """The settings dataclass's defaults are the package's; params.yaml must not drift."""
+    defaults = {item.name: item.default for item in fields(entry.settings)}
+    assert PARAMS["methods"][entry.name] == defaults
+
+
+def test_copies_kept_to_spare_a_heavy_import_stay_equal() -> None:
+    assert STRESS_SCALARS == METRIC_COLUMNS  # params does not load pyarrow
+    assert report_inputs.SCHEMES == splits.SCHEMES  # the letter does not load scikit-learn
+
+
+def test_every_method_module_holds_its_class() -> None:
+    for entry in REGISTRY:
+        source = module_file(f"methods.{entry.module}")
+        assert source is not None, entry.name
+        classes = {n.name for n in ast.parse(source.read_text()).body
+                   if isinstance(n, ast.ClassDef)}
+        assert entry.cls in classes, f"{entry.name}: no class {entry.cls} in {source.name}"
+
+
+def test_stage_deps_cover_every_module_the_stage_imports() -> None:
+    missing = {}
+    for name, (cmd, deps) in resolved_stages().items():
+        covered = [ROOT / dep for dep in deps]
+        needed = required_files(cmd)
+        uncovered = sorted(str(f.relative_to(ROOT)) for f in needed
+                           if not any(f == dep or dep in f.parents for dep in covered))
+        if uncovered:
+            missing[name] = uncovered
+    assert not missing, f"dvc.yaml deps miss imported modules: {missing}"
+
+
+def test_import_closure_follows_lazy_and_absolute_imports(tmp_path: Path) -> None:
+    """The checker itself: the letter stage needs the figures module (imported by render),
+    and the evaluate stage of the network needs the network's module."""
+    letter = required_files("replicate letter --out x")
+    assert PACKAGE / "report" / "figures.py" in letter
+    assert PACKAGE / "evaluate.py" not in letter
+    network = required_files("replicate evaluate --method neural_network --out x")
+    assert PACKAGE / "methods" / "neural_network.py" in network
+    assert PACKAGE / "methods" / "svm.py" not in network
+
+
+def test_test_modules_import_no_other_test_module() -> None:
+    offenders = []
+    for path in (ROOT / "tests").rglob("test_*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
+                     [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            offenders += [f"{path.name}: {n}" for n in names
+                          if n.split(".")[0].startswith(("test_", "conftest"))]
+    assert not offenders
