@@ -33,13 +33,14 @@ STAGES: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "aggregate": ("evaluate", "aggregate_stage", ("methods_dir", "out", "summary")),
     "learning-curve": ("learning_curve", "learning_curve_stage",
                        ("features", "splits", "out", "plot")),
+    "leakage": ("leakage", "leakage_stage", ("features", "splits", "scores", "out")),
     "stats": ("comparisons", "stats_stage",
               ("methods_dir", "scores_dir", "features", "splits", "out")),
     "letter": ("report.render", "letter_stage",
                ("metrics", "plots", "results", "splits", "templates", "figures", "out")),
     "pin-checksums": ("data.download", "pin_checksums_stage", ("root", "out")),
 }
-WITH_METHOD = ("evaluate", "learning-curve")
+WITH_METHOD = ("evaluate", "learning-curve", "leakage")
 
 
 def stage_function(name: str) -> Callable[..., None]:

@@ -330,6 +330,38 @@ class LearningCurveParams:
 
 
 @dataclass(frozen=True)
+class LeakageParams:
+    """``leakage.*``: which methods the matched-test-set experiment fits, how many size
+    controls it averages, and its bootstrap over test earthquakes."""
+
+    methods: tuple[str, ...]
+    control_draws: int
+    bootstrap_replicates: int
+    seed: int
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any]) -> LeakageParams:
+        raw = section(params, "leakage", {"methods", "control_draws", "bootstrap_replicates",
+                                          "seed"})
+        methods = require(raw, "leakage", "methods")
+        if not isinstance(methods, list) or not methods:
+            raise InputError(f"params: 'leakage.methods' must be a non-empty list of methods, "
+                             f"got {methods!r}")
+        unknown = [m for m in methods if m not in ALL_METHODS]
+        if unknown:
+            raise InputError(f"params: 'leakage.methods' has unknown method(s) {unknown}; "
+                             f"expected some of {', '.join(ALL_METHODS)}")
+        return cls(
+            methods=tuple(methods),
+            control_draws=as_int(require(raw, "leakage", "control_draws"),
+                                 "leakage.control_draws", minimum=1),
+            bootstrap_replicates=as_int(require(raw, "leakage", "bootstrap_replicates"),
+                                        "leakage.bootstrap_replicates", minimum=100),
+            seed=as_int(require(raw, "leakage", "seed"), "leakage.seed", minimum=0),
+        )
+
+
+@dataclass(frozen=True)
 class StatsParams:
     """``stats.*``: bootstrap size, permutations, whose per-slip-model test to repeat, seed,
     and the significance level of the verdicts."""

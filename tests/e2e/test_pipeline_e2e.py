@@ -59,6 +59,15 @@ def test_demo_pipeline_runs_offline_and_is_reproducible(project: Path) -> None:
     assert all(audit["grouped"][seed]["sequence"] == [] for seed in audit["grouped"])
     curve = pd.read_csv(project / "plots/learning_curve/random_forest.csv")
     assert curve.train_rows.min() == 1000 and curve.seed.nunique() == 3
+    for method in ("neural_network", "random_forest", "logistic"):  # leakage.methods
+        leakage = json.loads((project / f"metrics/leakage/{method}.json").read_text())
+        assert set(leakage["partitions"]) == {"paper", "leaky"}
+        assert set(leakage["partitions"]["leaky"]) == {"0", "1", "2"}
+        for record in (p for scheme in leakage["partitions"].values() for p in scheme.values()):
+            assert record["measured"] == bool(record["exposed_events"])
+            if record["measured"]:
+                assert set(record["aucs"]) == {"as_split", "purged", "size_control"}
+                assert -1 <= record["effect"]["all"] <= 1
     stats = json.loads((project / "metrics/stats.json").read_text())
     assert {"vs_best_stress_metric", "leaky_minus_grouped", "leakage_term"} <= set(stats["tables"])
     letter = PdfReader(project / "paper/letter.pdf")

@@ -206,6 +206,23 @@ def test_cluster_bootstrap_paired_difference() -> None:
     assert paired["auc_b"] == pytest.approx(roc_auc_score(labels, other), abs=1e-12)
 
 
+def test_cluster_bootstrap_of_several_draws_is_the_mean_of_their_resample_aucs() -> None:
+    """(k, cells) scores stand for the mean AUC of k draws, replicate by replicate."""
+    labels, scores, groups = grouped_data(5)
+    labels[groups == "ev_d"] = False  # nothing is dropped: the resamples are the same
+    rng = np.random.default_rng(1)
+    draws = np.round(scores + rng.normal(0, 0.8, (3, scores.size)), 1)
+    other = np.round(scores + rng.normal(0, 0.8, scores.size), 1)
+    names = np.unique(groups)
+    weights = np.random.default_rng(9).multinomial(names.size, np.full(names.size, 1 / 7), 80)
+    slow = np.array([np.mean([materialised_auc(labels, d, groups, names, w) for d in draws])
+                     - materialised_auc(labels, other, groups, names, w) for w in weights])
+    result = cluster_bootstrap(labels, draws, groups, scores_b=other, replicates=80, seed=9)
+    np.testing.assert_allclose(result["ci"], np.quantile(slow, [0.025, 0.975]), atol=1e-12)
+    expected = np.mean([roc_auc_score(labels, d) for d in draws]) - roc_auc_score(labels, other)
+    assert result["estimate"] == pytest.approx(expected, abs=1e-12)
+
+
 def test_cluster_bootstrap_redraws_resamples_without_positives() -> None:
     rng = np.random.default_rng(0)
     groups = np.repeat([0, 1, 2, 3], 50)

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from ..cells import Cells
+from ..errors import InputError
 from ..progress import format_seconds
 from . import NeuralNetworkSettings, base
 from .base import Method
@@ -97,7 +98,12 @@ def validation_split(labels: np.ndarray, share: float) -> tuple[np.ndarray, np.n
     rng = np.random.default_rng(VALIDATION_SEED)
     positives = rng.permutation(np.flatnonzero(labels))
     negatives = rng.permutation(np.flatnonzero(~labels))
-    count = round(share * len(positives))
+    if len(positives) < 2 or len(negatives) < 2:
+        raise InputError(f"the network needs at least 2 positive and 2 negative training cells "
+                         f"(one of each for validation), got {len(positives)} and "
+                         f"{len(negatives)}")
+    # at least one of each class validates: a tiny training set still has a validation loss
+    count = max(1, round(share * len(positives)))
     validation = np.concatenate([positives[:count], negatives[:count]])
     training = np.concatenate([positives[count:], negatives[count:]])
     return np.sort(training), np.sort(validation)

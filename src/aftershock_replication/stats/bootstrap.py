@@ -64,6 +64,16 @@ def _pair_counts(
     return pairs, positives, negatives
 
 
+def _mean_pair_counts(
+    labels: np.ndarray, scores: np.ndarray, codes: np.ndarray, count: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """C averaged over the rows of a (k, cells) score array; P and N (see ``_pair_counts``)."""
+    pairs, positives, negatives = _pair_counts(labels, scores[0], codes, count)
+    for row in scores[1:]:
+        pairs = pairs + _pair_counts(labels, row, codes, count)[0]
+    return pairs / len(scores), positives, negatives
+
+
 def pair_matrix(
     labels: ArrayLike, scores: ArrayLike, groups: ArrayLike,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -114,6 +124,10 @@ def cluster_bootstrap(
 ) -> dict:
     """Percentile cluster-bootstrap interval for AUC(a), or AUC(a) - AUC(b) if ``scores_b``.
 
+    ``scores_a`` or ``scores_b`` of shape (k, cells) stand for the mean AUC of k score
+    vectors (e.g. repeated draws of one arm): AUC is linear in the pair counts, which share
+    their denominators, so the mean is exact in every replicate.
+
     Each replicate draws G groups with replacement (multinomial multiplicities from
     ``np.random.default_rng(seed)``); a paired comparison scores both models on the same
     resample. Replicates without a positive or a negative cell are redrawn and counted in
@@ -126,16 +140,15 @@ def cluster_bootstrap(
     lab = as_labels(labels)
     codes, names = group_codes(groups, lab.size)
     count = names.size
-    score_a = as_scores(scores_a, lab.size)[0]
-    pairs, positives, negatives = _pair_counts(lab, score_a, codes, count)
+    pairs, positives, negatives = _mean_pair_counts(lab, as_scores(scores_a, lab.size), codes,
+                                                    count)
     if positives.sum() == 0 or negatives.sum() == 0:
         raise ValueError("AUC needs at least one positive and one negative cell")
     full = np.ones(count)
     auc_a = auc_from_weights(pairs, positives, negatives, full)
     auc_b = None
     if scores_b is not None:
-        score_b = as_scores(scores_b, lab.size)[0]
-        pairs_b, _, _ = _pair_counts(lab, score_b, codes, count)
+        pairs_b, _, _ = _mean_pair_counts(lab, as_scores(scores_b, lab.size), codes, count)
         auc_b = auc_from_weights(pairs_b, positives, negatives, full)
         pairs = pairs - pairs_b  # same denominators: the difference is linear in C
     estimate = auc_from_weights(pairs, positives, negatives, full)
