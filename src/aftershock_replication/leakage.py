@@ -43,7 +43,6 @@ from .stats import cluster_bootstrap
 
 log = logging.getLogger(__name__)
 
-ARMS = ("as_split", "purged", "size_control")
 SCHEMES_MEASURED = ("paper", "leaky")  # where neighbours of the test set can be in training
 CONTROL_TOLERANCE = 0.1  # a size control holds the neighbours' cells within +-10 % if it can
 MIN_EARTHQUAKES = 2  # a bootstrap interval over test earthquakes needs at least two
