@@ -107,8 +107,10 @@ def synthetic_cells(n: int = 6000, models: int = 6, seed: int = 0) -> Cells:
     )
 
 
-# small models so the whole pipeline runs in about a minute on tiny data (params.yaml values)
-FAST_METHODS = {
+# small models and three seeds so the whole pipeline runs in minutes on tiny data
+# (params.yaml values)
+FAST_PIPELINE = {
+    "seeds": 3,
     "methods": {
         "one_neuron": {"scalar": "sum_abs", "C": 1e6, "max_train_rows": None},
         "logistic": {"C": 1.0, "max_train_rows": None},

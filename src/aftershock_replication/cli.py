@@ -34,6 +34,7 @@ STAGES: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "learning-curve": ("learning_curve", "learning_curve_stage",
                        ("features", "splits", "out", "plot")),
     "leakage": ("leakage", "leakage_stage", ("features", "splits", "scores", "out")),
+    "leakage-summary": ("leakage_summary", "leakage_summary_stage", ("leakage_dir", "out")),
     "stats": ("comparisons", "stats_stage",
               ("methods_dir", "scores_dir", "features", "splits", "out")),
     "letter": ("report.render", "letter_stage",

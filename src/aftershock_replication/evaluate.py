@@ -206,7 +206,7 @@ def method_partitions(methods_dir: Path) -> dict[str, dict[str, Any]]:
     """Every method's per-partition metrics from ``methods_dir`` (one JSON per method)."""
     per_method = {}
     for method in ALL_METHODS:
-        stage = f"the stage {'fit' if spec(method).fitted else 'score'}@{method}"
+        stage = f"the stage {spec(method).stage}"
         loaded = read_json(Path(methods_dir) / f"{method}.json", stage)
         if not isinstance(loaded, dict) or "partitions" not in loaded:
             raise InputError(f"{Path(methods_dir) / f'{method}.json'}: no 'partitions'; rerun "

@@ -269,11 +269,14 @@ def measure_partition(
     }
 
 
-def partition_record(plan: Plan) -> dict[str, Any]:
+def partition_record(plan: Plan, models: SlipModels) -> dict[str, Any]:
     """What a partition's arms held (the audit trail of the measurement)."""
     shares = [c / plan.neighbour_cells for c in plan.control_cells] if plan.neighbour_cells else []
+    test_cells = sum(models.rows[name] for name in plan.test)
     return {
         "test_slip_models": len(plan.test),
+        "test_cells": test_cells,
+        "train_cells": sum(models.rows.values()) - test_cells,
         "neighbours": plan.neighbours,
         "neighbour_cells": plan.neighbour_cells,
         "exposed_events": plan.exposed_events,
@@ -302,7 +305,7 @@ def measure_leakage(
                                 describe=lambda i, _: f"{method_name} leakage fit {i + 1}"))
     result: dict[str, Any] = {}
     for plan in plans:
-        record = partition_record(plan)
+        record = partition_record(plan, models)
         if not plan.exposed_events:
             record["measured"] = False
             record["reason"] = ("no test earthquake has a neighbour in training (its group "
@@ -348,8 +351,7 @@ def leakage_stage(
     leakage = LeakageParams.from_params(params)
     partitions = read_json(splits, "the split stage")
     if not Path(scores).is_file():
-        stage = f"{'fit' if spec(method).fitted else 'score'}@{method}"
-        raise InputError(f"{scores}: missing; run the stage {stage} first")
+        raise InputError(f"{scores}: missing; run the stage {spec(method).stage} first")
     with np.load(scores) as stored:
         result = measure_leakage(method, settings, load_cells(features), partitions, stored,
                                  leakage, ComputeParams.from_params(params))

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from helpers import FAST_METHODS, ROOT, readme_commands
+from helpers import FAST_PIPELINE, ROOT, readme_commands
 
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
 
@@ -126,7 +126,7 @@ def test_container_replay_exp_run_and_show(tmp_path: Path) -> None:
     # shrink the pipeline for CI, as a committed change (the image ships the defaults)
     params = yaml.safe_load((project / "params.yaml").read_text())
     params["demo"]["size"] = 12
-    params.update(FAST_METHODS)
+    params.update(FAST_PIPELINE)
     (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     run("git commit -qam 'tiny settings for the replay test'")
     run("dvc exp run -S seeds=2")

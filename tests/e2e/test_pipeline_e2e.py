@@ -14,7 +14,7 @@ from pypdf import PdfReader
 
 from aftershock_replication.benchmarks.pipeline import copy_project
 from aftershock_replication.methods import ALL_METHODS
-from helpers import FAST_METHODS, FIXTURE_TEST, FIXTURE_TRAIN, ROOT, make_layout, run
+from helpers import FAST_PIPELINE, FIXTURE_TEST, FIXTURE_TRAIN, ROOT, make_layout, run
 
 pytestmark = pytest.mark.e2e
 @pytest.fixture(scope="module")
@@ -23,7 +23,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     copy = copy_project(ROOT, tmp_path_factory.mktemp("project") / "project")
     params = yaml.safe_load((copy / "params.yaml").read_text())
     params["demo"]["size"] = 12
-    params.update(FAST_METHODS)
+    params.update(FAST_PIPELINE)
     (copy / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     run(["git", "init", "-q"], copy)
     run(["git", "add", "-A"], copy)
@@ -68,8 +68,18 @@ def test_demo_pipeline_runs_offline_and_is_reproducible(project: Path) -> None:
             if record["measured"]:
                 assert set(record["aucs"]) == {"as_split", "purged", "size_control"}
                 assert -1 <= record["effect"]["all"] <= 1
+    combined = json.loads((project / "metrics/leakage.json").read_text())
+    assert set(combined["methods"]) == {"neural_network", "random_forest", "logistic"}
+    for entry in combined["methods"].values():
+        primary = entry["combined"][combined["primary"]]
+        assert primary["partitions"] + primary["not_measured"] + primary["undefined"] == 3
+        # three seeds: 2 df at most, so never a verdict of absence
+        assert primary["verdict"] in ("higher", "lower", "underpowered", "untested")
     stats = json.loads((project / "metrics/stats.json").read_text())
     assert {"vs_best_stress_metric", "leaky_minus_grouped", "leakage_term"} <= set(stats["tables"])
+    assert all(row["verdict"] != "ns" for table in stats["tables"].values()
+               for row in table["rows"])
+    assert set(stats["reference_metric"]["by_seed"]) == {"paper", "0", "1", "2"}
     letter = PdfReader(project / "paper/letter.pdf")
     assert all("synthetic demonstration data" in page.extract_text() for page in letter.pages)
     first = (project / "data/features.parquet").read_bytes()

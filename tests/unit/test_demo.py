@@ -10,8 +10,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.ensemble import RandomForestRegressor
 
 from aftershock_replication.data import demo
+from aftershock_replication.data.dislocation import stress_change
 from aftershock_replication.data.layout import event_of, open_layout, sequence_of
 from aftershock_replication.params import DemoParams
 from helpers import SHARED_SAMPLES, TINY_DEMO
@@ -126,8 +128,8 @@ def test_nearby_events_have_overlapping_aftershock_cells() -> None:
     assert set(first) & set(second)
 
 
-def test_leakage_zero_removes_the_shared_spatial_signal() -> None:
-    """With demo.leakage 0 the labels do not depend on the sequence's spatial field at all."""
+def test_leakage_zero_removes_the_shared_signal() -> None:
+    """With demo.leakage 0 the labels do not depend on the sequence's response at all."""
     params = DemoParams(seed=2, size=6, leakage=0.0, sequence_share=0.8, positive_rate=0.03)
     plan = demo.plan_demo(params)
     sequence = plan.sequences[0]
@@ -138,6 +140,28 @@ def test_leakage_zero_removes_the_shared_spatial_signal() -> None:
     sequence, event = leaky.sequences[0], leaky.sequences[0].events[0]
     assert demo.event_labels(leaky, sequence, event, 1) != demo.event_labels(
         leaky, sequence, event, 2)
+
+
+def test_a_sequence_response_is_learnable_from_its_other_earthquake_only() -> None:
+    """The leak reaches the models through their inputs: fitted on one earthquake's stress
+    magnitudes, a model predicts its sequence's response on another earthquake of the
+    sequence, and not another sequence's response."""
+    plan = demo.plan_demo(DemoParams(seed=2, size=20, leakage=1.0, sequence_share=0.8,
+                                     positive_rate=0.03))
+    sequence = next(s for s in plan.sequences if len(s.events) > 1)
+    tensors = []
+    for event in sequence.events[:2]:
+        _, centres = demo.cells_3d(demo.cells_2d(event.reference, plan.scale.buffer_m))
+        tensors.append(stress_change(centres, event.reference.patches(np.ones((1, 1)))))
+    own = [demo.sequence_response(np.random.default_rng(5), t) for t in tensors]
+    foreign = demo.sequence_response(np.random.default_rng(6), tensors[1])
+    seen = [np.log10(np.abs(t) + 1e3) for t in tensors]  # what the models see, as magnitudes
+    model = RandomForestRegressor(50, min_samples_leaf=5, random_state=0).fit(seen[0], own[0])
+    predicted = model.predict(seen[1])
+    assert np.corrcoef(predicted, own[1])[0, 1] > 0.6
+    assert abs(np.corrcoef(predicted, foreign)[0, 1]) < 0.3
+    # a function of the magnitudes only: the sign of a component changes nothing
+    assert np.allclose(demo.sequence_response(np.random.default_rng(5), -tensors[1]), own[1])
 
 
 def test_cell_keys_are_unique() -> None:

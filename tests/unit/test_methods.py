@@ -95,12 +95,38 @@ def test_coulomb_as_the_original_picks_per_slip_model_with_the_test_labels() -> 
     assert pooled_auc(cells.labels[target], scores[target]) == 1.0
 
 
-def test_cap_rows_is_seeded_and_bounded() -> None:
+def test_cap_rows_is_seeded_bounded_and_keeps_the_rare_class() -> None:
     rows = np.arange(100, 10_000)
-    capped = cap_rows(rows, 500, seed=1)
+    labels = np.random.default_rng(0).random(len(rows)) < 0.02  # ~200 positives
+    capped = cap_rows(rows, labels, 500, seed=1)
     assert len(capped) == 500 and np.isin(capped, rows).all() and (np.diff(capped) > 0).all()
-    np.testing.assert_array_equal(capped, cap_rows(rows, 500, seed=1))
-    assert cap_rows(rows, None, seed=1) is rows
+    np.testing.assert_array_equal(capped, cap_rows(rows, labels, 500, seed=1))
+    assert not np.array_equal(capped, cap_rows(rows, labels, 500, seed=2))
+    # every positive row is kept while they fit in half the cap ...
+    assert set(rows[labels]) <= set(capped)
+    # ... and at most half the cap when there are more
+    many = np.random.default_rng(1).random(len(rows)) < 0.3
+    kept = np.isin(rows[many], cap_rows(rows, many, 500, seed=1)).sum()
+    assert kept == 250
+    assert cap_rows(rows, labels, None, seed=1) is rows
+    np.testing.assert_array_equal(cap_rows(rows[:400], labels[:400], 500, seed=1), rows[:400])
+
+
+def test_capped_draws_of_overlapping_training_sets_are_coupled() -> None:
+    # two arms of a paired comparison: all rows but a different tenth left out of each
+    rows = np.arange(200_000)
+    labels = np.zeros(len(rows), dtype=bool)
+    first, second = rows[rows % 10 != 0], rows[rows % 10 != 1]
+    a = cap_rows(first, labels[first], 20_000, seed=4)
+    b = cap_rows(second, labels[second], 20_000, seed=4)
+    shared = np.intersect1d(first, second)
+    # rows both sets hold are drawn alike: far more in common than independent draws give
+    common = len(np.intersect1d(a, b))
+    independent = 20_000 * 20_000 / len(first) * len(shared) / len(first)
+    assert common > 0.85 * 20_000 > 2 * independent
+    # and the draw is still uniform over the rows
+    counts = np.histogram(a, bins=10, range=(0, len(rows)))[0]
+    assert counts.min() > 0.9 * counts.mean()
 
 
 def test_same_params_give_the_same_metrics() -> None:

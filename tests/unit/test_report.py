@@ -18,6 +18,7 @@ from pypdf import PdfReader
 
 from aftershock_replication.comparisons import verdict
 from aftershock_replication.errors import InputError
+from aftershock_replication.leakage_summary import summarise
 from aftershock_replication.methods import ALL_METHODS, FITTED
 from aftershock_replication.report import DEMO_MARK, render_letter
 from aftershock_replication.report import formatting as fmt
@@ -85,16 +86,44 @@ def _row(method: str, comparison: str, estimate: float, p: float | None,
          p_holm: float | None) -> dict[str, Any]:
     return {"method": method, "comparison": comparison, "estimate": estimate,
             "ci": [estimate - 0.021, estimate + 0.019],
-            "statistic": None if p is None else estimate / 0.004, "df": 2,
+            "statistic": None if p is None else estimate / 0.004, "df": 9,
             "p_value": p, "p_holm": p_holm, "unit": "repeated split (seed)",
-            "test": "Nadeau-Bengio corrected resampled t-test",
-            "verdict": verdict(estimate, p_holm, ALPHA)}
+            "test": "Nadeau-Bengio corrected resampled t-test", "se": 0.004,
+            "detectable_effect_80": 0.0123, "verdict": verdict(estimate, p_holm, ALPHA, 9)}
 
 
 def update_row(row: dict[str, Any], **changes: Any) -> None:
     """Change a row as the statistics stage would have written it (verdict included)."""
     row.update(changes)
-    row["verdict"] = verdict(row["estimate"], row["p_holm"], ALPHA)
+    row["verdict"] = verdict(row["estimate"], row["p_holm"], ALPHA, row["df"])
+
+
+def leakage_record(effect: float, events: list[str], exposed: list[str]) -> dict[str, Any]:
+    """One partition of a leakage stage's output: the effect on every subset and per test
+    earthquake (exposed earthquakes carry the effect, unexposed ones none)."""
+    per_event = {e: (2 * effect if e in exposed else 0.0) for e in events}
+    subsets = {"all": effect, "exposed": 2 * effect, "unexposed": 0.0}
+    return {"measured": True, "train_cells": 20000, "test_cells": 6000,
+            "exposed_events": exposed, "neighbours": [], "neighbour_cells": 0,
+            "effect": {**subsets, "per_event": per_event},
+            "effect_ci": {k: {"ci": [v - 0.02, v + 0.02], "se": 0.01, "earthquakes": 4,
+                              "unit": "test earthquake (paired cluster bootstrap)"}
+                          for k, v in subsets.items()},
+            "as_split_minus_purged": {**subsets, "per_event": per_event}}
+
+
+def build_leakage(effects: dict[str, list[float]]) -> dict[str, Any]:
+    """metrics/leakage.json as the leakage_summary stage writes it, from per-partition
+    effects per method (the first is the paper's split, the others leaky seeds)."""
+    events = ["1985NAHANx02", "1999CHICHx02", "1995KOBEJA01", "2004PARKFI01"]
+    exposed = events[:2]
+    by_method = {
+        method: {"method": method, "grouped_by": "sequence", "partitions": {
+            "paper": {"paper": leakage_record(values[0], events, exposed)},
+            "leaky": {str(i): leakage_record(v, events, exposed)
+                      for i, v in enumerate(values[1:])}}}
+        for method, values in effects.items()}
+    return {**summarise(by_method, ALPHA), "grouped_by": "sequence"}
 
 
 def build_stats(auc: dict[str, Any]) -> dict[str, Any]:
@@ -130,9 +159,7 @@ def build_stats(auc: dict[str, Any]) -> dict[str, Any]:
         "seed_summary": seed_summary,
         "reference_metric": {
             "rule": "untrained stress metric with the highest pooled AUC on the training cells",
-            "by_partition": {"paper": {"paper": reference},
-                             "leaky": {s: reference for s in SEEDS},
-                             "grouped": {"0": reference, "1": "max_shear", "2": reference}},
+            "by_seed": {"paper": reference, "0": reference, "1": "max_shear", "2": reference},
             "most_common": reference},
         "tables": {
             "vs_best_stress_metric": {"family": "11 methods vs the reference, grouped splits",
@@ -151,6 +178,12 @@ def build_stats(auc: dict[str, Any]) -> dict[str, Any]:
                                            "se": 0.012, "unit": "event (cluster bootstrap)",
                                            "replicates": 1000, "reference": reference}
                                        for m in FITTED},
+            "bootstrap_by_sequence": {m: {"estimate": paper[m]["pooled"]["mean"],
+                                          "ci": [paper[m]["pooled"]["mean"] - 0.061,
+                                                 paper[m]["pooled"]["mean"] + 0.052],
+                                          "se": 0.029, "replicates": 1000, "clusters": 3,
+                                          "unit": "region-year sequence (cluster bootstrap)",
+                                          "note": "only 3 test sequences"} for m in METHODS},
             "delong": {m: {"auc": paper[m]["pooled"]["mean"], "se": 0.0031,
                            "unit": "cell (naive: cells assumed independent)"} for m in METHODS},
         },
@@ -201,6 +234,8 @@ def build_tree(root: Path, *, demo: bool = True) -> dict[str, Path]:
         "grouped": {s: dict(empty) for s in SEEDS},
     })
     write_json(metrics / "stats.json", build_stats(auc))
+    write_json(metrics / "leakage.json", build_leakage(
+        {m: [0.01, 0.004, -0.002, 0.003] for m in ("neural_network", "random_forest")}))
     for method in CURVES:
         records = []
         for seed in range(3):
@@ -301,7 +336,7 @@ def test_render_writes_pdf_and_figures(demo_render: dict[str, Any]) -> None:
     summary = demo_render["summary"]
     assert demo_render["pdf"].read_bytes().startswith(b"%PDF")
     assert summary["pages"] == len(PdfReader(demo_render["pdf"]).pages) >= 3
-    assert len(summary["figures"]) == 6
+    assert len(summary["figures"]) == 7  # six in the letter, one supplementary
     for path in summary["figures"]:
         assert Path(path).is_file() and Path(path).read_bytes().startswith(b"\x89PNG")
     assert not list(demo_render["pdf"].parent.glob(".*tmp-*"))
@@ -468,7 +503,7 @@ def test_drop_and_leakage_wording_flip(tree: dict[str, Path], tmp_path: Path) ->
     stats = _stats(tree)
     text = context_text(tree, stats, tmp_path)
     assert f"lowers no method{Q}s AUC significantly" in text
-    assert "not significant — the repeated splits cannot tell" in text
+    assert "not significant; the test would have detected a term of 0.012" in text
     assert "No fitted method has a significant leakage term" in text
     assert f"about 75% of the neural network{Q}s drop is the composition" in text
     flipped = copy.deepcopy(stats)
@@ -486,7 +521,46 @@ def test_drop_and_leakage_wording_flip(tree: dict[str, Path], tmp_path: Path) ->
     assert "significant — part of its advantage" in text
     assert "the leakage term is significant for the neural network" in text
     assert f"composition does not explain the neural network{Q}s drop" in text
-    assert "Leakage is not rare in effect" in text
+
+
+def test_matched_leakage_leads_and_never_claims_absence_from_few_splits(
+    tree: dict[str, Path], tmp_path: Path,
+) -> None:
+    stats = _stats(tree)
+    text = context_text(tree, stats, tmp_path)
+    # the fixture: three leaky splits (df 2), small effects: underpowered, not absent
+    assert "Leakage is measured best on identical test cells" in text
+    assert text.index("identical test cells") < text.index("A second, secondary estimate")
+    assert f"exposed test earthquakes{Q} cells changed by +0.003" in text
+    assert "(mean over 3 splits" in text
+    assert "the test is underpowered — it would detect only an effect of about" in text
+    assert "no evidence of absence" in text
+    assert "not significant, although the test would have detected" not in text
+    assert "the matched test is underpowered with 3 splits" in text
+    # ten splits with a consistent positive effect: significant, the conclusion says so
+    leak = build_leakage({"neural_network": [0.03] + [0.02 + 0.002 * (i % 3) for i in range(10)],
+                          "random_forest": [0.0] + [0.001 * (-1) ** i for i in range(10)]})
+    write_json(tree["metrics_dir"] / "leakage.json", leak)
+    text = context_text(tree, stats, tmp_path)
+    assert (f"the neural network{Q}s AUC on the same exposed test earthquakes{Q} cells rose "
+            "by +0.044 [0.039, 0.049]") in text
+    assert "the effect is significantly positive for the neural network;" in text
+    assert "On all test cells the effect is +0.022 [0.019, 0.024]" in text
+    assert "exposed test earthquakes is +0.060 [0.040, 0.080]" in text
+    # four test earthquakes: the bootstrap interval is flagged, not presented as reliable
+    assert "with so few earthquakes the interval is too narrow to rely on" in text
+    assert ("Leakage is not rare in effect: on identical test cells, training with the test "
+            f"earthquakes{Q} sequence neighbours raises the AUC on the exposed earthquakes of "
+            "the neural network by +0.044 [0.039, 0.049].") in text
+    assert "for the random forest it is not significant with the power to detect" in text
+
+
+def test_paper_split_interval_by_sequence_carries_its_caveat(
+    tree: dict[str, Path], tmp_path: Path,
+) -> None:
+    text = context_text(tree, _stats(tree), tmp_path)
+    assert "Resampling whole region-year sequences instead gives 0.0290" in text
+    assert "3 test sequences, fewer than the about 20 clusters a bootstrap needs" in text
 
 
 def test_train_test_and_curve_wording_flip(tree: dict[str, Path], tmp_path: Path) -> None:
@@ -516,6 +590,7 @@ def test_train_test_and_curve_wording_flip(tree: dict[str, Path], tmp_path: Path
 
 
 @pytest.mark.parametrize("missing", ["metrics/stats.json", "metrics/auc.json",
+                                     "metrics/leakage.json",
                                      "plots/roc/svm.csv", "results/per_slip_model/gam.csv",
                                      "metrics/learning_curve/logistic.json"])
 def test_missing_input_names_the_file(tmp_path: Path, missing: str) -> None:

@@ -6,7 +6,7 @@ from itertools import combinations
 
 import numpy as np
 import pytest
-from scipy.stats import norm, rankdata, ttest_1samp
+from scipy.stats import nct, norm, rankdata, ttest_1samp
 from scipy.stats import t as student_t
 from sklearn.metrics import roc_auc_score
 from statsmodels.stats.multitest import multipletests
@@ -18,6 +18,7 @@ from aftershock_replication.stats import (
     delong,
     delong_paired,
     delong_variance,
+    detectable_effect,
     group_codes,
     holm,
     midrank,
@@ -266,6 +267,22 @@ def test_corrected_ttest_degenerate_cases_are_nan_not_errors() -> None:
     assert flat["ci"] == [0.02, 0.02]
     with pytest.raises(ValueError, match="finite"):
         corrected_ttest([0.1, np.nan], n_train=80, n_test=20)
+
+
+@pytest.mark.parametrize("splits", [3, 10])
+def test_detectable_effect_is_detected_with_80_percent_power(splits: int) -> None:
+    # power of the two-sided t-test at that true effect, from the noncentral t directly
+    se, alpha = 0.012, 0.05
+    effect = detectable_effect(se, splits, alpha)
+    critical = student_t.ppf(1 - alpha / 2, splits - 1)
+    power = nct.sf(critical, splits - 1, effect / se) + nct.cdf(-critical, splits - 1,
+                                                               effect / se)
+    assert power == pytest.approx(0.8, abs=1e-4)
+    # the textbook approximation (t quantiles added) is close, and fewer splits need more
+    approximate = (critical + student_t.ppf(0.8, splits - 1)) * se
+    assert effect == pytest.approx(approximate, rel=0.1)
+    assert detectable_effect(se, 2, alpha) > effect
+    assert np.isnan(detectable_effect(se, 1, alpha)) and np.isnan(detectable_effect(0, 5, 0.05))
 
 
 def test_seed_summary() -> None:

@@ -13,10 +13,16 @@ detail:
   half-space (``dislocation.py``); the derived columns of the original (maximum shear, von
   Mises, Coulomb stress on the mainshock plane under four sign conventions);
 * labels drawn once per earthquake from a logistic model: an earthquake-specific intercept
-  (setting its share of positive cells) and slope on a stress scalar of the earthquake's
-  reference rupture, plus ``demo.leakage`` times a smooth spatial field of the region, a share
-  ``demo.sequence_share`` of which is common to all earthquakes of the sequence. That field
-  is what a fitted model can carry from one earthquake of a sequence to another;
+  (setting its share of positive cells) and slope on the maximum shear stress change of
+  the earthquake's reference rupture (one function of the stress for every earthquake),
+  plus ``demo.leakage`` times a shared component. A share ``demo.sequence_share`` of it is
+  the *sequence's response to stress*: a smooth random function of the six stress-change
+  magnitudes the models see, one per region-year sequence. The rest is a smooth spatial
+  field of the earthquake alone (shared by its slip models). A model can learn a
+  sequence's response only from that sequence's other earthquakes, so training with them
+  raises its score on the sequence's test earthquakes: leakage through the inputs. With
+  ``demo.leakage: 0`` no label depends on anything but the common stress function, and no
+  earthquake tells a model more about another than any other earthquake does;
 * a paper-like split, random by earthquake (~70/30 by slip models), in the HDF5 file lists;
 * one extra earthquake with no aftershock cells, which the feature stage must skip.
 """
@@ -51,7 +57,7 @@ from .layout import (
 
 log = logging.getLogger(__name__)
 
-GENERATOR_VERSION = "3"
+GENERATOR_VERSION = "4"
 CELL_M = 5_000.0
 DEPTHS_M = np.arange(2_500.0, 50_000.0, 5_000.0)  # layer centroids 2.5 ... 47.5 km
 # 2 x 3 patches (12 triangles): a third of the dislocation cost of 3 x 6, so the full-size
@@ -64,6 +70,9 @@ EXTRA_EVENT_PROBABILITY = 0.3  # chance that a further slip model of a sequence 
 TEST_SHARE = 0.3  # the paper's split: 57 of 199 slip models in the test set
 FIELD_FEATURES = 64  # random Fourier features of the smooth spatial field
 FIELD_SCALE_M = (20_000.0, 20_000.0, 10_000.0)
+# the sequence's response to stress varies over about this many decades of each |sigma_ij|
+RESPONSE_SCALE_LOG10 = 1.5
+MAGNITUDE_FLOOR_PA = 1e3  # below ~1 kPa a stress change is noise: magnitudes floored there
 
 
 @dataclass(frozen=True)
@@ -379,6 +388,20 @@ def _smooth_field(rng: np.random.Generator, centres: np.ndarray) -> np.ndarray:
     return (values - values.mean()) / (values.std() + 1e-12)
 
 
+def sequence_response(rng: np.random.Generator, tensors: np.ndarray) -> np.ndarray:
+    """The region's own response to stress: a smooth random function, drawn once per
+    sequence (``rng``), of the six stress-change magnitudes the models see
+    (log10 |sigma_ij|), standardised over the given cells.
+
+    It is the same function for every earthquake of the sequence and unrelated between
+    sequences, so a model learns it only from the sequence's other earthquakes: the leak.
+    """
+    magnitudes = np.log10(np.abs(tensors) + MAGNITUDE_FLOOR_PA)
+    frequencies = rng.normal(size=(FIELD_FEATURES, tensors.shape[1])) / RESPONSE_SCALE_LOG10
+    phases = rng.uniform(0, 2 * np.pi, FIELD_FEATURES)
+    return _standardise(np.cos(magnitudes @ frequencies.T + phases).sum(axis=1))
+
+
 def _standardise(values: np.ndarray) -> np.ndarray:
     return (values - values.mean()) / (values.std() + 1e-12)
 
@@ -396,7 +419,7 @@ def _intercept_for_rate(linear: np.ndarray, rate: float) -> float:
 
 
 def event_labels(
-    plan: DemoPlan, sequence: SequencePlan, event: EventPlan, sequence_field_seed: int,
+    plan: DemoPlan, sequence: SequencePlan, event: EventPlan, sequence_seed: int,
 ) -> dict[int, int]:
     """Aftershock counts per lattice cell of one earthquake, drawn once for all its slip models.
 
@@ -411,21 +434,18 @@ def event_labels(
         return {}
     uniform = np.ones((1, 1))  # uniform slip: one rectangle is the same field as several
     reference = stress_change(centres, event.reference.patches(uniform))
-    shear = stress_metrics.max_shear(reference)
-    coulomb = stress_metrics.coulomb(
-        reference, event.reference.strike, event.reference.dip, event.reference.rake
-    )[:, 0]
-    driver = _standardise(
-        _standardise(np.log10(shear + 1e3)) + 0.3 * _standardise(np.arcsinh(coulomb / 1e5))
-    )
+    # one function of the stress tensor for every earthquake (maximum shear does not depend
+    # on the frame or the fault's orientation): without the shared component below, no
+    # earthquake tells a model more about another's labels than any other earthquake does
+    driver = _standardise(np.log10(stress_metrics.max_shear(reference) + MAGNITUDE_FLOOR_PA))
     share = plan.params.sequence_share
-    sequence_field = _smooth_field(np.random.default_rng(sequence_field_seed), centres)
+    response = sequence_response(np.random.default_rng(sequence_seed), reference)
     event_rng = np.random.default_rng(
         np.random.SeedSequence([plan.params.seed, 2, *event.event_id.encode()])
     )
     own_field = _smooth_field(event_rng, centres)
-    spatial = math.sqrt(share) * sequence_field + math.sqrt(1.0 - share) * own_field
-    linear = event.stress_slope * driver + plan.params.leakage * spatial
+    shared = math.sqrt(share) * response + math.sqrt(1.0 - share) * own_field
+    linear = event.stress_slope * driver + plan.params.leakage * shared
     intercept = _intercept_for_rate(linear, event.positive_rate)
     probability = 1.0 / (1.0 + np.exp(-(intercept + linear)))
     positive = event_rng.random(len(probability)) < probability
@@ -503,11 +523,11 @@ def generate_demo(params: DemoParams, out_dir: Path) -> dict[str, object]:
             targets = [partial / CSV_DIR / f"{m.name}{CSV_SUFFIX}" for m in event.slip_models]
             if all(path.is_file() for path in targets):
                 continue
-            field_seed = int.from_bytes(
+            sequence_seed = int.from_bytes(
                 hashlib.sha256(f"{params.seed}/{sequence.sequence_id}".encode()).digest()[:8],
                 "little",
             )
-            labels = event_labels(plan, sequence, event, field_seed)
+            labels = event_labels(plan, sequence, event, sequence_seed)
             for model, target in zip(event.slip_models, targets, strict=True):
                 if target.is_file():
                     continue

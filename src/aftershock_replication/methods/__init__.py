@@ -103,6 +103,11 @@ class MethodSpec:
         return self.settings is not None
 
     @property
+    def stage(self) -> str:
+        """The DVC stage that evaluates this method (``fit@<name>`` or ``score@<name>``)."""
+        return f"{'fit' if self.fitted else 'score'}@{self.name}"
+
+    @property
     def uses_test_labels(self) -> bool:
         return self.role == PEEKS_AT_TEST_LABELS
 

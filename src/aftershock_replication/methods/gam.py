@@ -22,7 +22,7 @@ class GAM(Method):
         self.model: LogisticGAM | None = None
 
     def fit(self, cells: Cells, rows: np.ndarray, seed: int) -> None:
-        rows = self.training_rows(rows, seed)
+        rows = self.training_rows(cells, rows, seed)
         n_splines = self.settings.n_splines
         terms = reduce(add, [s(i, n_splines=n_splines) for i in range(6)])
         self.model = LogisticGAM(terms, lam=self.settings.lam, max_iter=self.settings.max_iter)

@@ -23,7 +23,7 @@ class Logistic(Method):
                                    LogisticRegression(C=self.settings.C, max_iter=1000))
 
     def fit(self, cells: Cells, rows: np.ndarray, seed: int) -> None:
-        rows = self.training_rows(rows, seed)
+        rows = self.training_rows(cells, rows, seed)
         self.model.fit(cells.network_inputs(rows), cells.labels[rows])
 
     def score_chunk(self, cells: Cells, rows: np.ndarray) -> np.ndarray:

@@ -145,7 +145,7 @@ class NeuralNetwork(Method):
 
     def fit(self, cells: Cells, rows: np.ndarray, seed: int) -> None:
         batch_size, epochs = self.settings.batch_size, self.settings.epochs
-        rows = self.training_rows(rows, seed)
+        rows = self.training_rows(cells, rows, seed)
         inputs, labels = cells.network_inputs(rows), cells.labels[rows]
         training, validation = validation_split(labels, self.settings.validation_share)
         x_train, y_train = inputs[training], labels[training]

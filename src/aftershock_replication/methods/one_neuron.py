@@ -28,7 +28,7 @@ class OneNeuron(Method):
         return np.log10(np.maximum(scalar.astype(np.float64), 1.0))[:, None]
 
     def fit(self, cells: Cells, rows: np.ndarray, seed: int) -> None:
-        rows = self.training_rows(rows, seed)
+        rows = self.training_rows(cells, rows, seed)
         self.model.fit(self._inputs(cells, rows), cells.labels[rows])
 
     def score_chunk(self, cells: Cells, rows: np.ndarray) -> np.ndarray:

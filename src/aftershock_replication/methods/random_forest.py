@@ -18,7 +18,7 @@ class RandomForest(Method):
         self.model: RandomForestClassifier | None = None
 
     def fit(self, cells: Cells, rows: np.ndarray, seed: int) -> None:
-        rows = self.training_rows(rows, seed)
+        rows = self.training_rows(cells, rows, seed)
         # one thread: partitions run in parallel instead (see compute.py); the trees are the
         # same for any number of threads
         self.model = RandomForestClassifier(

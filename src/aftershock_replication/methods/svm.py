@@ -30,7 +30,7 @@ class SVM(Method):
         self.weights_: np.ndarray | None = None  # N^T w: the SVM's weights per basis point
 
     def fit(self, cells: Cells, rows: np.ndarray, seed: int) -> None:
-        rows = self.training_rows(rows, seed)
+        rows = self.training_rows(cells, rows, seed)
         self.model = make_pipeline(
             StandardScaler(),
             Nystroem(kernel="rbf", gamma=self.settings.gamma,

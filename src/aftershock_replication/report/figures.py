@@ -12,6 +12,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import matplotlib as mpl
 
@@ -225,6 +226,20 @@ def learning_curves(
         return save(figure, path)
 
 
+def box_and_dots(ax: Any, values: np.ndarray, y: float, color: str,
+                 rng: np.random.Generator) -> None:
+    """A horizontal box (quartiles, 5th-95th percentile whiskers) at height ``y`` with the
+    values as jittered dots over it."""
+    ax.boxplot([values], positions=[y], orientation="horizontal", widths=0.26,
+               showfliers=False, whis=(5, 95), patch_artist=True,
+               boxprops={"facecolor": "white", "edgecolor": color, "lw": 0.7},
+               medianprops={"color": color, "lw": 1.2},
+               whiskerprops={"color": color, "lw": 0.7},
+               capprops={"color": color, "lw": 0.7})
+    jitter = rng.uniform(-0.09, 0.09, size=len(values))
+    ax.scatter(values, y + jitter, s=4, color=color, alpha=0.55, lw=0, zorder=3)
+
+
 def per_event_auc(
     tables: Mapping[str, pd.DataFrame], methods: Sequence[str], labels: Mapping[str, str],
     path: Path,
@@ -248,17 +263,8 @@ def per_event_auc(
                     continue
                 events = (part.assign(event=part["slip_model"].str.slice(0, 12))
                           .groupby(["partition", "event"], sort=True)["auc"].mean())
-                values = events.to_numpy(dtype=float)
-                y = row + offset
-                color = SCHEME_COLORS[scheme]
-                ax.boxplot([values], positions=[y], orientation="horizontal", widths=0.26,
-                           showfliers=False, whis=(5, 95), patch_artist=True,
-                           boxprops={"facecolor": "white", "edgecolor": color, "lw": 0.7},
-                           medianprops={"color": color, "lw": 1.2},
-                           whiskerprops={"color": color, "lw": 0.7},
-                           capprops={"color": color, "lw": 0.7})
-                jitter = rng.uniform(-0.09, 0.09, size=len(values))
-                ax.scatter(values, y + jitter, s=4, color=color, alpha=0.55, lw=0, zorder=3)
+                box_and_dots(ax, events.to_numpy(dtype=float), row + offset,
+                             SCHEME_COLORS[scheme], rng)
         ax.axvline(0.5, color="#bbbbbb", lw=0.6, ls=":")
         ax.set_yticks(range(len(methods)), [labels[m] for m in methods])
         ax.set_ylim(len(methods) - 0.5, -0.5)
@@ -266,6 +272,41 @@ def per_event_auc(
         ax.grid(axis="y", visible=False)
         handles = [Patch(facecolor="white", edgecolor=SCHEME_COLORS[s], label=name)
                    for s, name in schemes]
+        figure.legend(handles=handles, loc="outside upper center", ncol=2)
+        return save(figure, path)
+
+
+EXPOSURE_COLORS = {True: "#c0392b", False: "#7f8c8d"}
+
+
+def leakage_per_earthquake(
+    effects: Mapping[str, tuple[np.ndarray, np.ndarray]], methods: Sequence[str],
+    labels: Mapping[str, str], path: Path,
+) -> float:
+    """Matched leakage effect per test earthquake: AUC(size control) - AUC(purged) of one
+    earthquake's test cells, one dot per earthquake and partition, exposed (a neighbour in
+    training) above unexposed. ``effects[method]`` = (effects, exposed flags)."""
+    rng = np.random.default_rng(20180830)
+    offsets = {True: -0.18, False: 0.18}
+    with mpl.rc_context(STYLE):
+        figure = _figure(TEXT_WIDTH_IN, 0.42 * len(methods) + 0.8)
+        ax = figure.subplots()
+        for row, method in enumerate(methods):
+            values, exposed = effects[method]
+            for flag, offset in offsets.items():
+                part = values[(exposed == flag) & np.isfinite(values)]
+                if part.size == 0:
+                    continue
+                box_and_dots(ax, part, row + offset, EXPOSURE_COLORS[flag], rng)
+        ax.axvline(0.0, color="#999999", lw=0.6, ls=":")
+        ax.set_yticks(range(len(methods)), [labels[m] for m in methods])
+        ax.set_ylim(len(methods) - 0.5, -0.5)
+        ax.set_xlabel("AUC with neighbours in training minus AUC without "
+                      "(size control minus purged), one test earthquake")
+        ax.grid(axis="y", visible=False)
+        handles = [Patch(facecolor="white", edgecolor=EXPOSURE_COLORS[flag], label=name)
+                   for flag, name in ((True, "exposed: its group has training slip models"),
+                                      (False, "unexposed"))]
         figure.legend(handles=handles, loc="outside upper center", ncol=2)
         return save(figure, path)
 

@@ -47,13 +47,17 @@ SCHEME_LABELS = {
 }
 
 
+VERDICTS = ("higher", "lower", "ns", "underpowered", "untested")
+
+
 def verdict(row: dict[str, Any], source: str) -> str:
     """The statistics stage's verdict on one comparison: 'higher' or 'lower' (significant
-    after Holm), 'ns' or 'untested'."""
+    after Holm), 'ns', 'underpowered' (not significant, too few seeds to claim absence) or
+    'untested'."""
     found = dig(row, ["verdict"], source)
-    if found not in ("higher", "lower", "ns", "untested"):
-        raise InputError(f"{source}: unknown verdict {found!r}; expected higher, lower, ns or "
-                         "untested (rerun the stats stage)")
+    if found not in VERDICTS:
+        raise InputError(f"{source}: unknown verdict {found!r}; expected one of "
+                         f"{', '.join(VERDICTS)} (rerun the stage that writes it)")
     return str(found)
 
 
@@ -72,6 +76,7 @@ def format_row(row: dict[str, Any], source: str) -> dict[str, Any]:
         "p_holm": fmt.p_cell(row.get("p_holm")),
         "p_holm_text": fmt.p_value(row.get("p_holm")),
         "verdict": verdict(row, source),
+        "detectable": fmt.fixed(row.get("detectable_effect_80")),
         "raw_estimate": row.get("estimate"),
     }
 
@@ -81,7 +86,7 @@ def significance_table(table: dict[str, Any], source: str) -> dict[str, Any]:
     order = order_methods(str(r.get("method")) for r in rows)
     ordered = sorted(rows, key=lambda r: order.index(str(r.get("method"))))
     formatted = [format_row(r, source) for r in ordered]
-    by_verdict: dict[str, list[str]] = {"higher": [], "lower": [], "ns": [], "untested": []}
+    by_verdict: dict[str, list[str]] = {name: [] for name in VERDICTS}
     for row in formatted:
         by_verdict[row["verdict"]].append(row["method"])
     units = sorted({str(r.get("unit")) for r in rows if r.get("unit")})
@@ -94,6 +99,7 @@ def significance_table(table: dict[str, Any], source: str) -> dict[str, Any]:
         "higher": by_verdict["higher"],
         "lower": by_verdict["lower"],
         "ns": by_verdict["ns"],
+        "underpowered": by_verdict["underpowered"],
         "untested": by_verdict["untested"],
         "units": fmt.join_words(units),
         "tests": fmt.join_words(tests),
@@ -205,16 +211,15 @@ def audit_findings(inputs: Inputs) -> dict[str, Any]:
 def reference_findings(inputs: Inputs) -> dict[str, Any]:
     reference = inputs.stats["reference_metric"]
     most_common = str(reference["most_common"])
-    counts: Counter[str] = Counter()
-    for partitions in (reference.get("by_partition") or {}).values():
-        counts.update(str(m) for m in partitions.values())
-    paper_choice = (reference.get("by_partition") or {}).get("paper", {}).get("paper")
+    by_seed = {str(k): str(v) for k, v in (reference.get("by_seed") or {}).items()}
+    paper_choice = by_seed.pop("paper", None)
+    counts = Counter(by_seed.values())
     return {
         "method": most_common,
         "label": label(most_common),
         "prose": prose(most_common),
         "rule": str(reference.get("rule", "")),
-        "partitions": sum(counts.values()),
+        "seeds": sum(counts.values()),
         "chosen": counts.get(most_common, 0),
         "others": fmt.join_words([f"{prose(m)} in {n}" for m, n in sorted(counts.items())
                                   if m != most_common]),
@@ -247,6 +252,7 @@ def decomposition_findings(inputs: Inputs) -> dict[str, Any]:
             "p_holm": term["p_holm"] if term else fmt.MISSING,
             "p_holm_text": term["p_holm_text"] if term else fmt.p_value(None),
             "verdict": term["verdict"] if term else "untested",
+            "detectable": term["detectable"] if term else fmt.MISSING,
             "share": fmt.percent(share, 0) if share is not None else None,
             "drops": total is not None and total > 0,
             "composition_drops": composition is not None and composition > 0,
@@ -256,6 +262,68 @@ def decomposition_findings(inputs: Inputs) -> dict[str, Any]:
     return {"rows": rows, "focus": focus, "table": leak,
             "leaking": [prose(m) for m in leak["higher"]],
             "negative": [prose(m) for m in leak["lower"]]}
+
+
+def _paper_arm(paper: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The paper's split in the matched experiment: effect and interval over test
+    earthquakes, on all, exposed and unexposed test cells; or why it was not measured."""
+    if paper is None:
+        return None
+    if not paper.get("measured"):
+        return {"measured": False, "reason": str(paper.get("reason") or "")}
+
+    def arm(subset: str) -> dict[str, Any]:
+        entry = paper[subset]
+        interval = entry.get("interval") or {}
+        count = interval.get("earthquakes")
+        return {"estimate": fmt.diff(entry.get("estimate")),
+                "ci": fmt.interval(interval.get("ci")),
+                "earthquakes": fmt.integer(count),
+                "few": bool(entry.get("few_clusters"))}
+
+    return {"measured": True, "exposed_events": len(paper.get("exposed_events") or []),
+            **{subset: arm(subset) for subset in ("all", "exposed", "unexposed")}}
+
+
+def matched_leakage_findings(inputs: Inputs) -> dict[str, Any]:
+    """The matched-test-set leakage effect per method (size control minus purged, same test
+    cells), combined over the leaky partitions, with the paper's split beside it."""
+    source = "metrics/leakage.json"
+    summary = inputs.leakage
+    tested = str(dig(summary, ["primary"], source))
+    rows = []
+    for method in order_methods(summary["methods"]):
+        entry = summary["methods"][method]
+        combined = entry["combined"]
+        primary = combined[tested]
+        rows.append({
+            "method": method, "label": label(method), "prose": prose(method),
+            "estimate": fmt.diff(primary.get("estimate")), "ci": fmt.interval(primary.get("ci")),
+            "p_holm": fmt.p_cell(primary.get("p_holm")),
+            "p_holm_text": fmt.p_value(primary.get("p_holm")),
+            "verdict": verdict(primary, source),
+            "df": fmt.dof(primary.get("df")),
+            "partitions": int(primary.get("partitions") or 0),
+            "not_measured": int(primary.get("not_measured") or 0),
+            "detectable": fmt.fixed(primary.get("detectable_effect_80")),
+            **{f"{subset}_{key}": value for subset in ("all", "exposed", "unexposed")
+               for key, value in (("estimate", fmt.diff(combined[subset].get("estimate"))),
+                                  ("ci", fmt.interval(combined[subset].get("ci"))))},
+            "as_split": fmt.diff(entry["as_split_minus_purged"].get("estimate")),
+            "as_split_ci": fmt.interval(entry["as_split_minus_purged"].get("ci")),
+            "paper": _paper_arm(entry.get("paper")),
+        })
+    focus = next((r for r in rows if r["method"] == FOCUS), rows[0] if rows else None)
+    return {
+        "rows": rows, "focus": focus, "family": str(summary.get("family", "")),
+        "tested": tested,
+        "grouped_by": str(summary.get("grouped_by") or "sequence"),
+        "leaking": [r["prose"] for r in rows if r["verdict"] == "higher"],
+        "leaking_rows": [r for r in rows if r["verdict"] == "higher"],
+        "negative": [r["prose"] for r in rows if r["verdict"] == "lower"],
+        "absent": [r["prose"] for r in rows if r["verdict"] == "ns"],
+        "underpowered": [r["prose"] for r in rows if r["verdict"] == "underpowered"],
+    }
 
 
 def curve_findings(inputs: Inputs, tolerance: float, reference: dict[str, Any]) -> list[dict]:
@@ -336,6 +404,13 @@ def paper_split_findings(inputs: Inputs, reference: dict[str, Any]) -> dict[str,
             "inflation": fmt.ratio(inflation),
             "wider": inflation is not None and inflation > 1,
         }
+    by_sequence = (split.get("bootstrap_by_sequence") or {}).get(FOCUS)
+    if by_sequence:
+        found["by_sequence"] = {"ci": fmt.interval(by_sequence.get("ci")),
+                                "se": fmt.fixed(by_sequence.get("se"), 4),
+                                "clusters": by_sequence.get("clusters"),
+                                "few": by_sequence.get("note") is not None,
+                                "same": bool(boot) and by_sequence.get("ci") == boot.get("ci")}
     if versus:
         low, high = versus.get("ci") or (None, None)
         found["versus"] = {
@@ -431,13 +506,13 @@ def build_context(
     baseline = significance_table(inputs.stats["tables"]["vs_best_stress_metric"],
                                   "metrics/stats.json")
     fitted = {m for m in inputs.methods if inputs.auc["paper"][m].get("fitted")}
-    for verdict_name in ("higher", "lower", "ns"):
+    for verdict_name in ("higher", "lower", "ns", "underpowered"):
         baseline[f"fitted_{verdict_name}"] = [prose(m) for m in baseline[verdict_name]
                                               if m in fitted]
     drop = significance_table(inputs.stats["tables"]["leaky_minus_grouped"],
                               "metrics/stats.json")
     drop["untrained_higher"] = [prose(m) for m in drop["higher"] if m not in fitted]
-    for verdict_name in ("higher", "lower", "ns"):
+    for verdict_name in ("higher", "lower", "ns", "underpowered"):
         drop[verdict_name] = [prose(m) for m in drop[verdict_name]]
     curves = curve_findings(inputs, tolerance, reference)
     signed = signatures(params, fmt.long_date(provenance.run_date))
@@ -467,6 +542,7 @@ def build_context(
         "reference": reference,
         "drop": drop,
         "decomposition": decomposition_findings(inputs),
+        "matched": matched_leakage_findings(inputs),
         "curves": curves,
         "curves_small": bool(curves) and all(c["max_share"] <= 0.1 for c in curves),
         "curves_any_beats_reference": any(c["beats_reference"] for c in curves),

@@ -28,6 +28,7 @@ class Inputs:
     auc: dict[str, Any]
     audit: dict[str, Any]
     stats: dict[str, Any]
+    leakage: dict[str, Any]
     curves: dict[str, pd.DataFrame]
     curve_summaries: dict[str, dict[str, Any]]
     roc: dict[str, pd.DataFrame]
@@ -117,6 +118,14 @@ def load_inputs(
     auc = _read_json(note(metrics_dir / "auc.json", metrics_dir), "the aggregate stage")
     audit = _read_json(note(metrics_dir / "leakage_audit.json", metrics_dir), "the split stage")
     stats = _read_json(note(metrics_dir / "stats.json", metrics_dir), "the stats stage")
+    leakage = _read_json(note(metrics_dir / "leakage.json", metrics_dir),
+                         "the leakage_summary stage")
+    primary = dig(leakage, ["primary"], str(metrics_dir / "leakage.json"))
+    for method, entry in dig(leakage, ["methods"], str(metrics_dir / "leakage.json")).items():
+        for keys in (["combined", primary, "verdict"], ["combined", "all"],
+                     ["combined", "exposed"], ["combined", "unexposed"],
+                     ["as_split_minus_purged"], ["partitions"]):
+            dig(entry, keys, f"{metrics_dir / 'leakage.json'} (method {method})")
     for key in ("demo", "rows", "slip_models", "by_paper_role"):
         dig(features, [key], str(metrics_dir / "features.json"))
     for scheme in SCHEMES:
@@ -154,8 +163,8 @@ def load_inputs(
         roles, complete = roles_from_splits(splits, str(splits_path))
     else:
         roles, complete = roles_from_results(per_slip_model, audit, features)
-    return Inputs(features, auc, audit, stats, curves, summaries, roc, per_slip_model, roles,
-                  complete, methods, files)
+    return Inputs(features, auc, audit, stats, leakage, curves, summaries, roc, per_slip_model,
+                  roles, complete, methods, files)
 
 
 def _roles_table(test: set[str], every: set[str]) -> pd.DataFrame:

@@ -11,12 +11,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ..atomic import atomic_file
 from ..errors import InputError
 from ..params import LearningCurveParams
 from . import figures as fig
 from .findings import SCHEME_LEGEND, build_context, scheme_points
-from .inputs import Inputs, label, load_inputs
+from .inputs import Inputs, label, load_inputs, order_methods
 from .provenance import collect
 
 log = logging.getLogger(__name__)
@@ -80,7 +82,32 @@ def make_figures(inputs: Inputs, figures_dir: Path) -> dict[str, dict[str, Any]]
             inputs.curves, labels, styles,
             (label(reference), float(ref_point["mean"]), _bounds(ref_point["ci"])),
             figures_dir / f"{name}.png"))
+    name = "figS1_leakage_per_earthquake"
+    per_event = leakage_per_event(inputs.leakage)
+    if per_event:
+        done(name, fig.leakage_per_earthquake(per_event, list(per_event),
+                                              {m: label(m) for m in per_event},
+                                              figures_dir / f"{name}.png"))
     return written
+
+
+def leakage_per_event(summary: dict[str, Any]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per method: every measured partition's per-earthquake leakage effects and whether
+    each earthquake was exposed (methods without any measured partition left out)."""
+    out = {}
+    for method in order_methods(summary["methods"]):
+        values, exposed = [], []
+        for partitions in summary["methods"][method]["partitions"].values():
+            for record in partitions.values():
+                if not record.get("measured"):
+                    continue
+                near = set(record["exposed_events"])
+                for event, effect in record["effect"]["per_event"].items():
+                    values.append(np.nan if effect is None else float(effect))
+                    exposed.append(event in near)
+        if values:
+            out[method] = (np.asarray(values), np.asarray(exposed, dtype=bool))
+    return out
 
 
 def upfirst(text: str) -> str:
@@ -157,8 +184,8 @@ def letter_stage(
     """Render the rebuttal letter from the metrics files.
 
     inputs:  metrics (features.json, auc.json, leakage_audit.json, stats.json,
-             learning_curve/), plots (roc/, learning_curve/), results (per_slip_model/),
-             splits, templates (letter.html.j2, style.css).
+             leakage.json, learning_curve/), plots (roc/, learning_curve/), results
+             (per_slip_model/), splits, templates (letter.html.j2, style.css).
     outputs: out (the PDF), figures (the PNG figures).
     params:  the whole params.yaml (printed in the provenance appendix); letter.* for the
              signatures, date and wording thresholds. Set SOURCE_DATE_EPOCH for

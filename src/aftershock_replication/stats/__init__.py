@@ -22,7 +22,11 @@ from aftershock_replication.stats.delong import (
 )
 from aftershock_replication.stats.multiple import holm
 from aftershock_replication.stats.permutation import permutation_pvalue
-from aftershock_replication.stats.resampled import corrected_ttest, seed_summary
+from aftershock_replication.stats.resampled import (
+    corrected_ttest,
+    detectable_effect,
+    seed_summary,
+)
 
 __all__ = [
     "auc_from_weights",
@@ -31,6 +35,7 @@ __all__ = [
     "delong",
     "delong_paired",
     "delong_variance",
+    "detectable_effect",
     "group_codes",
     "holm",
     "midrank",

@@ -10,8 +10,10 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy.stats import t as student_t
+from statsmodels.stats.power import TTestPower
 
 SPLIT_UNIT = "repeated split (seed)"
+DETECTION_POWER = 0.8  # power at which the smallest detectable effect is quoted
 
 
 def _finite_vector(values: ArrayLike, name: str) -> np.ndarray:
@@ -39,18 +41,36 @@ def corrected_ttest(
     splits = d.size
     mean = float(d.mean()) if splits else float("nan")
     nan = float("nan")
-    result = {"mean": mean, "sd": nan, "t": nan, "df": max(splits - 1, 0), "p_value": nan,
-              "ci": [nan, nan], "n_splits": splits, "unit": SPLIT_UNIT}
+    result = {"mean": mean, "sd": nan, "se": nan, "t": nan, "df": max(splits - 1, 0),
+              "p_value": nan, "ci": [nan, nan], "n_splits": splits, "unit": SPLIT_UNIT}
     if splits < 2:
         return result
     variance = float(d.var(ddof=1))
     se = float(np.sqrt((1.0 / splits + n_test / n_train) * variance))
     half = float(student_t.ppf(0.5 + level / 2.0, splits - 1)) * se
-    result.update(sd=float(np.sqrt(variance)), ci=[mean - half, mean + half])
+    result.update(sd=float(np.sqrt(variance)), se=se, ci=[mean - half, mean + half])
     if se > 0:
         statistic = mean / se
         result.update(t=statistic, p_value=float(2.0 * student_t.sf(abs(statistic), splits - 1)))
     return result
+
+
+def detectable_effect(
+    se: float, splits: int, alpha: float, power: float = DETECTION_POWER,
+) -> float:
+    """Smallest true mean difference a two-sided corrected t-test over ``splits`` splits
+    with standard error ``se`` detects with probability ``power`` at level ``alpha``.
+
+    statsmodels' one-sample t-test power solves for the standardised effect d with
+    noncentrality d * sqrt(n) and n - 1 df; the effect on the AUC scale is that
+    noncentrality times the test's standard error (``se`` already holds the correction).
+    NaN when there are fewer than two splits or ``se`` is not a positive number.
+    """
+    if splits < 2 or not np.isfinite(se) or se <= 0:
+        return float("nan")
+    standardised = TTestPower().solve_power(effect_size=None, nobs=splits, alpha=alpha,
+                                            power=power, alternative="two-sided")
+    return float(np.asarray(standardised).item() * np.sqrt(splits) * se)
 
 
 def seed_summary(values: ArrayLike) -> dict:

@@ -1,0 +1,136 @@
+"""Leakage on matched test sets, combined: across partitions per method, Holm over methods.
+
+Each ``leakage@<method>`` stage measures one effect per partition (size_control - purged
+on the same test cells, with a paired cluster bootstrap over test earthquakes). Here the
+leaky partitions' effects (on all, exposed and unexposed test cells; the exposed ones are
+tested, Holm over the methods) are combined with the Nadeau-Bengio corrected t-test, the unit
+being the repeated split. Why not resample partitions and then earthquakes: the partitions
+are drawn from one data set, so they share training slip models and test earthquakes, and
+their effects are positively correlated; a two-stage bootstrap treats them as independent
+and is too narrow. The correction inflates the variance for exactly that overlap
+(STATISTICS.md, "Repeated splits"). The paper's split is one partition: it keeps its own
+bootstrap interval over test earthquakes and is reported beside the combined estimate.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .atomic import read_json, write_json
+from .comparisons import MIN_CLUSTERS, T_TEST, finite_or_none, verdict
+from .errors import InputError
+from .params import LeakageParams, StatsParams
+from .stats import corrected_ttest, detectable_effect, holm
+
+log = logging.getLogger(__name__)
+
+SUBSETS = ("all", "exposed", "unexposed")
+# The tested quantity: the effect on the exposed test earthquakes' cells. Only they can be
+# helped by neighbours; the unexposed ones (the built-in control) move only by chance, so
+# the all-cells effect is the same leak diluted by noise. All three are reported.
+PRIMARY = "exposed"
+FAMILY = ("methods in leakage.methods: matched leakage effect (size control minus purged) "
+          "on the exposed test earthquakes, combined over the leaky partitions")
+
+
+def combine(records: dict[str, dict[str, Any]], quantity: str, subset: str,
+            alpha: float) -> dict[str, Any]:
+    """Corrected t-test of the mean per-partition ``quantity`` ('effect' or
+    'as_split_minus_purged') on ``subset`` of the test cells, over the measured partitions;
+    the detectable effect is at level ``alpha`` (pass the family-corrected level)."""
+    measured = {p: r for p, r in records.items() if r.get("measured")}
+    values = {p: r[quantity][subset] for p, r in measured.items()
+              if r[quantity][subset] is not None}
+    result: dict[str, Any] = {
+        "partitions": len(values), "not_measured": len(records) - len(measured),
+        "undefined": len(measured) - len(values), "per_partition": values,
+        "unit": "repeated split (seed)", "test": T_TEST,
+    }
+    if not values:
+        return {**result, "estimate": None, "ci": [None, None], "se": None, "df": 0,
+                "p_value": None, "detectable_effect_80": None}
+    train = float(np.mean([measured[p]["train_cells"] for p in values]))
+    test = float(np.mean([measured[p]["test_cells"] for p in values]))
+    tested = corrected_ttest(list(values.values()), train, test)
+    return {**result, "estimate": tested["mean"], "ci": tested["ci"], "se": tested["se"],
+            "df": tested["df"], "p_value": tested["p_value"],
+            "detectable_effect_80": detectable_effect(tested["se"], len(values), alpha)}
+
+
+def paper_split(records: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
+    """The paper's split: its effect per subset with the bootstrap interval over test
+    earthquakes (flagged when there are fewer than ``MIN_CLUSTERS`` of them), or why it was
+    not measured."""
+    record = records.get("paper")
+    if record is None:
+        return None
+    if not record.get("measured"):
+        return {"measured": False, "reason": record.get("reason")}
+    def few(interval: dict[str, Any] | None) -> bool:
+        return interval is not None and interval.get("earthquakes", 0) < MIN_CLUSTERS
+
+    return {"measured": True, "exposed_events": record["exposed_events"],
+            **{subset: {"estimate": record["effect"][subset],
+                        "interval": record["effect_ci"][subset],
+                        "few_clusters": few(record["effect_ci"][subset]),
+                        "as_split_minus_purged": record["as_split_minus_purged"][subset]}
+               for subset in SUBSETS}}
+
+
+def summarise(by_method: dict[str, dict[str, Any]], alpha: float) -> dict[str, Any]:
+    """Per method: the combined leaky-partition tests, the paper's split, and the
+    per-partition records; Holm over the methods on the primary test."""
+    methods: dict[str, Any] = {}
+    # detectable effects at the Bonferroni level alpha/m, a conservative bound for Holm
+    level = alpha / max(len(by_method), 1)
+    for method, result in by_method.items():
+        leaky = result["partitions"].get("leaky", {})
+        methods[method] = {
+            "combined": {subset: combine(leaky, "effect", subset, level) for subset in SUBSETS},
+            "as_split_minus_purged": combine(leaky, "as_split_minus_purged", PRIMARY, level),
+            "paper": paper_split(result["partitions"].get("paper", {})),
+            "partitions": result["partitions"],
+        }
+    adjusted = holm([np.nan if m["combined"][PRIMARY]["p_value"] is None
+                     else m["combined"][PRIMARY]["p_value"] for m in methods.values()])
+    for entry, p in zip(methods.values(), adjusted, strict=True):
+        primary = entry["combined"][PRIMARY]
+        primary["p_holm"] = None if np.isnan(p) else float(p)
+        primary["verdict"] = verdict(primary["estimate"], primary["p_holm"], alpha,
+                                     primary["df"])
+    return {"alpha": alpha, "family": FAMILY, "primary": PRIMARY,
+            "detectable_at": f"80 % power at alpha / {len(by_method)} (Bonferroni bound on Holm)",
+            "methods": methods}
+
+
+def leakage_summary_stage(params: dict[str, Any], leakage_dir: Path, out: Path) -> None:
+    """Combine the matched leakage measurements of every method.
+
+    inputs:  leakage_dir: one JSON per method from the leakage stages (``<method>.json``).
+    outputs: out (JSON): alpha, the Holm family, and per method the combined tests over the
+             leaky partitions (all, exposed, unexposed test cells; as_split - purged), the
+             paper's split, and every partition's arms, effects and per-earthquake effects.
+    params:  leakage.methods (which files to read), stats.alpha
+    """
+    methods = LeakageParams.from_params(params).methods
+    alpha = StatsParams.from_params(params).alpha
+    by_method = {}
+    for method in methods:
+        path = Path(leakage_dir) / f"{method}.json"
+        if not path.is_file():
+            raise InputError(f"{path}: missing; run the stage leakage@{method} first")
+        by_method[method] = read_json(path, f"the stage leakage@{method}")
+        if by_method[method].get("method") != method:
+            raise InputError(f"{path}: holds the method {by_method[method].get('method')!r}, "
+                             f"expected {method!r}; rerun the stage leakage@{method}")
+    grouped_by = {result["grouped_by"] for result in by_method.values()}
+    if len(grouped_by) > 1:
+        raise InputError(f"{leakage_dir}: methods measured at different grouping levels "
+                         f"{sorted(grouped_by)}; rerun the leakage stages")
+    summary = summarise(by_method, alpha)
+    write_json(out, finite_or_none({**summary, "grouped_by": next(iter(grouped_by), None)}))
+    log.info("matched leakage of %d methods combined into %s", len(methods), out)

@@ -1,0 +1,74 @@
+"""The statistics stage's choices: the reference metric, verdicts and detectable effects."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from aftershock_replication.comparisons import (
+    MIN_DF_FOR_ABSENCE,
+    reference_by_seed,
+    seed_tables,
+    verdict,
+)
+from aftershock_replication.methods import FITTED, STRESS_METRICS
+
+
+def partitions(seeds: int, train_auc: dict[str, dict[str, float]], seed: int = 0,
+               ) -> dict[str, Any]:
+    """Per-method partition metrics: pooled test AUC with noise; training AUC as given per
+    scheme (default 0.6)."""
+    rng = np.random.default_rng(seed)
+    out: dict[str, Any] = {}
+    for method in (*STRESS_METRICS, *FITTED):
+        out[method] = {}
+        for scheme in ("paper", "leaky", "grouped"):
+            keys = ["paper"] if scheme == "paper" else [str(s) for s in range(seeds)]
+            out[method][scheme] = {
+                key: {"pooled": 0.7 + rng.normal(0, 0.01),
+                      "train_pooled": train_auc.get(method, {}).get(scheme, 0.6),
+                      "train_rows": 8000, "test_rows": 2000}
+                for key in keys}
+    return out
+
+
+def test_reference_is_chosen_once_per_seed_from_training_cells() -> None:
+    # von Mises is best on the leaky training cells, max shear on the grouped ones, and
+    # max shear is better on average: one choice for both schemes of every seed
+    per_method = partitions(3, {"von_mises": {"leaky": 0.70, "grouped": 0.62, "paper": 0.9},
+                                "max_shear": {"leaky": 0.68, "grouped": 0.66}})
+    chosen = reference_by_seed(per_method)
+    assert chosen == {"paper": "von_mises", "0": "max_shear", "1": "max_shear",
+                      "2": "max_shear"}
+    tables = seed_tables(per_method, 0.05)
+    assert tables["reference_metric"]["by_seed"] == chosen
+    # the difference in differences uses that one reference on both sides
+    method = FITTED[0]
+    row = next(r for r in tables["tables"]["leakage_term"]["rows"] if r["method"] == method)
+    expected = [
+        (per_method[method]["leaky"][s]["pooled"] - per_method["max_shear"]["leaky"][s]["pooled"])
+        - (per_method[method]["grouped"][s]["pooled"]
+           - per_method["max_shear"]["grouped"][s]["pooled"])
+        for s in ("0", "1", "2")]
+    assert row["per_seed"] == pytest.approx(expected)
+
+
+def test_verdicts_never_claim_absence_from_too_few_seeds() -> None:
+    assert verdict(0.01, 0.01, 0.05, df=2) == "higher"  # significant is significant
+    assert verdict(-0.01, 0.01, 0.05, df=2) == "lower"
+    assert verdict(0.01, 0.4, 0.05, df=MIN_DF_FOR_ABSENCE - 1) == "underpowered"
+    assert verdict(0.01, 0.4, 0.05, df=MIN_DF_FOR_ABSENCE) == "ns"
+    assert verdict(0.01, None, 0.05, df=9) == "untested"
+
+
+@pytest.mark.parametrize("seeds", [3, 10])
+def test_every_tested_row_states_the_effect_it_could_detect(seeds: int) -> None:
+    tables = seed_tables(partitions(seeds, {}), 0.05)["tables"]
+    for table in tables.values():
+        for row in table["rows"]:
+            # detected with 80 % power: beyond the half-width of the 95 % interval
+            assert row["detectable_effect_80"] > (row["ci"][1] - row["ci"][0]) / 2
+            if row["verdict"] not in ("higher", "lower"):
+                assert row["verdict"] == ("underpowered" if seeds < 10 else "ns")
