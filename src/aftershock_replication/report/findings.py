@@ -297,15 +297,9 @@ def matched_leakage_findings(inputs: Inputs) -> dict[str, Any]:
         combined = entry["combined"]
         primary = combined[tested]
         rows.append({
-            "method": method, "label": label(method), "prose": prose(method),
-            "estimate": fmt.diff(primary.get("estimate")), "ci": fmt.interval(primary.get("ci")),
-            "p_holm": fmt.p_cell(primary.get("p_holm")),
-            "p_holm_text": fmt.p_value(primary.get("p_holm")),
-            "verdict": verdict(primary, source),
-            "df": fmt.dof(primary.get("df")),
+            **format_row({**primary, "method": method}, source),
             "partitions": int(primary.get("partitions") or 0),
             "not_measured": int(primary.get("not_measured") or 0),
-            "detectable": fmt.fixed(primary.get("detectable_effect_80")),
             **{f"{subset}_{key}": value for subset in ("all", "exposed", "unexposed")
                for key, value in (("estimate", fmt.diff(combined[subset].get("estimate"))),
                                   ("ci", fmt.interval(combined[subset].get("ci"))))},
