@@ -81,7 +81,8 @@ FAST_PARAMS = {
     "svm": {"C": 1.0, "gamma": None, "n_components": 50, "max_train_rows": None},
     "gam": {"n_splines": 6, "lam": 0.6, "max_iter": 50, "max_train_rows": None},
     "neural_network": {"batch_size": 200, "epochs": 3, "learning_rate": 1.0, "rho": 0.95,
-                       "validation_share": 0.1, "max_train_rows": None},
+                       "validation_share": 0.1, "max_train_rows": None, "restarts": 1,
+                       "steps_per_epoch": None},
 }
 FAST = {name: METHODS[name].settings(**values) for name, values in FAST_PARAMS.items()}
 
@@ -119,10 +120,11 @@ FAST_PIPELINE = {
         "svm": {"C": 1.0, "gamma": None, "n_components": 50, "max_train_rows": 10000},
         "gam": {"n_splines": 6, "lam": 0.6, "max_iter": 30, "max_train_rows": 10000},
         "neural_network": {"batch_size": 3500, "epochs": 5, "learning_rate": 1.0, "rho": 0.95,
-                           "validation_share": 0.1, "max_train_rows": None},
+                           "validation_share": 0.1, "max_train_rows": None, "restarts": 1,
+                           "steps_per_epoch": None},
     },
     "learning_curve": {"methods": ["neural_network", "random_forest", "logistic"], "points": 3,
-                       "min_rows": 1000, "max_rows": None},
+                       "min_share": 0.01, "steps_per_epoch": None},
 }
 
 

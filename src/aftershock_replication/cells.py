@@ -18,7 +18,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .errors import InputError
-from .schema import CFS_COLUMNS, COMPONENT_COLUMNS, LABEL, METRIC_COLUMNS
+from .schema import (
+    CFS_COLUMNS,
+    COMPONENT_COLUMNS,
+    LABEL,
+    METRIC_COLUMNS,
+    check_feature_table,
+)
 
 PASCAL_PER_MPA = 1e6
 
@@ -111,6 +117,8 @@ def load_cells(path: str | Path) -> Cells:
     """Read the columns the methods need from the feature table (Parquet), row group by row
     group into preallocated arrays, so memory holds the arrays and one row group only."""
     keep_freed_arrow_memory()
+    check_feature_table(path, [*COMPONENT_COLUMNS, *METRIC_COLUMNS, *CFS_COLUMNS, LABEL,
+                               "slip_model", "event"])
     try:
         table_file = pq.ParquetFile(path)
         rows = table_file.metadata.num_rows

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from .atomic import check_writable, read_splits, remove_stale_temporaries
 from .errors import InputError
 from .params import load_params
 from .progress import format_seconds, setup_logging
@@ -42,6 +43,16 @@ STAGES: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "pin-checksums": ("data.download", "pin_checksums_stage", ("root", "out")),
 }
 WITH_METHOD = ("evaluate", "learning-curve", "leakage")
+# the path options naming what each stage writes (the others name what it reads); the
+# dispatcher checks them before the stage reads anything
+OUTPUTS: dict[str, tuple[str, ...]] = {
+    "acquire": ("out",), "features": ("out", "report"), "split": ("out", "audit"),
+    "evaluate": ("metrics", "scores", "per_slip_model", "roc"),
+    "aggregate": ("out", "summary"), "learning-curve": ("out", "plot"), "leakage": ("out",),
+    "leakage-summary": ("out",), "stats": ("out",), "letter": ("figures", "out"),
+    "pin-checksums": ("out",),
+}
+DIRECTORY_OUTPUTS = {("acquire", "out"), ("letter", "figures")}  # the rest are files
 
 
 def stage_function(name: str) -> Callable[..., None]:
@@ -50,10 +61,31 @@ def stage_function(name: str) -> Callable[..., None]:
     return getattr(importlib.import_module(f".{module}", __package__), function)
 
 
+def prepare_outputs(command: str, paths: dict[str, Path]) -> None:
+    """Before a stage reads anything: refuse an output it could not write (a read-only or
+    missing directory would otherwise fail only after all the work), then delete the
+    temporaries that killed runs left beside its outputs (those of live processes stay)."""
+    for option in OUTPUTS[command]:
+        check_writable(paths[option], directory=(command, option) in DIRECTORY_OUTPUTS)
+    for option in OUTPUTS[command]:
+        for stale in remove_stale_temporaries(paths[option]):
+            log.info("removed %s, left by an interrupted run", stale)
+
+
+def check_inputs(paths: dict[str, Path]) -> None:
+    """Refuse a missing or malformed splits file up front, for every stage that reads one
+    (the feature table is checked by its readers, ``schema.check_feature_table``)."""
+    if "splits" in paths:
+        read_splits(paths["splits"])
+
+
 def run_stage(args: argparse.Namespace) -> None:
-    """Load params, call the stage's function with the parsed paths."""
+    """Check the outputs and inputs, load params, call the stage's function with the
+    parsed paths."""
     _, _, options = STAGES[args.command]
     kwargs = {option: Path(getattr(args, option)) for option in options}
+    prepare_outputs(args.command, kwargs)
+    check_inputs(kwargs)
     if args.command in WITH_METHOD:
         kwargs["method"] = args.method
     if args.command == "acquire":  # it refuses a data.path inside any declared output

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .atomic import atomic_file, read_json, write_json
+from .atomic import atomic_files, json_text, read_json, read_splits, write_json_files
 from .auc import auc_sample, per_group_auc, pooled_auc, roc_points
 from .cells import Cells, load_cells
 from .compute import run_tasks
@@ -188,18 +188,20 @@ def evaluate_stage(
     settings = method_settings(params, method)  # an unknown method stops here
     compute = ComputeParams.from_params(params)
     train_auc_negatives = EvaluateParams.from_params(params).train_auc_negatives
-    partitions = read_json(splits, "the split stage")
-    result = evaluate_method(method, settings, load_cells(features), partitions, compute,
-                             train_auc_negatives)
-    write_json(metrics, {"method": method,
-                         "settings": {} if settings is None else settings.as_dict(),
-                         "partitions": result.partitions})
-    with atomic_file(scores) as temporary, temporary.open("wb") as handle:
-        np.savez(handle, **result.test_scores)  # float32 barely compresses: 4 s for 10 %
-    with atomic_file(per_slip_model) as temporary:
-        pd.concat(result.per_slip_model).to_csv(temporary, index=False, float_format="%.6f")
-    with atomic_file(roc) as temporary:
-        pd.concat(result.roc).to_csv(temporary, index=False, float_format="%.5f")
+    cells = load_cells(features)
+    partitions = read_splits(splits, cells.slip_model.names)
+    result = evaluate_method(method, settings, cells, partitions, compute, train_auc_negatives)
+    # the four outputs are one result: they replace the old ones together or not at all
+    with atomic_files(metrics, scores, per_slip_model, roc) as temporaries:
+        metrics_file, scores_file, per_slip_model_file, roc_file = temporaries
+        metrics_file.write_text(json_text({
+            "method": method, "settings": {} if settings is None else settings.as_dict(),
+            "partitions": result.partitions}))
+        with scores_file.open("wb") as handle:
+            np.savez(handle, **result.test_scores)  # float32 barely compresses: 4 s for 10 %
+        pd.concat(result.per_slip_model).to_csv(per_slip_model_file, index=False,
+                                                float_format="%.6f")
+        pd.concat(result.roc).to_csv(roc_file, index=False, float_format="%.5f")
 
 
 def method_partitions(methods_dir: Path) -> dict[str, dict[str, Any]]:
@@ -238,5 +240,4 @@ def aggregate_stage(params: dict[str, Any], methods_dir: Path, out: Path, summar
     params:  none
     """
     aucs = auc_summary(method_partitions(Path(methods_dir)))
-    write_json(out, aucs)
-    write_json(summary, headline(aucs))
+    write_json_files({out: aucs, summary: headline(aucs)})

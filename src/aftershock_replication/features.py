@@ -8,6 +8,7 @@ skips slip models whose cells are all one class (as the original analysis did).
 
 from __future__ import annotations
 
+import csv
 import json
 import logging
 from collections import deque
@@ -23,7 +24,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from . import stress
-from .atomic import atomic_file, write_json
+from .atomic import atomic_file, atomic_files, json_text
 from .data.layout import (
     COORDINATE_COLUMNS,
     COULOMB_COLUMNS,
@@ -51,6 +52,7 @@ T = TypeVar("T")
 # Share of a slip model's cells allowed to disagree with a recomputed metric before warning.
 CROSSCHECK_TOLERATED_SHARE = 0.01
 CROSSCHECK_CELLS = 4096  # cells of each slip model at least on which given metrics are checked
+FLOAT32_MAX = float(np.finfo(np.float32).max)  # the table's numbers are float32
 
 
 @dataclass
@@ -73,22 +75,70 @@ class CrossCheck:
 
 
 def _header(path: Path) -> list[str]:
-    """Column names from a CSV's first line (cheap: reads one line)."""
+    """Column names from a CSV's first line (cheap: reads one line), as the reader uses them:
+    without a UTF-8 byte-order mark, quotes or the spaces around a name (all unambiguous)."""
     try:
-        with path.open("r", encoding="utf-8", errors="replace") as handle:
+        with path.open("r", encoding="utf-8-sig", errors="replace", newline="") as handle:
             first = handle.readline()
     except OSError as error:
         raise InputError(f"{path}: cannot read ({error})") from error
     if not first.strip():
         raise InputError(f"{path}: empty file (expected a header line and one row per grid cell)")
-    return [name.strip().strip('"') for name in first.rstrip("\r\n").split(",")]
+    return [name.strip() for name in next(csv.reader([first], skipinitialspace=True))]
+
+
+def _reject_duplicates(path: Path, header: list[str], wanted: list[str]) -> None:
+    """A column the analysis reads must appear once: which copy is meant is ambiguous."""
+    for name in wanted:
+        positions = [str(i + 1) for i, column in enumerate(header) if column == name]
+        if len(positions) > 1:
+            raise InputError(
+                f"{path}: column '{name}' appears {len(positions)} times in the header "
+                f"(columns {', '.join(positions)}); which one holds the data is ambiguous"
+            )
+
+
+def _first_outside(values: np.ndarray, low: float, high: float) -> int | None:
+    """Index of the first value that is NaN or outside [low, high]; None if there is none.
+
+    The common case costs two reductions (NaN propagates through min and max, so it fails
+    the comparison); the mask is built only to locate a bad value.
+    """
+    if values.size == 0 or (low <= values.min() and values.max() <= high):
+        return None
+    return int(np.argmin((values >= low) & (values <= high)))
+
+
+def _found(value: float) -> str:
+    """A rejected value in words: NaN, inf, -inf, or the number (noting when float32 overflows)."""
+    if np.isnan(value):
+        return "NaN"
+    if np.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    if abs(value) > FLOAT32_MAX:
+        return f"{value:g}, too large for float32 (largest {FLOAT32_MAX:.4g})"
+    return f"{value:g}"
+
+
+def _check_values(path: Path, name: str, values: np.ndarray, low: float) -> None:
+    """Reject NaN, inf, values too large for float32 and values below ``low``, naming the
+    file, column and row (``data row`` counts rows after the header; ``line`` is in the file)."""
+    row = _first_outside(values, low, FLOAT32_MAX)
+    if row is not None:
+        expected = "a count >= 0" if low == 0.0 else "a finite number that fits float32"
+        raise InputError(
+            f"{path}: column '{name}' holds {_found(float(values[row]))} in data row "
+            f"{row + 1} (line {row + 2}); expected {expected}"
+        )
 
 
 def read_slip_model_csv(path: Path) -> tuple[dict[str, np.ndarray], list[str]]:
     """The needed columns of one slip model's CSV as float64 arrays, and which optional ones exist.
 
-    Raises InputError naming the file and column for a missing required column, a value
-    that is not a number, NaN/inf in a stress or label column, or a file without rows.
+    Every value read must be a finite number within float32's range (the table's type) and
+    the aftershock counts must not be negative. Raises InputError naming the file, column
+    and row for a value that breaks this, an empty cell, a value that is not a number, a
+    missing required or duplicated column, or a file without rows.
     """
     header = _header(path)
     required = [*STRESS_COLUMNS, LABEL_COLUMN]
@@ -104,15 +154,20 @@ def read_slip_model_csv(path: Path) -> tuple[dict[str, np.ndarray], list[str]]:
         if name in header
     ]
     wanted = required + optional
+    _reject_duplicates(path, header, wanted)
     try:
         table = pacsv.read_csv(
             path,
             # one thread per file: files are read two at a time (``read_in_order``), which
-            # costs less CPU than splitting each file's blocks over threads
-            read_options=pacsv.ReadOptions(use_threads=False, block_size=CSV_BLOCK_BYTES),
+            # costs less CPU than splitting each file's blocks over threads; the header's
+            # names as cleaned above, so the check and the reader agree
+            read_options=pacsv.ReadOptions(use_threads=False, block_size=CSV_BLOCK_BYTES,
+                                           column_names=header, skip_rows=1),
             convert_options=pacsv.ConvertOptions(
                 include_columns=wanted,
                 column_types=dict.fromkeys(wanted, pa.float64()),
+                # only an empty cell is missing: 'NaN' stays NaN, reported as such
+                null_values=[""],
             ),
         )
     except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
@@ -126,16 +181,25 @@ def read_slip_model_csv(path: Path) -> tuple[dict[str, np.ndarray], list[str]]:
             import pyarrow.compute as pc  # only on this error path: a slow import
 
             row = int(pc.index(pc.is_null(column), True).as_py())
-            raise InputError(f"{path}: column '{name}' has an empty value (data row {row + 1})")
+            raise InputError(f"{path}: column '{name}' has an empty value in data row "
+                             f"{row + 1} (line {row + 2}); expected a number")
         values = column.to_numpy()
-        if name in required and not np.isfinite(values).all():
-            row = int(np.flatnonzero(~np.isfinite(values))[0])
-            raise InputError(
-                f"{path}: column '{name}' holds {float(values[row])} in data row {row + 1}; "
-                "expected finite numbers"
-            )
+        _check_values(path, name, values, 0.0 if name == LABEL_COLUMN else -FLOAT32_MAX)
         columns[name] = values
     return columns, optional
+
+
+def _check_derived(path: Path, table: pa.Table) -> None:
+    """The stress metrics computed from the tensor must fit float32 too (after the cast)."""
+    for name in METRIC_COLUMNS:
+        values = table.column(name).to_numpy()
+        row = _first_outside(values, -FLOAT32_MAX, FLOAT32_MAX)
+        if row is not None:
+            raise InputError(
+                f"{path}: the {name} of data row {row + 1} (line {row + 2}), computed from "
+                f"its stress components, is {_found(float(values[row]))} as float32; the "
+                "components are too large"
+            )
 
 
 def _explain_arrow_error(message: str, header: list[str]) -> str:
@@ -185,6 +249,10 @@ def slip_model_features(
         else:
             metrics[metric] = functions[metric](tensors)
     nan = np.full(n, np.nan)
+    # the inputs fit float32 (read_slip_model_csv); a metric computed from them that does
+    # not becomes inf here, which _check_derived reports with its file and row
+    with np.errstate(over="ignore"):
+        metrics32 = {m: metrics[m].astype(np.float32) for m in METRIC_COLUMNS}
 
     def ids(value: str) -> pa.Array:
         return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, dtype=np.int32)), [value])
@@ -201,7 +269,7 @@ def slip_model_features(
             for i, feature in enumerate(COMPONENT_COLUMNS)
         },
         "label": columns[LABEL_COLUMN] > 0,
-        **{m: metrics[m].astype(np.float32) for m in METRIC_COLUMNS},
+        **metrics32,
         **{
             feature: columns.get(given, nan).astype(np.float32)
             for feature, given in zip(CFS_COLUMNS, COULOMB_COLUMNS, strict=True)
@@ -270,7 +338,15 @@ def read_demo_marker(root: Path) -> dict[str, Any] | None:
 
 
 def build_features(layout: Layout, out_path: Path, rtol: float) -> dict[str, Any]:
-    """Write the feature table of every analysable slip model to ``out_path`` (Parquet).
+    """Write the feature table of every analysable slip model to ``out_path`` (Parquet),
+    atomically; return its report (``write_features``)."""
+    with atomic_file(out_path) as temporary:
+        return write_features(layout, temporary, rtol)
+
+
+def write_features(layout: Layout, out_path: Path, rtol: float) -> dict[str, Any]:
+    """Write the feature table of every analysable slip model to ``out_path`` (Parquet) as it
+    is read (not atomically: the caller writes to a temporary).
 
     Returns the report: rows and positives per paper role, skipped one-class slip models,
     where each stress metric came from, cross-check results, and whether the data is a demo.
@@ -282,8 +358,8 @@ def build_features(layout: Layout, out_path: Path, rtol: float) -> dict[str, Any
     kept: list[dict[str, Any]] = []  # name, role, rows, positives of each analysed slip model
     entries = [(name, role) for role in ROLES for name in layout.names[role]]
     paths = [layout.csv_path(name) for name, _ in entries]
-    with timed(f"reading {len(entries)} slip-model CSV files from {layout.root} into {out_path}"), \
-            atomic_file(out_path) as temporary, RowGroupWriter(temporary) as writer:
+    with timed(f"reading {len(entries)} slip-model CSV files from {layout.root}"), \
+            RowGroupWriter(out_path) as writer:
         read = read_in_order(paths, read_slip_model_csv)
         for (name, role), (columns, optional) in progress(
                 zip(entries, read, strict=True), total=len(entries), desc="slip models",
@@ -302,7 +378,9 @@ def build_features(layout: Layout, out_path: Path, rtol: float) -> dict[str, Any
                     "reason": "no aftershock cells" if positives == 0 else "all cells positive",
                 })
                 continue
-            writer.write(slip_model_features(name, role, columns, checks, rtol))
+            table = slip_model_features(name, role, columns, checks, rtol)
+            _check_derived(layout.csv_path(name), table)
+            writer.write(table)
             kept.append({"name": name, "role": role, "rows": rows, "positives": positives})
         if not kept:
             raise InputError(
@@ -367,8 +445,12 @@ def features_stage(params: dict[str, Any], raw: Path, out: Path, report: Path) -
     params:  features.crosscheck_rtol
     """
     settings = FeatureParams.from_params(params)
-    summary = build_features(open_layout(raw), Path(out), settings.crosscheck_rtol)
-    write_json(report, summary)
+    layout = open_layout(raw)
+    # the table and its report are a pair: both are written to temporaries and replace the
+    # old pair only when both are complete (a failure leaves the old pair as it was)
+    with atomic_files(out, report) as (table_temporary, report_temporary):
+        summary = write_features(layout, table_temporary, settings.crosscheck_rtol)
+        report_temporary.write_text(json_text(summary))
     log.info("%s rows from %d slip models (%.2f%% positive cells); %d slip model(s) skipped",
              f"{summary['rows']:,}", summary["slip_models"], 100 * summary["positive_share"],
              len(summary["skipped_slip_models"]))

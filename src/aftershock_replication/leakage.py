@@ -233,11 +233,16 @@ def measure_partition(
     exposed_codes = [i for i, name in enumerate(cells.event.names)
                      if name in set(plan.exposed_events)]
     exposed = np.isin(events, exposed_codes)
-    scored = np.isfinite(as_split) & np.isfinite(purged) & np.all(
-        [np.isfinite(c) for c in controls], axis=0)
-    if not scored.all():
-        raise InputError(f"{plan.scheme}/{plan.partition}: {int((~scored).sum())} test cells "
-                         "left unscored; the leakage arms need every test cell scored")
+    finite = [np.isfinite(a) for a in (as_split, purged, *controls)]
+    scored, unscored = np.all(finite, axis=0), ~np.any(finite, axis=0)
+    if not (scored | unscored).all():
+        raise InputError(f"{plan.scheme}/{plan.partition}: {int((~scored & ~unscored).sum())} "
+                         "test cells scored by some arms only; the arms must score the same "
+                         "cells")
+    # cells no arm scores (e.g. slip models a method leaves out) drop from every arm alike
+    labels, events, exposed = labels[scored], events[scored], exposed[scored]
+    as_split, purged = as_split[scored], purged[scored]
+    controls = [c[scored] for c in controls]
     names = cells.event.names
     aucs = {"as_split": arm_aucs(labels, as_split, events, names, exposed),
             "purged": arm_aucs(labels, purged, events, names, exposed),
@@ -262,6 +267,7 @@ def measure_partition(
         intervals[subset] = {"ci": boot["ci"], "se": boot["se"], "earthquakes": boot["groups"],
                              "unit": "test earthquake (paired cluster bootstrap)"}
     return {
+        "unscored_test_cells": int(unscored.sum()),
         "aucs": aucs,
         "effect": effect,  # size_control - purged
         "effect_ci": intervals,
@@ -280,6 +286,11 @@ def partition_record(plan: Plan, models: SlipModels) -> dict[str, Any]:
         "neighbours": plan.neighbours,
         "neighbour_cells": plan.neighbour_cells,
         "exposed_events": plan.exposed_events,
+        # the group each exposed earthquake is tested in (leakage_summary's unit)
+        "exposed_event_groups": {
+            event: next(models.group_of[name] for name in plan.test
+                        if models.event_of[name] == event)
+            for event in plan.exposed_events},
         "control_cells": plan.control_cells,
         "control_share_of_neighbour_cells": [round(s, 4) for s in shares],
     }

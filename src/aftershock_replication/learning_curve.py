@@ -1,24 +1,32 @@
-"""Learning curves: grouped-test AUC against the number of training rows, over the seeds.
+"""Learning curves: grouped-test AUC against the share of the training rows, over the seeds.
 
-For each grouped partition the training rows are put in one seeded random order and the
-method is fitted on growing prefixes (nested subsets), log-spaced from ``min_rows`` up to
-all training rows, ``learning_curve.max_rows`` or the method's own ``max_train_rows``,
-whichever is smallest: the curve's last point is the training size of the main evaluation,
-so a curve that is flat well before it shows the cap costs nothing. Every (seed, size)
-point is an independent task (``compute.run_tasks``).
+The x-axis is a share of the rows the method trains on in the main evaluation (every
+training cell, or its ``max_train_rows`` case-control draw), log-spaced from
+``learning_curve.min_share`` to 1, the same shares for every grouped partition, so each
+point has one value per seed. For each partition those rows are put in one seeded random
+order and the method is fitted on growing prefixes (nested subsets); the share-1 point is
+the main evaluation's fit itself.
+
+Training length is held fixed along a curve: a method trained by gradient steps (the
+network) takes at every share the steps per epoch of its full training rows
+(``learning_curve.steps_per_epoch`` overrides), so a smaller subset is not also trained for
+less. Each point records whether the validation loss was still falling at the last epoch
+(the fit had not converged). Every (seed, share) point is an independent task
+(``compute.run_tasks``).
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
+import math
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .atomic import atomic_file, read_json, write_json
+from .atomic import atomic_files, json_text, read_splits
 from .auc import pooled_auc
 from .cells import Cells, load_cells
 from .compute import run_tasks
@@ -29,68 +37,171 @@ from .progress import timed
 
 log = logging.getLogger(__name__)
 
+MIN_CLASS_ROWS = 2  # rows of each class a subset must hold for a fit
+# aftershock rows the smallest share must hold on average in the partition with the fewest:
+# with ~2 % positives a share of a few hundred rows may hold none, and a point skipped in
+# some seeds only would average different seeds at one share
+MIN_EXPECTED_POSITIVES = 10
 
-def curve_sizes(available: int, min_rows: int, max_rows: int | None, points: int) -> list[int]:
-    """Log-spaced training sizes from ``min_rows`` to all available rows (or ``max_rows``)."""
-    top = available if max_rows is None else min(available, max_rows)
-    low = min(min_rows, top)
-    return sorted({round(v) for v in np.geomspace(low, top, points)})
+
+def curve_shares(min_share: float, points: int) -> list[float]:
+    """Log-spaced shares from ``min_share`` to 1 (rounded to 4 significant digits, so that
+    every seed's points carry the same values)."""
+    return sorted({float(f"{v:.4g}") for v in np.geomspace(min_share, 1.0, points)})
+
+
+def starting_share(min_share: float, positives: int, where: str) -> float:
+    """The curve's first share: ``min_share``, raised (with a warning; the summary records
+    both) where it would hold fewer than ``MIN_EXPECTED_POSITIVES`` of the ``positives``
+    (aftershock rows) of the partition with the fewest (``where``), or half of them in a
+    tiny data set. A partition with too few positives for two points is refused."""
+    if positives < 2 * MIN_CLASS_ROWS:
+        raise InputError(
+            f"learning curve: {where} trains on {positives} aftershock rows; a curve needs "
+            f"at least {2 * MIN_CLASS_ROWS} (learning_curve.min_share={min_share:g})")
+    needed = min(MIN_EXPECTED_POSITIVES, max(MIN_CLASS_ROWS, positives // 2))
+    floor = needed / positives
+    if min_share >= floor:
+        return min_share
+    step = 10.0 ** (math.floor(math.log10(floor)) - 1)  # two significant digits, rounded up
+    used = float(f"{math.ceil(floor / step) * step:.2g}")
+    log.warning("learning_curve.min_share=%g would hold %.1f of the %d aftershock rows of "
+                "%s; the curve starts at %g instead", min_share, min_share * positives,
+                positives, where, used)
+    return used
+
+
+def trains_by_steps(settings: Settings) -> bool:
+    """Whether the method's training length is a number of gradient steps (the network)."""
+    return "steps_per_epoch" in {item.name for item in fields(settings)}
+
+
+def still_improving(history: list[dict[str, float]]) -> bool | None:
+    """Whether the validation loss fell at the last epoch to below every earlier one
+    (None without a training history, or with one epoch)."""
+    if len(history) < 2:
+        return None
+    losses = [epoch["val_loss"] for epoch in history]
+    return bool(losses[-1] < min(losses[:-1]))
 
 
 def curve_point(
     method_name: str, settings: Settings, cells: Cells, test_models: list[str],
-    seed: int, size: int,
+    seed: int, share: float, steps: int | None,
 ) -> dict[str, Any] | None:
-    """Fit on the first ``size`` rows of the seed's training order; the grouped-test AUC
-    (None when that subset holds one class only)."""
+    """Fit on the first ``share`` of the seed's order of the main evaluation's training rows;
+    the grouped-test AUC (None when that subset holds one class only)."""
     test = cells.slip_model.rows(test_models)
     train = cells.slip_model.rows(test_models, include=False)
-    order = np.random.default_rng(np.random.SeedSequence([seed, 13])).permutation(train)
-    subset = np.sort(order[:size])
+    full = create(method_name, settings).training_rows(cells, train, seed)  # the main fit's
+    order = np.random.default_rng(np.random.SeedSequence([seed, 13])).permutation(full)
+    subset = np.sort(order[:round(share * len(full))])
     positives = int(cells.labels[subset].sum())
-    if positives in (0, size):
+    if min(positives, len(subset) - positives) < MIN_CLASS_ROWS:
         return None
-    method = create(method_name, replace(settings, max_train_rows=None))
+    fixed = replace(settings, max_train_rows=None)
+    if steps is not None:
+        fixed = replace(fixed, steps_per_epoch=steps)
+    method = create(method_name, fixed)
     method.fit(cells, subset, seed)
     scores = method.score(cells, test).astype(np.float32)
     keep = np.isfinite(scores)
-    return {"method": method_name, "seed": seed, "train_rows": size,
-            "train_positives": positives,
-            "test_auc": pooled_auc(cells.labels[test][keep], scores[keep])}
+    return {"method": method_name, "seed": seed, "train_share": share,
+            "train_rows": len(subset), "train_positives": positives,
+            "partition_train_rows": len(train),
+            "test_auc": pooled_auc(cells.labels[test][keep], scores[keep]),
+            "steps_per_epoch": steps,
+            "still_improving": still_improving(method.describe().get("history", []))}
+
+
+def full_steps(
+    method_name: str, settings: Settings, cells: Cells, train: np.ndarray, seed: int,
+) -> int:
+    """A step-trained method's steps per epoch on the main evaluation's training rows."""
+    fixed = getattr(settings, "steps_per_epoch", None)
+    if fixed:  # the main evaluation's own fixed length
+        return int(fixed)
+    full = create(method_name, settings).training_rows(cells, train, seed)
+    return settings.original_steps(int(cells.labels[full].sum()))  # type: ignore[attr-defined]
 
 
 def learning_curve(
     method_name: str, settings: Settings, cells: Cells, grouped: dict[str, list[str]],
-    min_rows: int, max_rows: int | None, points: int, compute: ComputeParams,
+    curve: LearningCurveParams, compute: ComputeParams,
 ) -> pd.DataFrame:
-    """Rows of (seed, train_rows, test_auc, train_positives) for every grouped partition."""
-    cap = settings.max_train_rows
-    top = cap if max_rows is None else max_rows if cap is None else min(cap, max_rows)
+    """Rows of (seed, train_share, train_rows, test_auc, ...) for every grouped partition."""
+    ordered = sorted(grouped.items(), key=lambda kv: int(kv[0]))
+    positives = {}
+    for partition, test_models in ordered:
+        train = cells.slip_model.rows(test_models, include=False)
+        rows = create(method_name, settings).training_rows(cells, train, int(partition))
+        positives[partition] = int(cells.labels[rows].sum())
+    fewest = min(positives, key=positives.__getitem__)
+    first = starting_share(curve.min_share, positives[fewest], f"grouped partition {fewest}")
     tasks = []
-    for partition, test_models in sorted(grouped.items(), key=lambda kv: int(kv[0])):
-        available = len(cells.labels) - len(cells.slip_model.rows(test_models))
-        for size in curve_sizes(available, min_rows, top, points):
-            tasks.append((method_name, settings, cells, test_models, int(partition), size))
+    for partition, test_models in ordered:
+        steps = None
+        if trains_by_steps(settings):
+            steps = curve.steps_per_epoch or full_steps(
+                method_name, settings, cells, cells.slip_model.rows(test_models, include=False),
+                int(partition))
+        for share in curve_shares(first, curve.points):
+            tasks.append((method_name, settings, cells, test_models, int(partition), share,
+                          steps))
 
     def describe(number: int, point: dict[str, Any] | None) -> str:
-        _, _, _, _, seed, size = tasks[number]
+        seed, share = tasks[number][4], tasks[number][5]
         outcome = "one class only, skipped" if point is None else \
-            f"grouped test AUC {point['test_auc']:.3f}"
-        return f"{method_name} seed {seed}, {size:,} training rows: {outcome}"
+            f"{point['train_rows']:,} rows, grouped test AUC {point['test_auc']:.3f}"
+        return f"{method_name} seed {seed}, share {share:g}: {outcome}"
 
     with timed(f"learning curve of {method_name}: {len(tasks)} points over "
                f"{len(grouped)} grouped partitions"):
         records = run_tasks(curve_point, tasks, compute, shared=[cells], describe=describe)
+    skipped = [(t[4], t[5]) for t, r in zip(tasks, records, strict=True) if r is None]
+    for seed, share in skipped:
+        log.warning("%s seed %d, share %g: the subset holds fewer than %d rows of a class; "
+                    "point skipped", method_name, seed, share, MIN_CLASS_ROWS)
     return pd.DataFrame.from_records([r for r in records if r is not None])
+
+
+def curve_summary(method: str, table: pd.DataFrame, steps_fixed: bool,
+                  min_share: float | None = None) -> dict[str, Any]:
+    """Per share: mean, sd and seeds of the grouped-test AUC and the rows it was fitted on;
+    how many seeds' full-data fit was still improving at its last epoch."""
+    if table.empty:
+        raise InputError(f"learning curve of {method}: every point held one class only; "
+                         "raise learning_curve.min_share")
+    by_share = {}
+    for share, part in table.groupby("train_share"):
+        aucs = part["test_auc"]
+        by_share[f"{share:g}"] = {"mean": float(aucs.mean()),
+                                  "sd": float(aucs.std()) if len(aucs) > 1 else 0.0,
+                                  "seeds": len(aucs),
+                                  "train_rows": [int(part["train_rows"].min()),
+                                                 int(part["train_rows"].max())]}
+    full = table[table["train_share"] == table["train_share"].max()]
+    flags = full["still_improving"].dropna() if "still_improving" in full else pd.Series([])
+    return {
+        "method": method,
+        "x": "share of the main evaluation's training rows",
+        "min_share": {"requested": min_share, "used": float(table["train_share"].min())},
+        "by_train_share": by_share,
+        "training_length": "fixed along the curve: the steps per epoch of the full training "
+                           "rows" if steps_fixed else "the method's own fit",
+        "full_point_still_improving": None if flags.empty else
+        {"seeds": int(flags.astype(bool).sum()), "of": len(flags)},
+    }
 
 
 def learning_curve_stage(
     params: dict[str, Any], method: str, features: Path, splits: Path, out: Path, plot: Path,
 ) -> None:
-    """Grouped-test AUC against the number of training rows, for one method.
+    """Grouped-test AUC against the share of the training rows, for one method.
 
     inputs:  features, splits (the grouped partitions); method, one of learning_curve.methods.
-    outputs: out (JSON): mean, sd and seeds per training size; plot (CSV): every point.
+    outputs: out (JSON): mean, sd and seeds per share, and whether the full-data fits were
+             still improving; plot (CSV): every point.
     params:  learning_curve.*, methods.<method>; compute.* (not a DVC param)
     """
     curve = LearningCurveParams.from_params(params)
@@ -98,16 +209,11 @@ def learning_curve_stage(
         raise InputError(f"params: '{method}' is not in learning_curve.methods "
                          f"{list(curve.methods)}")
     settings = method_settings(params, method)
-    grouped = read_json(splits, "the split stage")["schemes"]["grouped"]
-    table = learning_curve(method, settings, load_cells(features), grouped, curve.min_rows,
-                           curve.max_rows, curve.points, ComputeParams.from_params(params))
-    with atomic_file(plot) as temporary:
-        table.to_csv(temporary, index=False, float_format="%.6f")
-    summary = table.groupby("train_rows")["test_auc"].agg(["mean", "std", "count"])
-    write_json(out, {
-        "method": method,
-        "by_train_rows": {str(rows): {"mean": float(r["mean"]),
-                                      "sd": float(r["std"]) if r["count"] > 1 else 0.0,
-                                      "seeds": int(r["count"])}
-                          for rows, r in summary.iterrows()},
-    })
+    cells = load_cells(features)
+    grouped = read_splits(splits, cells.slip_model.names)["schemes"]["grouped"]
+    table = learning_curve(method, settings, cells, grouped, curve,
+                           ComputeParams.from_params(params))
+    summary = curve_summary(method, table, trains_by_steps(settings), curve.min_share)
+    with atomic_files(out, plot) as (out_file, plot_file):  # replaced together
+        out_file.write_text(json_text(summary))
+        table.to_csv(plot_file, index=False, float_format="%.6f")

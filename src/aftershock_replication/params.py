@@ -7,6 +7,7 @@ Every problem is reported as an :class:`InputError` naming the dotted parameter
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,9 @@ DEMO_SIZES = ("small", "full")
 LEAKY_UNITS = ("event", "slip_model")
 GROUPED_UNITS = ("sequence", "spatiotemporal")
 COMPUTE_BACKENDS = ("loky", "dask")
+# the top-level keys of params.yaml: ``seeds``, the ``untrained`` stage list, and the sections
+TOP_LEVEL_KEYS = ("seeds", "untrained", "data", "demo", "features", "split", "compute",
+                  "evaluate", "methods", "learning_curve", "leakage", "stats", "letter")
 
 
 def load_params(path: str | Path = "params.yaml") -> dict[str, Any]:
@@ -35,7 +39,30 @@ def load_params(path: str | Path = "params.yaml") -> dict[str, Any]:
         raise InputError(f"{params_path}: not valid YAML: {error}") from error
     if not isinstance(loaded, dict):
         raise InputError(f"{params_path}: expected a mapping of sections at the top level")
+    check_known_keys(loaded)
     return loaded
+
+
+def reject_unknown(keys: Iterable[Any], allowed: Iterable[str], dotted: str = "") -> None:
+    """Raise naming every key not in ``allowed``, with the valid ones (``dotted`` is the
+    enclosing section, e.g. 'methods.svm'; empty at the top level)."""
+    prefix = f"{dotted}." if dotted else ""
+    unknown = sorted(set(keys) - set(allowed), key=str)
+    if unknown:
+        raise InputError(
+            f"params: unknown key(s) {', '.join(f'{prefix}{key}' for key in unknown)}; "
+            f"expected some of {', '.join(f'{prefix}{key}' for key in sorted(allowed))}"
+        )
+
+
+def check_known_keys(params: dict[str, Any]) -> None:
+    """Reject unknown top-level keys and unknown methods under ``methods``, which no stage
+    reads, so a typo (``seed: 10``, ``methods.randomforest``) would silently change nothing.
+    Each section's own keys are checked by the stage that reads it (``section``)."""
+    reject_unknown(params, TOP_LEVEL_KEYS)
+    methods = params.get("methods")
+    if isinstance(methods, dict):
+        reject_unknown(methods, FITTED, "methods")
 
 
 def section(
@@ -47,12 +74,7 @@ def section(
     value = params.get(name)
     if not isinstance(value, dict):
         raise InputError(f"params: section '{dotted}' is missing or is not a mapping")
-    unknown = sorted(set(value) - allowed)
-    if unknown:
-        raise InputError(
-            f"params: unknown key(s) {', '.join(f'{dotted}.{key}' for key in unknown)}; "
-            f"expected some of {', '.join(f'{dotted}.{key}' for key in sorted(allowed))}"
-        )
+    reject_unknown(value, allowed, dotted)
     return value
 
 
@@ -302,16 +324,18 @@ def method_settings(params: dict[str, Any], name: str) -> Settings | None:
 
 @dataclass(frozen=True)
 class LearningCurveParams:
-    """``learning_curve.*``: which methods, how many sizes, from how few rows."""
+    """``learning_curve.*``: which methods, how many shares, from how small a share, and
+    the network's fixed training length along a curve."""
 
     methods: tuple[str, ...]
     points: int
-    min_rows: int
-    max_rows: int | None
+    min_share: float
+    steps_per_epoch: int | None
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> LearningCurveParams:
-        raw = section(params, "learning_curve", {"methods", "points", "min_rows", "max_rows"})
+        raw = section(params, "learning_curve",
+                      {"methods", "points", "min_share", "steps_per_epoch"})
         methods = require(raw, "learning_curve", "methods")
         if not isinstance(methods, list) or not methods:
             raise InputError("params: 'learning_curve.methods' must be a non-empty list")
@@ -319,13 +343,15 @@ class LearningCurveParams:
         if unknown:
             raise InputError(f"params: 'learning_curve.methods' has unknown or untrained "
                              f"method(s) {unknown}; expected some of {', '.join(FITTED)}")
-        max_rows = raw.get("max_rows")
+        steps = raw.get("steps_per_epoch")
         return cls(
             methods=tuple(methods),
             points=as_int(require(raw, "learning_curve", "points"), "learning_curve.points", 2),
-            min_rows=as_int(require(raw, "learning_curve", "min_rows"), "learning_curve.min_rows",
-                            10),
-            max_rows=None if max_rows is None else as_int(max_rows, "learning_curve.max_rows", 10),
+            min_share=as_float(require(raw, "learning_curve", "min_share"),
+                               "learning_curve.min_share", 0.0, 1.0, low_open=True,
+                               high_open=True),
+            steps_per_epoch=None if steps is None else as_int(
+                steps, "learning_curve.steps_per_epoch", 1),
         )
 
 

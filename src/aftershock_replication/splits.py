@@ -25,10 +25,10 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from sklearn.model_selection import GroupShuffleSplit
 
-from .atomic import write_json
+from .atomic import write_json_files
 from .errors import InputError
 from .params import SplitParams
-from .schema import COORDINATE_FEATURES, ID_COLUMNS, LABEL
+from .schema import COORDINATE_FEATURES, ID_COLUMNS, LABEL, check_feature_table
 
 log = logging.getLogger(__name__)
 
@@ -194,6 +194,7 @@ def split_stage(params: dict[str, Any], features: Path, out: Path, audit: Path) 
     params:  seeds, split.*
     """
     settings = SplitParams.from_params(params)
+    check_feature_table(features, TABLE_COLUMNS)
     try:
         table = pd.read_parquet(features, columns=list(TABLE_COLUMNS))
     except (OSError, ValueError) as error:
@@ -202,8 +203,7 @@ def split_stage(params: dict[str, Any], features: Path, out: Path, audit: Path) 
     models = slip_model_table(table)
     splits = make_splits(models, settings)
     report = leakage_audit(models, splits)
-    write_json(out, splits)
-    write_json(audit, report)
+    write_json_files({out: splits, audit: report})
     for scheme, by_partition in report.items():
         for partition, levels in by_partition.items():
             log.info("%s/%s: %s", scheme, partition, ", ".join(

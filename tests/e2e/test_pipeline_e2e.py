@@ -58,7 +58,9 @@ def test_demo_pipeline_runs_offline_and_is_reproducible(project: Path) -> None:
     assert set(audit["grouped"]) == {"0", "1", "2"}
     assert all(audit["grouped"][seed]["sequence"] == [] for seed in audit["grouped"])
     curve = pd.read_csv(project / "plots/learning_curve/random_forest.csv")
-    assert curve.train_rows.min() == 1000 and curve.seed.nunique() == 3
+    assert curve.seed.nunique() == 3 and curve.groupby("seed")["train_share"].apply(
+        sorted).map(tuple).nunique() == 1  # the same shares for every seed, ending at 1
+    assert curve.train_share.max() == 1.0 and curve.train_share.min() == 0.01
     for method in ("neural_network", "random_forest", "logistic"):  # leakage.methods
         leakage = json.loads((project / f"metrics/leakage/{method}.json").read_text())
         assert set(leakage["partitions"]) == {"paper", "leaky"}
@@ -73,8 +75,11 @@ def test_demo_pipeline_runs_offline_and_is_reproducible(project: Path) -> None:
     for entry in combined["methods"].values():
         primary = entry["combined"][combined["primary"]]
         assert primary["partitions"] + primary["not_measured"] + primary["undefined"] == 3
-        # three seeds: 2 df at most, so never a verdict of absence
-        assert primary["verdict"] in ("higher", "lower", "underpowered", "untested")
+        tested = entry["by_group"]  # the tested combination: one value per exposed sequence
+        assert tested["groups"] <= tested["earthquakes"]
+        assert tested["df"] == max(tested["groups"] - 1, 0)
+        # a handful of exposed sequences: fewer than 10, so never a verdict of absence
+        assert tested["verdict"] in ("higher", "lower", "underpowered", "untested")
     stats = json.loads((project / "metrics/stats.json").read_text())
     assert {"vs_best_stress_metric", "leaky_minus_grouped", "leakage_term"} <= set(stats["tables"])
     assert all(row["verdict"] != "ns" for table in stats["tables"].values()

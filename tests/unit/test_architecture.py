@@ -13,7 +13,7 @@ import pytest
 import yaml
 from dvc.repo import Repo
 
-from aftershock_replication import splits
+from aftershock_replication import atomic, splits
 from aftershock_replication.cli import STAGES
 from aftershock_replication.methods import FITTED, REGISTRY, UNTRAINED, spec
 from aftershock_replication.params import STRESS_SCALARS
@@ -117,6 +117,7 @@ def test_params_yaml_ships_the_registry_defaults(entry) -> None:
 def test_copies_kept_to_spare_a_heavy_import_stay_equal() -> None:
     assert STRESS_SCALARS == METRIC_COLUMNS  # params does not load pyarrow
     assert report_inputs.SCHEMES == splits.SCHEMES  # the letter does not load scikit-learn
+    assert atomic.SPLIT_SCHEMES == splits.SCHEMES  # nor does every stage's splits check
 
 
 def test_every_method_module_holds_its_class() -> None:

@@ -148,20 +148,29 @@ def test_a_sequence_response_is_learnable_from_its_other_earthquake_only() -> No
     sequence, and not another sequence's response."""
     plan = demo.plan_demo(DemoParams(seed=2, size=20, leakage=1.0, sequence_share=0.8,
                                      positive_rate=0.03))
-    sequence = next(s for s in plan.sequences if len(s.events) > 1)
-    tensors = []
-    for event in sequence.events[:2]:
-        _, centres = demo.cells_3d(demo.cells_2d(event.reference, plan.scale.buffer_m))
-        tensors.append(stress_change(centres, event.reference.patches(np.ones((1, 1)))))
-    own = [demo.sequence_response(np.random.default_rng(5), t) for t in tensors]
-    foreign = demo.sequence_response(np.random.default_rng(6), tensors[1])
-    seen = [np.log10(np.abs(t) + 1e3) for t in tensors]  # what the models see, as magnitudes
-    model = RandomForestRegressor(50, min_samples_leaf=5, random_state=0).fit(seen[0], own[0])
-    predicted = model.predict(seen[1])
-    assert np.corrcoef(predicted, own[1])[0, 1] > 0.6
-    assert abs(np.corrcoef(predicted, foreign)[0, 1]) < 0.3
-    # a function of the magnitudes only: the sign of a component changes nothing
-    assert np.allclose(demo.sequence_response(np.random.default_rng(5), -tensors[1]), own[1])
+    own_fit, foreign_fit = [], []
+    for number, sequence in enumerate([s for s in plan.sequences if len(s.events) > 1][:3]):
+        tensors = []
+        for event in sequence.events[:2]:
+            _, centres = demo.cells_3d(demo.cells_2d(event.reference, plan.scale.buffer_m))
+            tensors.append(stress_change(centres, event.reference.patches(np.ones((1, 1)))))
+        own = [demo.sequence_response(np.random.default_rng(5 + number), t) for t in tensors]
+        foreign = demo.sequence_response(np.random.default_rng(50 + number), tensors[1])
+        seen = [np.log10(np.abs(t) + 1e3) for t in tensors]  # what the models see
+        model = RandomForestRegressor(50, min_samples_leaf=5, random_state=0).fit(seen[0],
+                                                                                  own[0])
+        predicted = model.predict(seen[1])
+        own_fit.append(np.corrcoef(predicted, own[1])[0, 1])
+        foreign_fit.append(abs(np.corrcoef(predicted, foreign)[0, 1]))
+        # a function of the magnitudes only: the sign of a component changes nothing
+        assert np.allclose(demo.sequence_response(np.random.default_rng(5 + number),
+                                                  -tensors[1]), own[1])
+    assert len(own_fit) == 3  # three sequences with two earthquakes or more
+    # the own sequence's response is predicted better every time; a foreign one can still
+    # correlate (every magnitude decays with distance, so two smooth functions of them may
+    # share that trend), but not on average
+    assert min(np.subtract(own_fit, foreign_fit)) > 0.15, (own_fit, foreign_fit)
+    assert np.mean(own_fit) > 0.6 and np.median(foreign_fit) < 0.3, (own_fit, foreign_fit)
 
 
 def test_cell_keys_are_unique() -> None:

@@ -138,6 +138,28 @@ def test_untrained_metric_has_exactly_zero_effect_and_logistic_runs() -> None:
             .partitions["leaky"]["0"]["pooled"], abs=0)
 
 
+def test_cells_a_method_leaves_unscored_drop_from_every_arm() -> None:
+    """Coulomb leaves 2010DARFIE01ATZO out (as the original): its test cells drop from all
+    three arms alike, are counted, and the untrained effect stays exactly 0."""
+    from dataclasses import replace
+
+    cells = two_sequence_cells()
+    names = np.array(sorted(str(n) for n in cells.slip_model.names))
+    renamed = np.where(names == names[4], "2010DARFIE01ATZO", names)
+    cells = replace(cells, slip_model=Groups.of(renamed[cells.slip_model.codes]))
+    cells = replace(cells, event=Groups.of([event_of(str(m)) for m in
+                                            cells.slip_model.names[cells.slip_model.codes]]))
+    test = [str(names[0]), "2010DARFIE01ATZO"]
+    splits = splits_for(cells, test)
+    params = LeakageParams(methods=("coulomb",), control_draws=2, bootstrap_replicates=200,
+                           seed=0)
+    stored = evaluate_method("coulomb", None, cells, splits, SERIAL, None).test_scores
+    paper = measure_leakage("coulomb", None, cells, splits, stored, params, SERIAL)["paper"][
+        "paper"]
+    assert paper["measured"] and paper["effect"]["all"] == 0.0
+    assert paper["unscored_test_cells"] == len(cells.slip_model.rows(["2010DARFIE01ATZO"]))
+
+
 def test_a_partition_without_exposed_earthquakes_says_so() -> None:
     cells = two_sequence_cells()
     names = sorted(str(n) for n in cells.slip_model.names)

@@ -9,11 +9,27 @@ from typing import Any
 import numpy as np
 import pytest
 from scipy.stats import t as student_t
+from scipy.stats import ttest_1samp
 from statsmodels.stats.multitest import multipletests
 
-from aftershock_replication.benchmarks.calibration import summarise_strength
+from aftershock_replication.auc import pooled_auc
+from aftershock_replication.benchmarks.calibration import (
+    calibrate,
+    histogram_auc,
+    score_histogram,
+    summarise_strength,
+)
 from aftershock_replication.errors import InputError
-from aftershock_replication.leakage_summary import leakage_summary_stage, summarise
+from aftershock_replication.leakage_summary import (
+    exposed_group_effects,
+    leakage_summary_stage,
+    summarise,
+)
+
+# five exposed test earthquakes in five sequences, each off the partition's effect by its own
+# fixed amount (mean 0)
+EXPOSED = {"2000AAAAxx01": 0.01, "2001BBBBxx01": -0.01, "2002CCCCxx02": 0.005,
+           "2003DDDDxx01": -0.005, "2004EEEExx01": 0.0}
 
 
 def record(effect: float | None, measured: bool = True) -> dict[str, Any]:
@@ -22,8 +38,10 @@ def record(effect: float | None, measured: bool = True) -> dict[str, Any]:
         return {"measured": False, "reason": "no test earthquake has a neighbour in training"}
     subsets = {"all": effect, "exposed": None if effect is None else 2 * effect,
                "unexposed": 0.0}
+    per_event = {event: None if effect is None else 2 * effect + offset
+                 for event, offset in EXPOSED.items()}
     return {"measured": True, "train_cells": 8000, "test_cells": 2000,
-            "exposed_events": ["2000AAAAxx01"], "effect": subsets,
+            "exposed_events": sorted(EXPOSED), "effect": {**subsets, "per_event": per_event},
             "effect_ci": {k: {"ci": [-0.1, 0.1], "earthquakes": 25} for k in subsets},
             "as_split_minus_purged": subsets}
 
@@ -42,13 +60,14 @@ def by_hand(effects: list[float]) -> tuple[float, float]:
     return float(d.mean()), float(2 * student_t.sf(abs(d.mean() / se), d.size - 1))
 
 
-def test_combined_effect_is_the_corrected_t_over_measured_partitions() -> None:
+def test_combined_effects_over_splits_and_over_sequences_with_holm_on_the_tested() -> None:
     rng = np.random.default_rng(3)
     effects = {"random_forest": list(0.05 + rng.normal(0, 0.01, 10)),
                "logistic": list(rng.normal(0, 0.01, 10)),
                "neural_network": list(0.01 + rng.normal(0, 0.01, 10))}
     summary = summarise({m: method_result(e) for m, e in effects.items()}, 0.05)
     assert summary["primary"] == "exposed"  # only exposed test earthquakes can leak
+    assert summary["primary_test"] == "by_group"
     p_values = []
     for method, values in effects.items():
         combined = summary["methods"][method]["combined"]
@@ -57,28 +76,50 @@ def test_combined_effect_is_the_corrected_t_over_measured_partitions() -> None:
         assert combined["exposed"]["p_value"] == pytest.approx(p)
         assert (combined["exposed"]["partitions"], combined["exposed"]["not_measured"]) == (10, 1)
         assert combined["exposed"]["unit"] == "repeated split (seed)"
-        p_values.append(p)
         # every subset is combined on its own values
         assert combined["all"]["estimate"] == pytest.approx(mean / 2)
         assert summary["methods"][method]["paper"]["all"]["estimate"] == 0.02
         assert summary["methods"][method]["paper"]["all"]["few_clusters"] is False
-    expected = multipletests(p_values, method="holm")[1]
-    got = [summary["methods"][m]["combined"]["exposed"]["p_holm"] for m in effects]
-    assert got == pytest.approx(list(expected))
-    assert summary["methods"]["random_forest"]["combined"]["exposed"]["verdict"] == "higher"
+        # the tested combination: each earthquake over the splits, one value per sequence
+        by_group = summary["methods"][method]["by_group"]
+        groups = [mean + offset for offset in EXPOSED.values()]
+        expected = ttest_1samp(groups, 0.0)
+        assert by_group["estimate"] == pytest.approx(mean)
+        assert by_group["p_value"] == pytest.approx(expected.pvalue)
+        assert (by_group["groups"], by_group["df"], by_group["partitions"]) == (5, 4, 10)
+        p_values.append(expected.pvalue)
+    expected_holm = multipletests(p_values, method="holm")[1]
+    got = [summary["methods"][m]["by_group"]["p_holm"] for m in effects]
+    assert got == pytest.approx(list(expected_holm))
+    assert summary["methods"]["random_forest"]["by_group"]["verdict"] == "higher"
 
 
-def test_few_partitions_are_underpowered_not_absent() -> None:
+def test_an_earthquake_is_averaged_over_its_splits_before_its_sequence() -> None:
+    """Earthquake 01 of a sequence is tested in two splits, 02 in one: the sequence's value
+    is the mean of the two earthquakes' means, not of the three measurements."""
+    def partition(per_event: dict[str, float]) -> dict[str, Any]:
+        return {"measured": True, "exposed_events": sorted(per_event),
+                "exposed_event_groups": {e: "S" if e.startswith("2000") else "T"
+                                         for e in per_event},
+                "effect": {"per_event": per_event}}
+
+    records = {"0": partition({"2000AAAAxx01": 0.1, "2000AAAAxx02": 0.4, "2009ZZZZxx01": 0.0}),
+               "1": partition({"2000AAAAxx01": 0.3}),
+               "2": {"measured": False}}
+    assert exposed_group_effects(records) == pytest.approx({"S": (0.2 + 0.4) / 2, "T": 0.0})
+
+
+def test_few_groups_are_underpowered_not_absent() -> None:
     summary = summarise({"logistic": method_result([0.001, -0.002, 0.0015])}, 0.05)
-    combined = summary["methods"]["logistic"]["combined"]["exposed"]
-    assert combined["verdict"] == "underpowered"
-    assert combined["detectable_effect_80"] > combined["ci"][1] - combined["estimate"]
+    tested = summary["methods"]["logistic"]["by_group"]
+    assert tested["verdict"] == "underpowered"  # five sequences: df 4
+    assert tested["detectable_effect_80"] > tested["ci"][1] - tested["estimate"]
 
 
 def test_nothing_measured_is_untested() -> None:
     summary = summarise({"logistic": method_result([])}, 0.05)
-    combined = summary["methods"]["logistic"]["combined"]["exposed"]
-    assert combined["estimate"] is None and combined["verdict"] == "untested"
+    tested = summary["methods"]["logistic"]["by_group"]
+    assert tested["estimate"] is None and tested["verdict"] == "untested"
 
 
 def test_stage_names_a_missing_method_file(tmp_path: Path) -> None:
@@ -98,8 +139,9 @@ def test_calibration_rows_count_rejections_and_coverage() -> None:
     rng = np.random.default_rng(0)
     outcomes = [{"matched_p": p, "matched_ci": ci, "matched_estimate": 0.01,
                  "matched_all": 0.005, "matched_detectable": 0.02, "did_p": 0.5,
-                 "paper_ci": [0.0, 1.0], "labels": rng.random(50) < 0.3,
-                 "von_mises": rng.random(50)}
+                 "paper_ci": [0.0, 1.0],
+                 "von_mises_histogram": score_histogram(rng.random(50) < 0.3,
+                                                        rng.random(50))}
                 for p, ci in ((0.01, [0.002, 0.02]), (0.2, [-0.01, 0.03]), (0.6, [-0.02, 0.01]),
                               (None, [None, None]))]
     row = summarise_strength(0.0, outcomes)
@@ -108,3 +150,43 @@ def test_calibration_rows_count_rejections_and_coverage() -> None:
     assert row["matched_ci_covers_0"] == pytest.approx(2 / 3)
     assert row["paper_bootstrap_covers_population"] == 1.0
     assert summarise_strength(1.0, outcomes)["matched_ci_covers_0"] is None  # true effect unknown
+
+
+def test_histogram_auc_matches_the_pooled_auc_of_the_cells() -> None:
+    rng = np.random.default_rng(1)
+    labels = rng.random(20_000) < 0.1
+    scores = 10 ** (rng.normal(3, 1.5, labels.size) + labels)  # Pa, over many decades
+    counts = score_histogram(labels, scores)
+    assert histogram_auc(np.array(counts["positive"]), np.array(counts["negative"])) \
+        == pytest.approx(pooled_auc(labels, scores), abs=1e-4)
+
+
+def test_calibration_resumes_from_its_file_and_refuses_other_settings(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A stopped grid picks up where it stopped; a file of other settings is not mixed in."""
+    from aftershock_replication.benchmarks import calibration
+    from aftershock_replication.methods import RandomForestSettings
+
+    made = []
+
+    def fake_dataset(seed: int, leakage: float, *_: object) -> dict[str, object]:
+        made.append((leakage, seed))
+        labels = np.arange(10) < 3
+        return {"seed": seed, "leakage": leakage, "matched_estimate": 0.01,
+                "matched_ci": [-0.01, 0.03], "matched_p": 0.5, "matched_partitions": 9,
+                "matched_detectable": 0.02, "matched_all": 0.0, "did_estimate": 0.0,
+                "did_p": 0.5, "paper_ci": [0.0, 1.0],
+                "von_mises_histogram": score_histogram(labels, np.arange(1.0, 11.0)),
+                "partitions": {}}
+
+    monkeypatch.setattr(calibration, "one_dataset", fake_dataset)
+    settings = {"size": "small", "split_seeds": 10, "trees": 5, "max_train_rows": 20000,
+                "control_draws": 3, "replicates": 10, "alpha": 0.05}
+    out = tmp_path / "calibration.json"
+    calibrate(2, [0.0], settings, RandomForestSettings(), out)
+    assert made == [(0.0, 0), (0.0, 1)]
+    table, outcomes = calibrate(3, [0.0, 3.0], settings, RandomForestSettings(), out)
+    assert made[2:] == [(0.0, 2), (3.0, 0), (3.0, 1), (3.0, 2)]  # nothing measured twice
+    assert len(outcomes) == 6 and list(table["generator_seeds"]) == [3, 3]
+    with pytest.raises(InputError, match=r"calibration\.json: made with the settings"):
+        calibrate(3, [0.0], {**settings, "trees": 100}, RandomForestSettings(), out)

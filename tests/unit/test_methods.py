@@ -31,6 +31,9 @@ def test_network_has_the_original_architecture_and_optimiser() -> None:
     assert float(model.optimizer.learning_rate) == pytest.approx(1.0)
     assert float(model.optimizer.rho) == pytest.approx(0.95)
     assert model.optimizer.__class__.__name__ == "Adadelta"
+    # the original (Keras 2.0): lecun_uniform in every layer, the output included; epsilon 1e-8
+    assert all(layer.kernel_initializer.__class__.__name__ == "LecunUniform" for layer in dense)
+    assert float(model.optimizer.epsilon) == pytest.approx(1e-8)
 
 
 def test_network_batches_are_class_balanced_and_cycle_through_the_pools() -> None:
@@ -43,6 +46,21 @@ def test_network_batches_are_class_balanced_and_cycle_through_the_pools() -> Non
         assert len(batch) == 3500 and labels[batch].sum() == 1750
         seen.update(batch[~labels[batch]].tolist())
     assert len(seen) == 5250  # negatives drawn without repetition until the pool is used up
+
+
+def test_network_batches_drop_a_pools_tail_as_the_original_generator() -> None:
+    """A pool larger than half a batch restarts (reshuffled) when the next half batch would
+    reach its end: 4,000 negatives give two half batches of 1,750, then the 500 left are
+    dropped and the third batch comes from a fresh shuffle."""
+    labels = np.zeros(6_000, dtype=bool)
+    labels[:2_000] = True
+    batches = balanced_batches(labels, 3500, seed=3)
+    first, second, third = (next(batches) for _ in range(3))
+    negatives = [set(b[~labels[b]].tolist()) for b in (first, second, third)]
+    assert not negatives[0] & negatives[1]  # one pass without repetition
+    left_over = set(np.flatnonzero(~labels).tolist()) - negatives[0] - negatives[1]
+    assert len(left_over) == 500 and not left_over <= negatives[2]  # dropped, not served first
+    assert all(labels[b].sum() == 1750 and len(b) == 3500 for b in (first, second, third))
 
 
 def test_network_validation_is_a_tenth_of_positives_plus_as_many_negatives() -> None:
@@ -93,6 +111,32 @@ def test_coulomb_as_the_original_picks_per_slip_model_with_the_test_labels() -> 
     assert spec("coulomb_test_selected").uses_test_labels
     scores = method.score(cells, test)
     assert pooled_auc(cells.labels[target], scores[target]) == 1.0
+
+
+@pytest.mark.parametrize("name", ["coulomb", "coulomb_test_selected"])
+def test_coulomb_leaves_out_darfield_as_the_original(name: str) -> None:
+    """2010DARFIE01ATZO takes no part in the Coulomb assessment: it is not scored, and its
+    cells cannot sway the training-chosen convention (here it is made to favour cfs_4)."""
+    from dataclasses import replace
+
+    cells = synthetic_cells()
+    renamed = np.where(cells.slip_model.names == cells.slip_model.names[0], "2010DARFIE01ATZO",
+                       cells.slip_model.names)
+    cells = replace(cells, slip_model=Groups.of(renamed[cells.slip_model.codes]))
+    darfield = cells.slip_model.rows(["2010DARFIE01ATZO"])
+    rows = np.arange(len(cells.labels))
+    method = create(name)
+    method.fit(cells, rows, seed=0)
+    scores = method.score(cells, rows)
+    assert np.isnan(scores[darfield]).all() and np.isfinite(np.delete(scores, darfield)).all()
+    if name == "coulomb":
+        others = np.setdiff1d(rows, darfield)
+        expected = np.argmax([pooled_auc(cells.labels[others], cells.cfs[others, k])
+                              for k in range(4)])
+        assert expected != 3  # the rigged convention must not win on the others anyway
+        cells.cfs[darfield, 3] = np.where(cells.labels[darfield], 1e9, -1e9)
+        method.fit(cells, rows, seed=0)
+        assert method.describe()["convention"] == f"cfs_{expected + 1}"
 
 
 def test_cap_rows_is_seeded_bounded_and_keeps_the_rare_class() -> None:
@@ -171,3 +215,21 @@ def test_unknown_method_and_bad_settings_are_named() -> None:
     with pytest.raises(InputError, match=r"unknown key.*methods\.svm\.kernel"):
         method_settings(params, "svm")
     assert len(ALL_METHODS) == 11
+
+
+def test_network_restarts_keep_the_best_validation_loss() -> None:
+    """restarts: 1 is the plain fit; more restarts keep the initialisation whose validation
+    loss (training cells only) is lowest, and its scores."""
+    from dataclasses import replace
+
+    cells = synthetic_cells()
+    rows = np.arange(len(cells.labels))
+    single = create("neural_network", FAST["neural_network"])
+    single.fit(cells, rows, seed=5)
+    several = create("neural_network", replace(FAST["neural_network"], restarts=3))
+    several.fit(cells, rows, seed=5)
+    losses = several.describe()["restart_validation_losses"]
+    assert len(losses) == 3 and losses[0] == pytest.approx(single.restart_losses[0])
+    assert min(h["val_loss"] for h in several.history) == pytest.approx(min(losses))
+    if np.argmin(losses) == 0:  # the first initialisation won: the same network as one fit
+        np.testing.assert_allclose(several.score(cells, rows), single.score(cells, rows))

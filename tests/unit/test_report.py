@@ -19,6 +19,7 @@ from pypdf import PdfReader
 from aftershock_replication.comparisons import verdict
 from aftershock_replication.errors import InputError
 from aftershock_replication.leakage_summary import summarise
+from aftershock_replication.learning_curve import curve_summary
 from aftershock_replication.methods import ALL_METHODS, FITTED
 from aftershock_replication.report import DEMO_MARK, render_letter
 from aftershock_replication.report import formatting as fmt
@@ -98,10 +99,17 @@ def update_row(row: dict[str, Any], **changes: Any) -> None:
     row["verdict"] = verdict(row["estimate"], row["p_holm"], ALPHA, row["df"])
 
 
+# each exposed test earthquake's own deviation from the partition's effect (mean 0): the
+# t-test over its four sequences has this spread to work with
+EXPOSED_OFFSETS = (0.012, -0.012, 0.006, -0.006)
+
+
 def leakage_record(effect: float, events: list[str], exposed: list[str]) -> dict[str, Any]:
     """One partition of a leakage stage's output: the effect on every subset and per test
-    earthquake (exposed earthquakes carry the effect, unexposed ones none)."""
-    per_event = {e: (2 * effect if e in exposed else 0.0) for e in events}
+    earthquake (exposed earthquakes carry twice the effect, each with its own fixed offset,
+    which average out; unexposed ones none)."""
+    offsets = dict(zip(exposed, EXPOSED_OFFSETS, strict=True))
+    per_event = {e: (2 * effect + offsets[e] if e in exposed else 0.0) for e in events}
     subsets = {"all": effect, "exposed": 2 * effect, "unexposed": 0.0}
     return {"measured": True, "train_cells": 20000, "test_cells": 6000,
             "exposed_events": exposed, "neighbours": [], "neighbour_cells": 0,
@@ -115,8 +123,9 @@ def leakage_record(effect: float, events: list[str], exposed: list[str]) -> dict
 def build_leakage(effects: dict[str, list[float]]) -> dict[str, Any]:
     """metrics/leakage.json as the leakage_summary stage writes it, from per-partition
     effects per method (the first is the paper's split, the others leaky seeds)."""
-    events = ["1985NAHANx02", "1999CHICHx02", "1995KOBEJA01", "2004PARKFI01"]
-    exposed = events[:2]
+    events = ["1985NAHANx02", "1999CHICHx02", "1995KOBEJA01", "2004PARKFI01",
+              "1992LANDER01", "2011TOHOKU01"]
+    exposed = events[:4]  # four sequences: the tested unit
     by_method = {
         method: {"method": method, "grouped_by": "sequence", "partitions": {
             "paper": {"paper": leakage_record(values[0], events, exposed)},
@@ -240,21 +249,20 @@ def build_tree(root: Path, *, demo: bool = True) -> dict[str, Path]:
         records = []
         for seed in range(3):
             top = 100000 + 1000 * seed
-            for rows in (1000, 3000, 9000, top):
-                records.append({"method": method, "seed": seed, "train_rows": rows,
-                                "train_positives": rows // 50,
+            for share in (0.01, 0.03, 0.09, 1.0):
+                rows = round(share * top)
+                records.append({"method": method, "seed": seed, "train_share": share,
+                                "train_rows": rows, "train_positives": rows // 50,
+                                "partition_train_rows": top,
                                 "test_auc": BASE_AUC[method] - 0.03 * 1000 / rows
-                                + 0.002 * seed})
+                                + 0.002 * seed,
+                                "still_improving": (seed == 0 and share == 1.0)
+                                if method == "neural_network" else None})
         table = pd.DataFrame.from_records(records)
         (plots / "learning_curve").mkdir(parents=True, exist_ok=True)
         table.to_csv(plots / "learning_curve" / f"{method}.csv", index=False)
-        summary = table.groupby("train_rows")["test_auc"].agg(["mean", "std", "count"])
-        write_json(metrics / "learning_curve" / f"{method}.json", {
-            "method": method,
-            "by_train_rows": {str(r): {"mean": float(v["mean"]),
-                                       "sd": float(v["std"]) if v["count"] > 1 else 0.0,
-                                       "seeds": int(v["count"])}
-                              for r, v in summary.iterrows()}})
+        write_json(metrics / "learning_curve" / f"{method}.json",
+                   curve_summary(method, table, method == "neural_network"))
     fpr = np.linspace(0, 1, 41)
     grouped_test = {"0": ["1985NAHANx01AAAA", "1985NAHANx01BBBB", "1985NAHANx02CCCC",
                           "2004PARKFI01CUST"],
@@ -286,8 +294,8 @@ def build_tree(root: Path, *, demo: bool = True) -> dict[str, Path]:
 PARAMS = {
     "seeds": 3,
     "data": {"source": "demo", "path": "data/original"},
-    "learning_curve": {"methods": list(CURVES), "points": 4, "min_rows": 1000,
-                       "max_rows": None},
+    "learning_curve": {"methods": list(CURVES), "points": 4, "min_share": 0.01,
+                       "steps_per_epoch": None},
     "letter": {"authors": [{"name": "A. Author", "affiliation": "Somewhere University"},
                            {"name": "B. Author", "affiliation": "Elsewhere Institute"}],
                "date": "1 April 2025", "plateau_tolerance": 0.01},
@@ -528,22 +536,23 @@ def test_matched_leakage_leads_and_never_claims_absence_from_few_splits(
 ) -> None:
     stats = _stats(tree)
     text = context_text(tree, stats, tmp_path)
-    # the fixture: three leaky splits (df 2), small effects: underpowered, not absent
+    # the fixture: four exposed sequences (df 3), small effects: underpowered, not absent
     assert "Leakage is measured best on identical test cells" in text
     assert text.index("identical test cells") < text.index("A second, secondary estimate")
     assert f"exposed test earthquakes{Q} cells changed by +0.003" in text
-    assert "(mean over 3 splits" in text
+    assert "mean over 4 sequences, 95% CI with the sequence as unit" in text
+    assert f"Combined over the splits instead (Nadeau{fmt.EN_DASH}Bengio corrected t" in text
     assert "the test is underpowered — it would detect only an effect of about" in text
     assert "no evidence of absence" in text
     assert "not significant, although the test would have detected" not in text
-    assert "the matched test is underpowered with 3 splits" in text
+    assert "the matched test is underpowered with 4 exposed sequences" in text
     # ten splits with a consistent positive effect: significant, the conclusion says so
     leak = build_leakage({"neural_network": [0.03] + [0.02 + 0.002 * (i % 3) for i in range(10)],
                           "random_forest": [0.0] + [0.001 * (-1) ** i for i in range(10)]})
     write_json(tree["metrics_dir"] / "leakage.json", leak)
     text = context_text(tree, stats, tmp_path)
     assert (f"the neural network{Q}s AUC on the same exposed test earthquakes{Q} cells rose "
-            "by +0.044 [0.039, 0.049]") in text
+            "by +0.044 [0.026, 0.061]") in text
     assert "the effect is significantly positive for the neural network;" in text
     assert "On all test cells the effect is +0.022 [0.019, 0.024]" in text
     assert "exposed test earthquakes is +0.060 [0.040, 0.080]" in text
@@ -551,8 +560,8 @@ def test_matched_leakage_leads_and_never_claims_absence_from_few_splits(
     assert "with so few earthquakes the interval is too narrow to rely on" in text
     assert ("Leakage is not rare in effect: on identical test cells, training with the test "
             f"earthquakes{Q} sequence neighbours raises the AUC on the exposed earthquakes of "
-            "the neural network by +0.044 [0.039, 0.049].") in text
-    assert "for the random forest it is not significant with the power to detect" in text
+            "the neural network by +0.044 [0.026, 0.061].") in text
+    assert "for the random forest the test is underpowered" in text
 
 
 def test_paper_split_interval_by_sequence_carries_its_caveat(
@@ -583,7 +592,10 @@ def test_train_test_and_curve_wording_flip(tree: dict[str, Path], tmp_path: Path
     table.to_csv(curve, index=False)
     text = context_text(tree, stats, tmp_path)
     assert "A small fraction of the data reaches the plateau" not in text
-    assert "only with more than a tenth of the training rows" in text
+    assert "only with more than a tenth of its training rows" in text
+    # the network's curve: fixed training length, and its unconverged full-data fit is named
+    assert "trained for the same number of steps at every share" in text
+    assert "still falling at the last epoch of the full-data fit in 1 of 3 seeds" in text
 
 
 # ---------------------------------------------------------------- errors and formatting

@@ -14,7 +14,14 @@ leakage experiment (``leakage.py``) and its combination over partitions
   and the mean effect the test detects with 80 % power;
 - the rejection rate of the difference-in-differences leakage term (the secondary test);
 - how often the paper split's cluster-bootstrap interval of the von Mises AUC covers the
-  population value (every cell of every generator seed of that strength pooled).
+  population value (every cell of every generator seed of that strength pooled, from
+  per-dataset histograms of the scores).
+
+Each dataset's outcome keeps its per-partition effects (on exposed, unexposed and all test
+cells, and per test earthquake), so other ways of combining the partitions can be judged on
+the same simulated datasets without refitting. The ``--out`` file is rewritten after every
+dataset and a rerun with the same settings resumes from it: a grid that takes hours can be
+run in pieces, and more generator seeds can be added later.
 
     python -m aftershock_replication.benchmarks.calibration --generator-seeds 20 \\
         --leakage 0 0.5 1 2 3 --out benchmarks/results/calibration.json
@@ -35,15 +42,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..auc import pooled_auc
+from ..atomic import write_json
 from ..cells import load_cells
-from ..comparisons import seed_tables
-from ..data.demo import generate_demo
+from ..comparisons import finite_or_none, seed_tables
+from ..data.demo import GENERATOR_VERSION, generate_demo
 from ..data.layout import open_layout
+from ..errors import InputError
 from ..evaluate import evaluate_method
 from ..features import build_features
 from ..leakage import measure_leakage
-from ..leakage_summary import summarise
+from ..leakage_summary import combine_by_group, summarise
 from ..methods import STRESS_METRICS, RandomForestSettings
 from ..params import ComputeParams, DemoParams, LeakageParams, SplitParams
 from ..progress import format_seconds, setup_logging
@@ -53,7 +61,41 @@ from ..stats import cluster_bootstrap
 log = logging.getLogger(__name__)
 
 ALPHA = 0.05  # level of the tests whose rejection rates are measured
+SEQUENCE_SHARE, POSITIVE_RATE = 0.8, 0.02  # the default demo's (params.yaml)
 METHOD = "random_forest"
+# log10 of the von Mises stress change (Pa): fixed bins for the pooled population AUC; a
+# bin is 0.003 decades wide, so ties within a bin (counted half) move the AUC < 1e-4
+SCORE_BINS = np.linspace(-3.0, 10.0, 4097)
+
+
+def score_histogram(labels: np.ndarray, scores: np.ndarray) -> dict[str, list[int]]:
+    """Positive and negative cells per bin of log10 ``scores`` (clipped to the bins)."""
+    binned = np.clip(np.log10(np.maximum(scores.astype(float), 1e-300)), SCORE_BINS[0],
+                     SCORE_BINS[-1])
+    counts = [np.histogram(binned[labels == value], SCORE_BINS)[0] for value in (True, False)]
+    return {"positive": counts[0].tolist(), "negative": counts[1].tolist()}
+
+
+def histogram_auc(positive: np.ndarray, negative: np.ndarray) -> float:
+    """AUC of binned scores: a positive beats every negative of a lower bin and ties half
+    of its own bin's (the Mann-Whitney count on bins)."""
+    below = np.cumsum(negative) - negative
+    wins = float(np.sum(positive * (below + 0.5 * negative)))
+    return wins / (float(positive.sum()) * float(negative.sum()))
+
+
+def partition_effects(partitions: dict[str, Any]) -> dict[str, Any]:
+    """What a dataset's measured leaky partitions showed, compact: the effect on all,
+    exposed and unexposed test cells, per test earthquake, and the cells the corrected
+    t-test needs."""
+    return {partition: {"measured": True,
+                        "effect": {k: record["effect"][k]
+                                   for k in ("all", "exposed", "unexposed", "per_event")},
+                        "exposed_events": record["exposed_events"],
+                        "train_cells": record["train_cells"],
+                        "test_cells": record["test_cells"]}
+            for partition, record in partitions.get("leaky", {}).items()
+            if record.get("measured")}
 
 
 def one_dataset(
@@ -61,8 +103,8 @@ def one_dataset(
     control_draws: int, replicates: int, work: Path,
 ) -> dict[str, Any]:
     """Generate one demo dataset and run both leakage tests and the paper-split bootstrap."""
-    demo = DemoParams(seed=seed, size=size, leakage=leakage, sequence_share=0.8,
-                      positive_rate=0.02)
+    demo = DemoParams(seed=seed, size=size, leakage=leakage, sequence_share=SEQUENCE_SHARE,
+                      positive_rate=POSITIVE_RATE)
     raw = work / f"raw-{seed}-{leakage}"
     generate_demo(demo, raw)
     features = work / f"features-{seed}-{leakage}.parquet"
@@ -100,7 +142,9 @@ def one_dataset(
         "matched_all": combined["all"]["estimate"],
         "did_estimate": difference_in_differences["estimate"],
         "did_p": difference_in_differences["p_value"],
-        "paper_ci": boot["ci"], "labels": cells.labels, "von_mises": cells.von_mises,
+        "paper_ci": boot["ci"],
+        "von_mises_histogram": score_histogram(cells.labels, cells.von_mises),
+        "partitions": partition_effects(partitions),
     }
 
 
@@ -109,14 +153,36 @@ def rate(flags: list[bool]) -> float:
     return float(np.mean(flags)) if flags else float("nan")
 
 
+def by_group_test(outcome: dict[str, Any]) -> dict[str, Any]:
+    """The tested combination of the pipeline (``leakage_summary.combine_by_group``, one
+    method: no Holm) on a dataset's stored per-partition effects."""
+    records = {p: {**r, "measured": True} for p, r in outcome.get("partitions", {}).items()}
+    return combine_by_group(records, ALPHA)
+
+
 def summarise_strength(leakage: float, outcomes: list[dict[str, Any]]) -> dict[str, Any]:
-    """One row of the calibration table: rejection rates, coverage and mean effects."""
+    """One row of the calibration table: rejection rates, coverage and mean effects of the
+    tested combination (over groups) and of the one over splits (corrected t)."""
+    groups = [g for g in (by_group_test(o) for o in outcomes)
+              if g["p_value"] is not None and np.isfinite(g["p_value"])]
     tested = [o for o in outcomes
               if o["matched_p"] is not None and np.isfinite(o["matched_p"])]
-    population = pooled_auc(np.concatenate([o["labels"] for o in outcomes]),
-                            np.concatenate([o["von_mises"] for o in outcomes]))
+    population = histogram_auc(
+        np.sum([o["von_mises_histogram"]["positive"] for o in outcomes], axis=0),
+        np.sum([o["von_mises_histogram"]["negative"] for o in outcomes], axis=0))
     row = {
-        "leakage": leakage, "generator_seeds": len(outcomes), "tested": len(tested),
+        "leakage": leakage, "generator_seeds": len(outcomes),
+        f"by_group_rejection_at_{ALPHA}": rate([g["p_value"] < ALPHA for g in groups]),
+        "by_group_ci_covers_0": rate([g["ci"][0] <= 0 <= g["ci"][1] for g in groups])
+        if leakage == 0 else None,
+        "mean_by_group_effect": float(np.mean([g["estimate"] for g in groups]))
+        if groups else None,
+        "mean_by_group_detectable_80": float(np.nanmean([g["detectable_effect_80"]
+                                                         for g in groups]))
+        if groups else None,
+        "mean_exposed_groups": float(np.mean([g["groups"] for g in groups]))
+        if groups else None,
+        "tested": len(tested),
         f"matched_rejection_at_{ALPHA}": rate([o["matched_p"] < ALPHA for o in tested]),
         "matched_ci_covers_0": rate([o["matched_ci"][0] <= 0 <= o["matched_ci"][1]
                                      for o in tested]) if leakage == 0 else None,
@@ -137,29 +203,65 @@ def summarise_strength(leakage: float, outcomes: list[dict[str, Any]]) -> dict[s
     return row
 
 
-def calibrate(generator_seeds: int, leakages: list[float], size: str | int, split_seeds: int,
-              forest: RandomForestSettings, control_draws: int, replicates: int,
+def earlier_outcomes(out: Path | None, settings: dict[str, Any]) -> list[dict[str, Any]]:
+    """The outcomes an earlier run with the same ``settings`` wrote to ``out`` (none when
+    there is no such file); a file made with other settings is refused, not mixed in."""
+    if out is None or not out.is_file():
+        return []
+    earlier = json.loads(out.read_text())
+    if earlier.get("settings") != settings:
+        raise InputError(f"{out}: made with the settings {earlier.get('settings')}, not "
+                         f"{settings}; choose another --out to start afresh")
+    return list(earlier.get("outcomes", []))
+
+
+def save(out: Path, command: str, settings: dict[str, Any], table: pd.DataFrame,
+         outcomes: list[dict[str, Any]], wall_seconds: float) -> None:
+    """Write the table and every outcome so far (atomically: a run stopped mid-write keeps
+    the previous file)."""
+    write_json(out, finite_or_none({"command": command, "settings": settings,
+                                    "wall_seconds": round(wall_seconds, 1),
+                                    "table": json.loads(table.to_json(orient="records")),
+                                    "outcomes": outcomes}))
+
+
+def table_of(leakages: list[float], outcomes: list[dict[str, Any]]) -> pd.DataFrame:
+    """One ``summarise_strength`` row per strength that has outcomes."""
+    rows = [summarise_strength(leakage, [o for o in outcomes if o["leakage"] == leakage])
+            for leakage in leakages if any(o["leakage"] == leakage for o in outcomes)]
+    return pd.DataFrame(rows)
+
+
+def calibrate(generator_seeds: int, leakages: list[float], settings: dict[str, Any],
+              forest: RandomForestSettings, out: Path | None = None, command: str = "",
               ) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
-    """The calibration table and every dataset's outcome (without the cell arrays)."""
-    rows, kept = [], []
+    """The calibration table and every dataset's outcome; with ``out``, resumes from the
+    outcomes saved there and saves after every dataset."""
+    outcomes = earlier_outcomes(out, settings)
+    done = {(o["leakage"], o["seed"]) for o in outcomes}
+    wall = sum(o.get("seconds", 0.0) for o in outcomes)
+    if done:
+        log.info("resuming from %s: %d datasets already measured", out, len(done))
     with tempfile.TemporaryDirectory() as directory:
         for leakage in leakages:
-            outcomes = []
             for seed in range(generator_seeds):
+                if (leakage, seed) in done:
+                    continue
                 start = time.perf_counter()
-                outcome = one_dataset(seed, leakage, size, split_seeds, forest, control_draws,
-                                      replicates, Path(directory))
+                outcome = one_dataset(seed, leakage, settings["size"], settings["split_seeds"],
+                                      forest, settings["control_draws"],
+                                      settings["replicates"], Path(directory))
+                outcome["seconds"] = round(time.perf_counter() - start, 1)
                 outcomes.append(outcome)
+                wall += outcome["seconds"]
                 for path in Path(directory).iterdir():  # one dataset on disk at a time
                     shutil.rmtree(path) if path.is_dir() else path.unlink()
                 log.info("leakage %g, generator seed %d/%d: matched effect %s (p %s), %s",
                          leakage, seed + 1, generator_seeds, outcome["matched_estimate"],
-                         outcome["matched_p"], format_seconds(time.perf_counter() - start))
-            rows.append(summarise_strength(leakage, outcomes))
-            kept += [{k: v for k, v in o.items() if k not in ("labels", "von_mises")}
-                     for o in outcomes]
-            log.info("leakage %g: %s", leakage, rows[-1])
-    return pd.DataFrame(rows), kept
+                         outcome["matched_p"], format_seconds(outcome["seconds"]))
+                if out is not None:
+                    save(out, command, settings, table_of(leakages, outcomes), outcomes, wall)
+    return table_of(leakages, outcomes), outcomes
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -179,25 +281,18 @@ def main(argv: list[str] | None = None) -> None:
     setup_logging()
     size = int(args.size) if str(args.size).isdigit() else args.size
     forest = RandomForestSettings(n_estimators=args.trees)
+    settings = {"generator_version": GENERATOR_VERSION, "sequence_share": SEQUENCE_SHARE,
+                "positive_rate": POSITIVE_RATE, "grouped_by": "sequence",
+                "size": size, "split_seeds": args.split_seeds, "trees": args.trees,
+                "max_train_rows": forest.max_train_rows, "control_draws": args.control_draws,
+                "replicates": args.replicates, "alpha": ALPHA}
+    command = ("python -m aftershock_replication.benchmarks.calibration "
+               + " ".join(argv if argv is not None else sys.argv[1:]))
     start = time.perf_counter()
-    table, outcomes = calibrate(args.generator_seeds, args.leakage, size, args.split_seeds,
-                                forest, args.control_draws, args.replicates)
-    elapsed = time.perf_counter() - start
+    table, _ = calibrate(args.generator_seeds, args.leakage, settings, forest, args.out,
+                         command)
     print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-    print(f"wall time {format_seconds(elapsed)}")
-    if args.out is not None:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps({
-            "command": "python -m aftershock_replication.benchmarks.calibration "
-                       + " ".join(argv if argv is not None else sys.argv[1:]),
-            "settings": {"size": size, "split_seeds": args.split_seeds, "trees": args.trees,
-                         "max_train_rows": forest.max_train_rows,
-                         "control_draws": args.control_draws, "replicates": args.replicates,
-                         "alpha": ALPHA},
-            "wall_seconds": round(elapsed, 1),
-            "table": json.loads(table.to_json(orient="records")),
-            "outcomes": outcomes,
-        }, indent=2, default=float) + "\n")
+    print(f"wall time of this run {format_seconds(time.perf_counter() - start)}")
 
 
 if __name__ == "__main__":

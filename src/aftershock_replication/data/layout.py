@@ -64,12 +64,25 @@ def sequence_of(name: str) -> str:
 
 
 def find_file_list(root: Path, role: str) -> Path:
-    """Path of the train/test file list, accepting both spellings of its name."""
-    for candidate in FILE_LIST_NAMES[role]:
-        if (root / candidate).is_file():
-            return root / candidate
-    spellings = " or ".join(FILE_LIST_NAMES[role])
-    raise InputError(f"{root}: missing the {role} file list (expected {spellings})")
+    """Path of the train/test file list, accepting both spellings of its name.
+
+    Both present is fine when they list the same names (or are one file on a
+    case-insensitive file system); different lists are refused, naming both files, since
+    which one the data means is ambiguous.
+    """
+    present = [root / name for name in FILE_LIST_NAMES[role] if (root / name).is_file()]
+    if not present:
+        spellings = " or ".join(FILE_LIST_NAMES[role])
+        raise InputError(f"{root}: missing the {role} file list (expected {spellings})")
+    first, *others = present
+    for other in others:
+        if not first.samefile(other) and (read_file_list(first, FILE_LIST_DATASETS[role])
+                                          != read_file_list(other, FILE_LIST_DATASETS[role])):
+            raise InputError(
+                f"{root}: both {first.name} and {other.name} are present and list different "
+                f"{role} slip models; keep the one that is meant and remove the other"
+            )
+    return first
 
 
 def read_file_list(path: Path, dataset: str) -> list[str]:

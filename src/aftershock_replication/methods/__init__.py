@@ -83,6 +83,18 @@ class NeuralNetworkSettings(Settings):
     rho: float = setting("unit_open", 0.95)
     validation_share: float = setting("unit_open", 0.1)
     max_train_rows: int | None = setting("cap", None)
+    # fits from this many seeded initialisations, keeping the best validation loss (1 = the
+    # original's single fit)
+    restarts: int = setting("count", 1)
+    # gradient steps per epoch; None = the original's round(positive training cells / batch)
+    steps_per_epoch: int | None = setting("cap", None)
+
+    def original_steps(self, positives: int) -> int:
+        """Steps per epoch of the original recipe for ``positives`` positive training rows:
+        round(those left after validation / batch size), at least one (validation holds out
+        ``validation_share`` of them, at least one)."""
+        held_out = max(1, round(self.validation_share * positives))
+        return max(1, round((positives - held_out) / self.batch_size))
 
 
 @dataclass(frozen=True)

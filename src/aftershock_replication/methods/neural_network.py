@@ -1,12 +1,16 @@
 """The network of DeVries et al. (2018), rebuilt in Keras 3 on the JAX backend.
 
-Recipe (STUDY.md): 12 inputs; six Dense(50, tanh, lecun_uniform) layers each followed by
-Dropout(0.5); a sigmoid output (13,451 parameters); binary cross-entropy; Adadelta with
-the Keras 2 defaults (learning rate 1.0, rho 0.95); batches of 3,500 cells, half
-positive and half negative, drawn from shuffled pools; validation on 10 % of the positive
-training cells plus as many negatives (shuffled with seed 42), the rest trains;
-steps per epoch = round(positive training cells / 3,500); 5 epochs; the weights with the
-best validation loss are kept.
+Recipe (STUDY.md and the original's ``modelfunctions.py``): 12 inputs; six Dense(50, tanh,
+lecun_uniform) layers each followed by Dropout(0.5); a sigmoid output, also lecun_uniform
+(13,451 parameters); binary cross-entropy; Adadelta with the Keras 2.0 defaults (learning
+rate 1.0, rho 0.95, epsilon 1e-8); batches of 3,500 cells, half positive and half
+negative, taken in turn from shuffled pools, each pool reshuffled (and its tail dropped)
+when fewer than half a batch remain; validation on 10 % of the positive training cells
+plus as many negatives (shuffled with seed 42), the rest trains; steps per epoch =
+round(positive training cells / 3,500); 5 epochs; the weights with the best validation
+loss are kept. ``steps_per_epoch`` fixes the training length instead (the learning curves
+hold it constant along a curve). ``restarts`` > 1 (not in the original) fits from that many seeded
+initialisations and keeps the one with the best validation loss (training cells only).
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ log = logging.getLogger(__name__)
 
 HIDDEN_LAYERS, HIDDEN_UNITS, DROPOUT = 6, 50, 0.5
 VALIDATION_SEED = 42  # as in the original code
+ADADELTA_EPSILON = 1e-8  # Keras 2.0's default (Keras 3: 1e-7)
 
 
 def build_network(seed: int, learning_rate: float, rho: float) -> keras.Model:
@@ -52,11 +57,12 @@ def build_network(seed: int, learning_rate: float, rho: float) -> keras.Model:
                                           seed=next(seeds))),
                    keras.layers.Dropout(DROPOUT, seed=next(seeds))]
     layers.append(keras.layers.Dense(1, activation="sigmoid",
-                                     kernel_initializer=keras.initializers.GlorotUniform(
+                                     kernel_initializer=keras.initializers.LecunUniform(
                                          seed=next(seeds))))
     model = keras.Sequential(layers)
     model.compile(loss="binary_crossentropy",
-                  optimizer=keras.optimizers.Adadelta(learning_rate=learning_rate, rho=rho))
+                  optimizer=keras.optimizers.Adadelta(learning_rate=learning_rate, rho=rho,
+                                                      epsilon=ADADELTA_EPSILON))
     return model
 
 
@@ -110,8 +116,12 @@ def validation_split(labels: np.ndarray, share: float) -> tuple[np.ndarray, np.n
 
 
 def balanced_batches(labels: np.ndarray, batch_size: int, seed: int) -> Iterator[np.ndarray]:
-    """Endless batches of positions, half positive and half negative, each drawn in turn from
-    a shuffled pool that is reshuffled when used up."""
+    """Endless batches of positions, half positive and half negative, each taken in turn
+    from a shuffled pool. As in the original's ``generate_data``, a pool is reshuffled and
+    restarted when the next half batch would reach its end, so its tail is dropped. A pool
+    of at most half a batch (tiny training sets, e.g. a learning curve's first points)
+    would give the original short, unbalanced batches; here it is cycled through
+    reshuffles until the half batch is full, so every batch stays balanced."""
     rng = np.random.default_rng(np.random.SeedSequence([seed, 11]))
     pools = [np.flatnonzero(labels), np.flatnonzero(~labels)]
     orders = [rng.permutation(pool) for pool in pools]
@@ -120,6 +130,12 @@ def balanced_batches(labels: np.ndarray, batch_size: int, seed: int) -> Iterator
     while True:
         batch = []
         for k in range(2):
+            if len(pools[k]) > half:  # the original's rule
+                if cursors[k] + half >= len(pools[k]):
+                    orders[k], cursors[k] = rng.permutation(pools[k]), 0
+                batch.append(orders[k][cursors[k]:cursors[k] + half])
+                cursors[k] += half
+                continue
             taken: list[np.ndarray] = []
             need = half
             while need:
@@ -133,6 +149,14 @@ def balanced_batches(labels: np.ndarray, batch_size: int, seed: int) -> Iterator
         yield np.concatenate(batch)
 
 
+def restart_seed(seed: int, restart: int) -> int:
+    """The seed of a restart: the partition's own for the first (so ``restarts: 1`` is the
+    plain fit), derived ones for the others."""
+    if restart == 0:
+        return seed
+    return int(np.random.SeedSequence([seed, 29, restart]).generate_state(1)[0])
+
+
 class NeuralNetwork(Method):
     settings: NeuralNetworkSettings
 
@@ -142,20 +166,42 @@ class NeuralNetwork(Method):
         self.weights_: list[np.ndarray] = []
         self.key: tuple[float, float] | None = None  # the optimiser setting fitted with
         self.history: list[dict[str, float]] = []
+        self.restart_losses: list[float] = []  # best validation loss of each restart
 
     def fit(self, cells: Cells, rows: np.ndarray, seed: int) -> None:
-        batch_size, epochs = self.settings.batch_size, self.settings.epochs
         rows = self.training_rows(cells, rows, seed)
         inputs, labels = cells.network_inputs(rows), cells.labels[rows]
         training, validation = validation_split(labels, self.settings.validation_share)
         x_train, y_train = inputs[training], labels[training]
         x_valid, y_valid = inputs[validation], labels[validation].astype(np.float32)
-        steps = max(1, round(int(y_train.sum()) / batch_size))
         self.key = (self.settings.learning_rate, self.settings.rho)
+        best: tuple[float, list[np.ndarray], list[dict[str, float]]] | None = None
+        self.restart_losses = []
+        for restart in range(self.settings.restarts):
+            loss, weights, history = self._fit_once(x_train, y_train, x_valid, y_valid,
+                                                    restart_seed(seed, restart))
+            self.restart_losses.append(loss)
+            if best is None or loss < best[0]:
+                best = (loss, weights, history)
+        assert best is not None and self.model is not None
+        _, self.weights_, self.history = best
+        self.model.set_weights(self.weights_)
+        _cache()[1][self.key] = id(self)
+
+    def _fit_once(
+        self, x_train: np.ndarray, y_train: np.ndarray, x_valid: np.ndarray,
+        y_valid: np.ndarray, seed: int,
+    ) -> tuple[float, list[np.ndarray], list[dict[str, float]]]:
+        """One training run from the initialisation ``seed``: the best validation loss, its
+        weights and the per-epoch history."""
+        assert self.key is not None
+        batch_size, epochs = self.settings.batch_size, self.settings.epochs
+        steps = self.settings.steps_per_epoch or self.settings.original_steps(
+            int(y_train.sum()) + int(y_valid.sum()))
         self.model = fresh_network(seed, *self.key)
         batches = balanced_batches(y_train, batch_size, seed)
         best_loss, best_weights = np.inf, self.model.get_weights()
-        self.history = []
+        history = []
         for epoch in range(1, epochs + 1):
             start = time.perf_counter()
             for _ in range(steps):
@@ -164,16 +210,14 @@ class NeuralNetwork(Method):
                                                  y_train[batch].astype(np.float32))
             valid_loss = float(self.model.evaluate(x_valid, y_valid, batch_size=65536,
                                                    verbose=0))
-            self.history.append({"epoch": epoch, "loss": float(np.asarray(loss).ravel()[0]),
-                                 "val_loss": valid_loss})
+            history.append({"epoch": epoch, "loss": float(np.asarray(loss).ravel()[0]),
+                            "val_loss": valid_loss})
             if valid_loss < best_loss:
                 best_loss, best_weights = valid_loss, self.model.get_weights()
             log.info("network epoch %d/%d: %d steps of %d cells, validation loss %.4f (%s)",
                      epoch, epochs, steps, batch_size, valid_loss,
                      format_seconds(time.perf_counter() - start))
-        self.model.set_weights(best_weights)
-        self.weights_ = best_weights
-        _cache()[1][self.key] = id(self)
+        return best_loss, best_weights, history
 
     def score_chunk(self, cells: Cells, rows: np.ndarray) -> np.ndarray:
         assert self.model is not None and self.key is not None, "fit first"
@@ -194,4 +238,8 @@ class NeuralNetwork(Method):
 
     def describe(self) -> dict[str, Any]:
         assert self.model is not None
-        return {"parameters": int(self.model.count_params()), "history": self.history}
+        described: dict[str, Any] = {"parameters": int(self.model.count_params()),
+                                     "history": self.history}
+        if self.settings.restarts > 1:
+            described["restart_validation_losses"] = self.restart_losses
+        return described

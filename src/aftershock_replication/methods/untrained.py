@@ -4,7 +4,10 @@ Coulomb stress needs a sign convention (four are stored). ``coulomb`` chooses it
 training cells (leakage-safe); ``coulomb_test_selected`` reproduces the original code,
 which chose, per test slip model, the convention with the best AUC on that model's own
 test labels, i.e. with the labels being predicted. It is kept to compare with the
-paper's 0.583 and labelled as peeking at test labels wherever it is reported.
+paper's 0.583 and labelled as peeking at test labels wherever it is reported. Both leave
+out the slip models the original excluded from its Coulomb assessment
+(``COULOMB_EXCLUDED``): they neither choose a convention nor are scored (NaN, dropped by
+the evaluation and by the paired comparisons).
 """
 
 from __future__ import annotations
@@ -51,6 +54,11 @@ def _coulomb_columns(cells: Cells, rows: np.ndarray) -> np.ndarray:
     return values
 
 
+def coulomb_excluded(cells: Cells, rows: np.ndarray) -> np.ndarray:
+    """Which ``rows`` belong to a slip model left out of the Coulomb assessment."""
+    return np.isin(cells.slip_model.names, COULOMB_EXCLUDED)[cells.slip_model.codes[rows]]
+
+
 class Coulomb(Method):
     """Coulomb stress change with the sign convention of best pooled AUC on training cells
     (every positive one and ``CONVENTION_NEGATIVES`` negative ones: the four AUCs differ by
@@ -62,6 +70,7 @@ class Coulomb(Method):
         self.train_aucs: list[float] = []
 
     def fit(self, cells: Cells, rows: np.ndarray, seed: int) -> None:
+        rows = rows[~coulomb_excluded(cells, rows)]
         sample = auc_sample(cells.labels, rows, CONVENTION_NEGATIVES, seed)
         values = _coulomb_columns(cells, sample)
         labels = cells.labels[sample]
@@ -71,7 +80,9 @@ class Coulomb(Method):
     def score_chunk(self, cells: Cells, rows: np.ndarray) -> np.ndarray:
         if self.convention is None:
             raise RuntimeError("Coulomb: fit on training rows first")
-        return _coulomb_columns(cells, rows)[:, self.convention]
+        scores = _coulomb_columns(cells, rows)[:, self.convention]
+        scores[coulomb_excluded(cells, rows)] = np.nan
+        return scores
 
     def describe(self) -> dict[str, Any]:
         return {"convention": f"cfs_{self.convention + 1}", "train_aucs": self.train_aucs}
@@ -96,8 +107,7 @@ class CoulombTestSelected(Method):
         one_class = np.isnan(aucs).all(axis=1)
         best = np.where(one_class, 0, np.argmax(np.nan_to_num(aucs, nan=-1.0), axis=1))
         out = values[np.arange(len(rows)), best[codes]]
-        excluded = np.isin(cells.slip_model.names, COULOMB_EXCLUDED)[codes]
-        out[excluded] = np.nan
+        out[coulomb_excluded(cells, rows)] = np.nan
         return out
 
     def score_chunk(self, cells: Cells, rows: np.ndarray) -> np.ndarray:

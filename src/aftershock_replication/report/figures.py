@@ -198,7 +198,8 @@ def learning_curves(
     styles: Mapping[str, MethodStyle], reference: tuple[str, float, tuple[float, float] | None],
     path: Path,
 ) -> float:
-    """Grouped-test AUC against training rows, one panel per method, one line per seed."""
+    """Grouped-test AUC against the share of the main evaluation's training rows, one panel
+    per method, one line per seed."""
     methods = list(curves)
     reference_label, reference_mean, reference_interval = reference
     with mpl.rc_context(STYLE):
@@ -211,12 +212,12 @@ def learning_curves(
                 ax.axhspan(*reference_interval, color="#cccccc", alpha=0.45, lw=0)
             ax.axhline(reference_mean, color="#111111", lw=0.9, ls="--")
             for _, part in table.groupby("seed", sort=True):
-                part = part.sort_values("train_rows")
-                ax.plot(part["train_rows"], part["test_auc"], color=color, lw=0.8, alpha=0.75,
+                part = part.sort_values("train_share")
+                ax.plot(part["train_share"], part["test_auc"], color=color, lw=0.8, alpha=0.75,
                         marker="o", markersize=2.5)
             ax.set_xscale("log")
             ax.set_title(labels[method])
-            ax.set_xlabel("training rows")
+            ax.set_xlabel("share of training rows")
         axes[0].set_ylabel("grouped test AUC")
         handles = [Line2D([], [], color="#555555", marker="o", markersize=2.5, lw=0.8,
                           label="one grouped partition (seed)"),

@@ -291,15 +291,22 @@ def matched_leakage_findings(inputs: Inputs) -> dict[str, Any]:
     source = "metrics/leakage.json"
     summary = inputs.leakage
     tested = str(dig(summary, ["primary"], source))
+    by_group = summary.get("primary_test") == "by_group"
     rows = []
     for method in order_methods(summary["methods"]):
         entry = summary["methods"][method]
         combined = entry["combined"]
-        primary = combined[tested]
+        primary = entry["by_group"] if by_group else combined[tested]
+        over_splits = combined[tested]
         rows.append({
             **format_row({**primary, "method": method}, source),
             "partitions": int(primary.get("partitions") or 0),
             "not_measured": int(primary.get("not_measured") or 0),
+            "groups": int(primary.get("groups") or 0),
+            "earthquakes": int(primary.get("earthquakes") or 0),
+            "over_splits": fmt.diff(over_splits.get("estimate")),
+            "over_splits_ci": fmt.interval(over_splits.get("ci")),
+            "over_splits_p": fmt.p_value(over_splits.get("p_value")),
             **{f"{subset}_{key}": value for subset in ("all", "exposed", "unexposed")
                for key, value in (("estimate", fmt.diff(combined[subset].get("estimate"))),
                                   ("ci", fmt.interval(combined[subset].get("ci"))))},
@@ -310,7 +317,7 @@ def matched_leakage_findings(inputs: Inputs) -> dict[str, Any]:
     focus = next((r for r in rows if r["method"] == FOCUS), rows[0] if rows else None)
     return {
         "rows": rows, "focus": focus, "family": str(summary.get("family", "")),
-        "tested": tested,
+        "tested": tested, "by_group": by_group,
         "grouped_by": str(summary.get("grouped_by") or "sequence"),
         "leaking": [r["prose"] for r in rows if r["verdict"] == "higher"],
         "leaking_rows": [r for r in rows if r["verdict"] == "higher"],
@@ -321,37 +328,46 @@ def matched_leakage_findings(inputs: Inputs) -> dict[str, Any]:
 
 
 def curve_findings(inputs: Inputs, tolerance: float, reference: dict[str, Any]) -> list[dict]:
-    """Per method: AUC at the smallest size, at all rows, and where the plateau starts
-    (smallest size within ``tolerance`` of that seed's best AUC), per seed."""
+    """Per method: AUC at the smallest share, at all rows, and where the plateau starts
+    (smallest share within ``tolerance`` of that seed's best AUC), per seed; whether the
+    full-data fits were still improving at their last epoch."""
     found = []
     for method, table in inputs.curves.items():
         table = table.dropna(subset=["test_auc"])
         if table.empty:
             continue
-        smallest = int(table["train_rows"].min())
-        at_smallest = table.loc[table["train_rows"] == smallest, "test_auc"].mean()
-        plateaus, shares, full, full_rows = [], [], [], []
+        smallest = float(table["train_share"].min())
+        first = table[table["train_share"] == smallest]
+        plateaus, full, full_rows = [], [], []
         for _, part in table.groupby("seed", sort=True):
-            part = part.sort_values("train_rows")
+            part = part.sort_values("train_share")
             best = part["test_auc"].max()
-            reached = part.loc[part["test_auc"] >= best - tolerance, "train_rows"].min()
-            largest = part["train_rows"].max()
-            plateaus.append(int(reached))
-            shares.append(reached / largest)
-            full.append(float(part.loc[part["train_rows"] == largest, "test_auc"].iloc[0]))
-            full_rows.append(int(largest))
+            plateaus.append(float(part.loc[part["test_auc"] >= best - tolerance,
+                                           "train_share"].min()))
+            last = part.iloc[-1]
+            full.append(float(last["test_auc"]))
+            full_rows.append(int(last["train_rows"]))
+        summary = inputs.curve_summaries.get(method, {})
+        improving = summary.get("full_point_still_improving")
         found.append({
             "method": method,
             "label": label(method),
             "prose": prose(method),
-            "smallest_rows": fmt.integer(smallest),
-            "at_smallest": fmt.auc(at_smallest),
+            "smallest_share": fmt.percent(smallest),
+            "smallest_rows": _range([int(r) for r in first["train_rows"]], fmt.integer),
+            "at_smallest": fmt.auc(first["test_auc"].mean()),
             "at_full": fmt.auc(sum(full) / len(full)),
             "full_rows": _range(full_rows, fmt.integer),
-            "plateau_rows": _range(plateaus, fmt.integer),
-            "plateau_share": _range(shares, lambda s: fmt.percent(s)),
-            "max_share": max(shares),
+            "plateau_share": _range(plateaus, lambda v: fmt.percent(v)),
+            "max_share": max(plateaus),
             "seeds": len(plateaus),
+            "steps_fixed": str(summary.get("training_length", "")).startswith("fixed"),
+            # the main evaluation draws at most max_train_rows of the partition's rows
+            "capped": "partition_train_rows" in table
+            and bool((table["train_share"].eq(1.0)
+                      & (table["train_rows"] < table["partition_train_rows"])).any()),
+            "still_improving": None if not improving else
+            {"seeds": int(improving["seeds"]), "of": int(improving["of"])},
             "beats_reference": (reference["grouped_mean"] is not None
                                 and sum(full) / len(full) > reference["grouped_mean"]),
         })
@@ -539,6 +555,7 @@ def build_context(
         "matched": matched_leakage_findings(inputs),
         "curves": curves,
         "curves_small": bool(curves) and all(c["max_share"] <= 0.1 for c in curves),
+        "capped_curves": [c["prose"] for c in curves if c["capped"]],
         "curves_any_beats_reference": any(c["beats_reference"] for c in curves),
         "baseline": baseline,
         "paper_split": paper_split_findings(inputs, reference),

@@ -121,8 +121,10 @@ def load_inputs(
     leakage = _read_json(note(metrics_dir / "leakage.json", metrics_dir),
                          "the leakage_summary stage")
     primary = dig(leakage, ["primary"], str(metrics_dir / "leakage.json"))
+    tested = (["by_group", "verdict"] if leakage.get("primary_test") == "by_group"
+              else ["combined", primary, "verdict"])
     for method, entry in dig(leakage, ["methods"], str(metrics_dir / "leakage.json")).items():
-        for keys in (["combined", primary, "verdict"], ["combined", "all"],
+        for keys in (tested, ["combined", "all"],
                      ["combined", "exposed"], ["combined", "unexposed"],
                      ["as_split_minus_purged"], ["partitions"]):
             dig(entry, keys, f"{metrics_dir / 'leakage.json'} (method {method})")
@@ -147,7 +149,7 @@ def load_inputs(
             note(metrics_dir / "learning_curve" / f"{method}.json", metrics_dir), producer)
         curves[method] = _read_csv(
             note(plots_dir / "learning_curve" / f"{method}.csv", plots_dir), producer,
-            ("seed", "train_rows", "test_auc"))
+            ("seed", "train_share", "train_rows", "test_auc"))
     roc, per_slip_model = {}, {}
     for method in methods:
         producer = f"the evaluate stage of '{method}'"

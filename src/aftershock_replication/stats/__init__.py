@@ -2,7 +2,8 @@
 
 - ``delong``: fast DeLong AUC (co)variance and paired test; naive unit = cell.
 - ``bootstrap``: exact O(G^2)-per-replicate cluster bootstrap over groups; unit = group.
-- ``resampled``: Nadeau & Bengio corrected resampled t-test over seeds; unit = split.
+- ``resampled``: Nadeau & Bengio corrected resampled t-test over seeds (unit = split), and
+  the t-test over independent clusters (unit = cluster).
 - ``multiple``: Holm's correction over a table's family, NaN-tolerant.
 - ``permutation``: the original's per-slip-model label-permutation test.
 """
@@ -23,6 +24,7 @@ from aftershock_replication.stats.delong import (
 from aftershock_replication.stats.multiple import holm
 from aftershock_replication.stats.permutation import permutation_pvalue
 from aftershock_replication.stats.resampled import (
+    cluster_mean_ttest,
     corrected_ttest,
     detectable_effect,
     seed_summary,
@@ -31,6 +33,7 @@ from aftershock_replication.stats.resampled import (
 __all__ = [
     "auc_from_weights",
     "cluster_bootstrap",
+    "cluster_mean_ttest",
     "corrected_ttest",
     "delong",
     "delong_paired",

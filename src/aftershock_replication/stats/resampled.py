@@ -11,6 +11,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.stats import t as student_t
 from statsmodels.stats.power import TTestPower
+from statsmodels.stats.weightstats import DescrStatsW
 
 SPLIT_UNIT = "repeated split (seed)"
 DETECTION_POWER = 0.8  # power at which the smallest detectable effect is quoted
@@ -53,6 +54,25 @@ def corrected_ttest(
         statistic = mean / se
         result.update(t=statistic, p_value=float(2.0 * student_t.sf(abs(statistic), splits - 1)))
     return result
+
+
+def cluster_mean_ttest(values: ArrayLike, level: float = 0.95) -> dict:
+    """One-sample t-test of mean = 0 over independent clusters (one value each), with its
+    Student-t interval (statsmodels ``DescrStatsW``); df = clusters - 1. With fewer than
+    two clusters, or no spread, se, p_value and ci are NaN."""
+    v = _finite_vector(values, "values")
+    nan = float("nan")
+    result = {"mean": float(v.mean()) if v.size else nan, "sd": nan, "se": nan,
+              "t": nan, "df": max(v.size - 1, 0), "p_value": nan, "ci": [nan, nan],
+              "n_clusters": int(v.size)}
+    if v.size < 2 or float(v.std()) == 0.0:
+        return result
+    described = DescrStatsW(v)
+    statistic, p_value, _ = described.ttest_mean(0.0)
+    low, high = described.tconfint_mean(alpha=1.0 - level)
+    return {**result, "sd": float(described.std * np.sqrt(v.size / (v.size - 1))),
+            "se": float(described.std_mean), "t": float(statistic),
+            "p_value": float(p_value), "ci": [float(low), float(high)]}
 
 
 def detectable_effect(

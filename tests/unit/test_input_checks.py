@@ -1,0 +1,203 @@
+"""Bad input through the CLI: values, headers, file lists and params (issue 15, items 3-7).
+
+Each case runs ``replicate features`` in-process on a tiny original-layout directory and
+asserts exit status 2, a message naming the file/column/row or the param, and that nothing
+was written beside the (untouched) input.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+import yaml
+
+from aftershock_replication import cli
+from aftershock_replication.data.layout import FILE_LIST_DATASETS, write_file_list
+from aftershock_replication.params import TOP_LEVEL_KEYS
+from helpers import ROOT
+
+BAD = "1999CHICHI01MAxx_grid.csv"  # the slip model each case breaks
+ROW = 3  # the broken row's index: data row 4, line 5 of the file
+PARAMS = {"features": {"crosscheck_rtol": 0.001}}
+
+
+def features(root: Path, out: Path, params: dict | None = None) -> int:
+    """``replicate features`` on ``root`` into ``out/``; its exit status."""
+    params_path = out.parent / "params.yaml"
+    params_path.write_text(yaml.safe_dump(PARAMS if params is None else params))
+    return cli.main(["features", "--params", str(params_path), "--raw", str(root),
+                     "--out", str(out / "features.parquet"),
+                     "--report", str(out / "features.json")])
+
+
+def digest(root: Path) -> dict[str, str]:
+    """Content hash of every file under ``root``: the input must come out untouched."""
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def run(original_layout: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> Callable[..., tuple[int, str, Path]]:
+    """Apply ``edit`` to the layout, run the stage; (status, logged errors, output dir)."""
+    monkeypatch.setattr(cli, "setup_logging", lambda verbose: None)  # keep caplog's handler
+
+    def go(edit: Callable[[Path], None] | None = None,
+           params: dict | None = None) -> tuple[int, str, Path]:
+        if edit is not None:
+            edit(original_layout)
+        before = digest(original_layout)
+        out = tmp_path / "out"
+        out.mkdir()
+        caplog.clear()
+        with caplog.at_level(logging.ERROR):
+            status = features(original_layout, out, params)
+        assert digest(original_layout) == before
+        errors = "\n".join(r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR)
+        return status, errors, out
+
+    return go
+
+
+def set_cell(column: str, text: str) -> Callable[[Path], None]:
+    """Write ``text`` verbatim into ``column`` of the broken row."""
+    def edit(root: Path) -> None:
+        path = root / "AllCSV" / BAD
+        frame = pd.read_csv(path)
+        frame[column] = frame[column].astype(object)
+        frame.loc[ROW, column] = text
+        frame.to_csv(path, index=False)
+    return edit
+
+
+def edit_header(change: Callable[[str], str]) -> Callable[[Path], None]:
+    """Rewrite the broken file's header line."""
+    def edit(root: Path) -> None:
+        path = root / "AllCSV" / BAD
+        head, rest = path.read_bytes().split(b"\n", 1)
+        path.write_bytes(change(head.decode()).encode() + b"\n" + rest)
+    return edit
+
+
+def duplicate_label(root: Path) -> None:
+    """Append a second 'aftershocksyn' column (all zero) to the broken file."""
+    path = root / "AllCSV" / BAD
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join([lines[0] + ",aftershocksyn"]
+                              + [line + ",0" for line in lines[1:]]) + "\n")
+
+
+def both_list_spellings(differ: bool) -> Callable[[Path], None]:
+    """Add Training_Filenames.h5 beside Training_FileNames.h5, equal or listing less."""
+    def edit(root: Path) -> None:
+        other = root / "Training_Filenames.h5"
+        if differ:
+            write_file_list(other, FILE_LIST_DATASETS["train"], ["1995KOBEJA01YOSH_grid.csv"])
+        else:
+            shutil.copy(root / "Training_FileNames.h5", other)
+    return edit
+
+
+WHERE = rf"{BAD}: column '{{}}' holds {{}} in data row {ROW + 1} \(line {ROW + 2}\)"
+TOO_LARGE = r", too large for float32 \(largest 3\.403e\+38\)"
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        # 3: finite but beyond float32, in a required, an optional and a coordinate column
+        (set_cell("stresses_full_xx", "1e200"),
+         WHERE.format("stresses_full_xx", r"1e\+200" + TOO_LARGE)),
+        (set_cell("stresses_full_cfs_2", "-1e39"),
+         WHERE.format("stresses_full_cfs_2", r"-1e\+39" + TOO_LARGE)),
+        (set_cell("x", "1e200"), WHERE.format("x", r"1e\+200" + TOO_LARGE)),
+        # 3: each component fits float32, their sum of magnitudes does not
+        (lambda root: [set_cell(c, "3e38")(root) for c in ("stresses_full_xx",
+                                                            "stresses_full_yy")],
+         rf"{BAD}: the sum_abs of data row 4 \(line 5\), computed from its stress components, "
+         r"is inf as float32"),
+        # 4: a column the analysis reads appears twice
+        (duplicate_label,
+         rf"{BAD}: column 'aftershocksyn' appears 2 times in the header \(columns \d+, \d+\)"),
+        # 5: what was found, said as found; the same rule in required and optional columns
+        (set_cell("stresses_full_zz", "NaN"), WHERE.format("stresses_full_zz", "NaN")),
+        (set_cell("stresses_full_zz", ""),
+         rf"{BAD}: column 'stresses_full_zz' has an empty value in data row 4 \(line 5\)"),
+        (set_cell("von_mises", "NaN"), WHERE.format("von_mises", "NaN")),
+        (set_cell("von_mises", "inf"), WHERE.format("von_mises", "inf")),
+        (set_cell("stresses_full_cfs_1", "-inf"), WHERE.format("stresses_full_cfs_1", "-inf")),
+        (set_cell("aftershocksyn", "-1"),
+         WHERE.format("aftershocksyn", "-1") + "; expected a count >= 0"),
+        (set_cell("stresses_full_xy", "NA"),
+         rf"{BAD}: column 'stresses_full_xy' is not numeric.*'NA'"),
+        # 6: the two spellings of a file list disagree
+        (both_list_spellings(differ=True),
+         "both Training_FileNames.h5 and Training_Filenames.h5 are present and list "
+         "different train slip models"),
+    ],
+    ids=["overflow_stress", "overflow_cfs", "overflow_x", "overflow_sum_abs", "duplicate",
+         "nan", "empty", "nan_optional", "inf_optional", "minus_inf_cfs", "negative_count",
+         "na_text", "list_spellings_differ"],
+)
+def test_bad_data_is_refused_naming_file_column_and_row(run, edit, message: str) -> None:
+    status, errors, out = run(edit)
+    assert status == 2
+    assert len(re.findall(message, errors)) == 1, errors
+    assert list(out.iterdir()) == []  # no table, no report, no temporary
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        edit_header(lambda head: head.replace("aftershocksyn", " aftershocksyn ")
+                    .replace("von_mises", '  "von_mises"')),
+        edit_header(lambda head: "\ufeff" + head),
+        both_list_spellings(differ=False),
+    ],
+    ids=["padded_names", "utf8_bom", "list_spellings_equal"],
+)
+def test_unambiguous_variants_give_the_same_table(
+    run, original_layout: Path, tmp_path: Path, edit,
+) -> None:
+    status, errors, out = run()
+    assert status == 0, errors
+    expected = pq.read_table(out / "features.parquet")
+    shutil.rmtree(out)
+    status, errors, out = run(edit)
+    assert status == 0, errors
+    assert pq.read_table(out / "features.parquet").equals(expected)
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({**PARAMS, "seedz": 10}, r"unknown key\(s\) seedz; expected some of compute, data"),
+        ({**PARAMS, "seed": 10}, r"unknown key\(s\) seed; expected .*seeds"),
+        ({**PARAMS, "featurez": {"crosscheck_rtol": 0.1}}, r"unknown key\(s\) featurez"),
+        ({**PARAMS, "methods": {"randomforest": {"n_estimators": 10}}},
+         r"unknown key\(s\) methods\.randomforest; expected some of .*methods\.random_forest"),
+        ({"features": {"crosscheck_rtol": 0.001, "rtol": 1}},
+         r"unknown key\(s\) features\.rtol; expected some of features\.crosscheck_rtol"),
+    ],
+    ids=["seedz", "seed", "unknown_section", "unknown_method", "nested"],
+)
+def test_unknown_params_are_refused_listing_the_valid_keys(
+    run, params: dict, message: str,
+) -> None:
+    status, errors, out = run(params=params)
+    assert status == 2
+    assert re.search(message, errors), errors
+    assert list(out.iterdir()) == []
+
+
+def test_top_level_keys_are_those_of_params_yaml() -> None:
+    """The list of valid keys is the shipped params file's (no section left out)."""
+    assert list(yaml.safe_load((ROOT / "params.yaml").read_text())) == list(TOP_LEVEL_KEYS)
