@@ -60,7 +60,10 @@ def test_demo_pipeline_runs_offline_and_is_reproducible(project: Path) -> None:
     curve = pd.read_csv(project / "plots/learning_curve/random_forest.csv")
     assert curve.seed.nunique() == 3 and curve.groupby("seed")["train_share"].apply(
         sorted).map(tuple).nunique() == 1  # the same shares for every seed, ending at 1
-    assert curve.train_share.max() == 1.0 and curve.train_share.min() == 0.01
+    curve_summary = json.loads((project / "metrics/learning_curve/random_forest.json").read_text())
+    # the tiny data set raises the first share to hold enough aftershock rows, and says so
+    assert curve.train_share.max() == 1.0
+    assert curve.train_share.min() == curve_summary["min_share"]["used"] >= 0.01
     for method in ("neural_network", "random_forest", "logistic"):  # leakage.methods
         leakage = json.loads((project / f"metrics/leakage/{method}.json").read_text())
         assert set(leakage["partitions"]) == {"paper", "leaky"}
