@@ -39,7 +39,8 @@ STAGES: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "stats": ("comparisons", "stats_stage",
               ("methods_dir", "scores_dir", "features", "splits", "out")),
     "letter": ("report.render", "letter_stage",
-               ("metrics", "plots", "results", "splits", "templates", "figures", "out")),
+               ("metrics", "plots", "results", "splits", "templates", "figures", "out",
+                "supplement", "cover", "report")),
     "pin-checksums": ("data.download", "pin_checksums_stage", ("root", "out")),
 }
 WITH_METHOD = ("evaluate", "learning-curve", "leakage")
@@ -49,7 +50,8 @@ OUTPUTS: dict[str, tuple[str, ...]] = {
     "acquire": ("out",), "features": ("out", "report"), "split": ("out", "audit"),
     "evaluate": ("metrics", "scores", "per_slip_model", "roc"),
     "aggregate": ("out", "summary"), "learning-curve": ("out", "plot"), "leakage": ("out",),
-    "leakage-summary": ("out",), "stats": ("out",), "letter": ("figures", "out"),
+    "leakage-summary": ("out",), "stats": ("out",),
+    "letter": ("figures", "out", "supplement", "cover", "report"),
     "pin-checksums": ("out",),
 }
 DIRECTORY_OUTPUTS = {("acquire", "out"), ("letter", "figures")}  # the rest are files
@@ -90,6 +92,8 @@ def run_stage(args: argparse.Namespace) -> None:
         kwargs["method"] = args.method
     if args.command == "acquire":  # it refuses a data.path inside any declared output
         kwargs["dvc_yaml"] = Path(args.params).parent / "dvc.yaml"
+    if args.command == "letter":  # the PDFs carry the params file as an attachment
+        kwargs["params_file"] = Path(args.params)
     stage_function(args.command)(load_params(args.params), **kwargs)
 
 
@@ -180,6 +184,16 @@ def _docstring(module: str, function: str) -> str:
     return ast.get_docstring(node) or function
 
 
+def interruption_advice(command: str) -> str:
+    """What an interrupted stage left behind and what running it again does."""
+    if command == "acquire":
+        return ("run the same command again to resume: finished files are kept, downloads "
+                "resume from their .part files and the demo from its .partial directory")
+    return ("no output of this stage was replaced (outputs are written only when complete); "
+            "running it again restarts the stage from the beginning, and `dvc repro` reruns "
+            "only this stage and those after it")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: run one stage; bad input ends with one clear message and exit code 2."""
     args = build_parser().parse_args(argv)
@@ -191,7 +205,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.error("%s", error)
         return 2
     except KeyboardInterrupt:
-        log.error("interrupted; run the same command again to resume")
+        log.error("interrupted: %s", interruption_advice(args.command))
         return 130
     elapsed = format_seconds(time.perf_counter() - start)
     own, children = (resource.getrusage(who) for who in

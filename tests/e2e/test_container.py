@@ -69,19 +69,21 @@ def test_dockerfile_passes_hadolint() -> None:
 
 def test_dockerignore_keeps_caches_and_outputs_out() -> None:
     ignored = set((ROOT / ".dockerignore").read_text().split())
-    assert {".git", ".venv", ".dvc/cache", "data/raw", "results", "paper/letter.pdf"} <= ignored
+    assert {".git", ".venv", ".dvc/cache", "data/raw", "results", "paper/*.pdf"} <= ignored
 
 
 def test_entrypoint_copies_the_letter_to_a_mounted_directory(tmp_path: Path) -> None:
     (tmp_path / "paper" / "out").mkdir(parents=True)
     (tmp_path / "paper" / "figures").mkdir()
     (tmp_path / "paper" / "letter.pdf").write_bytes(b"%PDF-1.7 test")
+    (tmp_path / "paper" / "supplementary.pdf").write_bytes(b"%PDF-1.7 supplement")
     (tmp_path / "paper" / "figures" / "roc.svg").write_text("<svg/>")
     env = {**os.environ, "PROJECT": str(tmp_path)}
     result = subprocess.run([str(ROOT / "docker/entrypoint.sh"), "false"], env=env,
                             capture_output=True, text=True)
     assert result.returncode == 1  # the command's status is kept
     assert (tmp_path / "paper/out/letter.pdf").read_bytes() == b"%PDF-1.7 test"
+    assert (tmp_path / "paper/out/supplementary.pdf").read_bytes() == b"%PDF-1.7 supplement"
     assert (tmp_path / "paper/out/figures/roc.svg").is_file()
 
 

@@ -30,6 +30,8 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     run(["git", "commit", "-qm", "fresh clone"], copy)
     return copy
 
+DOCUMENTS = ("paper/letter.pdf", "paper/supplementary.pdf", "paper/cover_letter.pdf")
+
 
 def test_demo_pipeline_runs_offline_and_is_reproducible(project: Path) -> None:
     run(["dvc", "repro"], project)
@@ -88,8 +90,12 @@ def test_demo_pipeline_runs_offline_and_is_reproducible(project: Path) -> None:
     assert all(row["verdict"] != "ns" for table in stats["tables"].values()
                for row in table["rows"])
     assert set(stats["reference_metric"]["by_seed"]) == {"paper", "0", "1", "2"}
-    letter = PdfReader(project / "paper/letter.pdf")
-    assert all("synthetic demonstration data" in page.extract_text() for page in letter.pages)
+    for document in DOCUMENTS:
+        pages = PdfReader(project / document).pages
+        assert all("synthetic demonstration data" in page.extract_text() for page in pages)
+    counts = json.loads((project / "metrics/letter.json").read_text())["letter"]
+    assert counts["words"] <= counts["limits"]["words"]
+    assert counts["display_items"] <= counts["limits"]["display_items"]
     first = (project / "data/features.parquet").read_bytes()
     second_run = run(["dvc", "repro"], project)
     assert "didn't change" in second_run.stdout + second_run.stderr
@@ -97,12 +103,13 @@ def test_demo_pipeline_runs_offline_and_is_reproducible(project: Path) -> None:
     assert "up to date" in status.stdout
     # forcing a full re-run gives the same bytes and metrics: same params, same data
     metrics_before = {p.name: p.read_bytes() for p in (project / "metrics").glob("*.json")}
-    letter_before = (project / "paper/letter.pdf").read_bytes()
+    documents_before = {name: (project / name).read_bytes() for name in DOCUMENTS}
     run(["dvc", "repro", "--force"], project)
     assert (project / "data/features.parquet").read_bytes() == first
     for name, content in metrics_before.items():
         assert (project / "metrics" / name).read_bytes() == content, name
-    assert (project / "paper/letter.pdf").read_bytes() == letter_before
+    for name, content in documents_before.items():
+        assert (project / name).read_bytes() == content, name
 
 
 def test_local_source_goes_through_the_same_reader(project: Path, tmp_path: Path) -> None:
@@ -148,7 +155,8 @@ def test_published_layout_letter_has_no_demo_mark(project: Path, tmp_path: Path)
     forest = json.loads((project / "metrics/methods/random_forest.json").read_text())
     paper = forest["partitions"]["paper"]["paper"]
     assert paper["train_rows_used"] == paper["train_rows"] < 20_000
-    pages = [page.extract_text() for page in PdfReader(project / "paper/letter.pdf").pages]
+    pages = [page.extract_text() for document in DOCUMENTS
+             for page in PdfReader(project / document).pages]
     assert pages and not any("synthetic demonstration data" in text for text in pages)
     assert any("local" in text for text in pages)  # the provenance names the source
 

@@ -13,6 +13,7 @@ import shutil
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,12 @@ from aftershock_replication.data.download import (
     pin_checksums,
     verify_against_manifest,
 )
-from aftershock_replication.data.layout import open_layout, write_file_list
+from aftershock_replication.data.layout import (
+    LABEL_COLUMN,
+    STRESS_COLUMNS,
+    open_layout,
+    write_file_list,
+)
 from aftershock_replication.errors import DownloadRefused, InputError
 from aftershock_replication.params import DataParams
 
@@ -52,9 +58,13 @@ class Mirror:
     requests: list[tuple[str, str | None, int]] = field(default_factory=list)
     drop: dict[str, int] = field(default_factory=dict)  # path -> times to cut the body short
     drop_fraction: float = 0.5
-    fail: dict[str, int] = field(default_factory=dict)  # path -> times to answer 503
+    fail: dict[str, int] = field(default_factory=dict)  # path -> times to answer 503 (after drops)
     html: set[str] = field(default_factory=set)  # paths answered with a sign-in page
     ignore_range: bool = False
+    omit_length: bool = False  # no Content-Length: the body ends when the connection closes
+    validators: bool = True  # send ETag and Last-Modified, and honour If-Range
+    # path -> new content, written to the served file after its first request (a new ETag)
+    change: dict[str, bytes] = field(default_factory=dict)
 
     def paths(self) -> list[str]:
         return [path for path, _, _ in self.requests]
@@ -69,7 +79,7 @@ class Handler(BaseHTTPRequestHandler):
         mirror: Mirror = self.server.mirror
         path = unquote(self.path.split("?")[0])
         ranged = self.headers.get("Range")
-        if mirror.fail.get(path, 0) > 0:
+        if mirror.fail.get(path, 0) > 0 and not mirror.drop.get(path, 0):  # drops come first
             mirror.fail[path] -= 1
             return self._answer(path, ranged, 503, b"busy", "text/plain")
         if path in mirror.html:
@@ -79,13 +89,20 @@ class Handler(BaseHTTPRequestHandler):
             return self._answer(path, ranged, 404, b"not found", "text/plain")
         body = file.read_bytes()
         start, status, extra = 0, 200, {}
-        if ranged and not mirror.ignore_range:
+        etag = f'"{hashlib.sha256(body).hexdigest()[:16]}"'
+        if mirror.validators:
+            extra = {"ETag": etag, "Last-Modified": formatdate(file.stat().st_mtime, usegmt=True)}
+        if path in mirror.change:
+            file.write_bytes(mirror.change.pop(path))  # served from the next request on
+        if_range = self.headers.get("If-Range")
+        same_file = if_range is None or (mirror.validators and if_range == etag)
+        if ranged and same_file and not mirror.ignore_range:  # a changed file is sent whole
             start = int(re.fullmatch(r"bytes=(\d+)-", ranged).group(1))
             if start >= len(body):
                 return self._answer(path, ranged, 416, b"", "text/plain",
                                     {"Content-Range": f"bytes */{len(body)}"})
             status = 206
-            extra = {"Content-Range": f"bytes {start}-{len(body) - 1}/{len(body)}"}
+            extra["Content-Range"] = f"bytes {start}-{len(body) - 1}/{len(body)}"
         payload = body[start:]
         if mirror.drop.get(path, 0) > 0:
             mirror.drop[path] -= 1
@@ -103,7 +120,8 @@ class Handler(BaseHTTPRequestHandler):
         self.server.mirror.requests.append((path, ranged, status))
         self.send_response(status)
         self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
+        if not self.server.mirror.omit_length:
+            self.send_header("Content-Length", str(len(body)))
         for key, value in (extra or {}).items():
             self.send_header(key, value)
         self.end_headers()
@@ -114,9 +132,11 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def csv_bytes(seed: int) -> bytes:
-    """A few KB of distinct CSV text per slip model."""
-    rows = [f"{seed},{i},{(i * 7919 + seed) % 1000},{i % 2}" for i in range(400)]
-    return ("x,y,z,aftershocksyn\n" + "\n".join(rows) + "\n").encode()
+    """About 16 KB of distinct slip-model CSV text (the columns the features stage reads)."""
+    header = ",".join(["x", "y", *STRESS_COLUMNS, LABEL_COLUMN])
+    rows = [",".join([str(seed), str(i), *(str((i * 7919 + seed * k) % 1000) for k in
+                                           range(1, 7)), str(i % 2)]) for i in range(400)]
+    return (header + "\n" + "\n".join(rows) + "\n").encode()
 
 
 def build_layout(root: Path) -> None:
@@ -160,7 +180,8 @@ def params(mirror_url: str = "", dest: Path = Path("data/original")) -> DataPara
 
 
 def leftovers(root: Path) -> list[Path]:
-    return sorted(root.rglob("*.part"))
+    """Downloads in progress: ``.part`` files and the validators recorded beside them."""
+    return sorted(root.rglob("*.part*"))
 
 
 # --------------------------------------------------------------------------------------------
@@ -204,17 +225,26 @@ def test_rerun_downloads_nothing_and_pins_catch_a_corrupt_file(
     assert corrupt.read_bytes() == (mirror.root / CSVS[1]).read_bytes()
 
 
-def test_an_interrupted_run_resumes_from_its_part_file(mirror: Mirror, tmp_path: Path) -> None:
+def test_an_interrupted_run_resumes_from_its_part_file(
+    mirror: Mirror, http: requests.Session, tmp_path: Path
+) -> None:
     dest = tmp_path / "original"
-    fetch_devries2018(params(mirror.url), dest, manifest={"files": {}})
-    partial = dest / CSVS[2]
-    source = partial.read_bytes()
-    partial.unlink()
-    (dest / (CSVS[2] + ".part")).write_bytes(source[:1000])
+    source = (mirror.root / CSVS[2]).read_bytes()
+    mirror.drop[f"/{CSVS[2]}"] = 1  # half the file arrives, then the server goes down
+    mirror.fail[f"/{CSVS[2]}"] = 100
+    with pytest.raises(DownloadRefused, match="re-run resumes"):
+        download_file(http, f"{mirror.url}/{CSVS[2]}", dest / CSVS[2], expected_size=None,
+                      expected_sha256=None, chunk=256, retries=2, sleep=lambda _: None)
+    kept = (dest / (CSVS[2] + ".part")).read_bytes()
+    assert 0 < len(kept) < len(source) and source.startswith(kept)
+    assert not (dest / CSVS[2]).exists()
+
+    mirror.fail.clear()
     mirror.requests.clear()
     fetch_devries2018(params(mirror.url), dest, manifest={"files": {}})
-    assert mirror.requests == [(f"/{CSVS[2]}", "bytes=1000-", 206)]
-    assert partial.read_bytes() == source
+    resumed = [request for request in mirror.requests if request[0] == f"/{CSVS[2]}"]
+    assert resumed == [(f"/{CSVS[2]}", f"bytes={len(kept)}-", 206)]
+    assert (dest / CSVS[2]).read_bytes() == source
     assert leftovers(dest) == []
 
 
@@ -252,16 +282,15 @@ def test_fetch_survives_a_dropped_connection(
     assert leftovers(dest) == []
 
 
-def test_a_server_ignoring_range_restarts_from_zero(
+def test_a_part_file_of_unknown_origin_is_not_resumed(
     mirror: Mirror, http: requests.Session, tmp_path: Path
 ) -> None:
-    mirror.ignore_range = True
     source = (mirror.root / CSVS[0]).read_bytes()
     target = tmp_path / "a_grid.csv"
-    (tmp_path / "a_grid.csv.part").write_bytes(b"stale bytes of another attempt")
+    (tmp_path / "a_grid.csv.part").write_bytes(b"y" * 5000)  # garbage left by something else
     download_file(http, f"{mirror.url}/{CSVS[0]}", target, expected_size=None,
                   expected_sha256=None)
-    assert mirror.requests == [(f"/{CSVS[0]}", "bytes=30-", 200)]
+    assert mirror.requests == [(f"/{CSVS[0]}", None, 200)]
     assert target.read_bytes() == source
     assert leftovers(tmp_path) == []
 
@@ -304,6 +333,132 @@ def test_giving_up_keeps_the_part_but_no_final_file(
                       sleep=lambda _: None)
     assert len(mirror.requests) == 3
     assert not target.exists()
+
+
+def requests_for(mirror: Mirror, relative: str) -> list[tuple[str | None, int]]:
+    """(Range header, status) of every request for one file, in order."""
+    return [(ranged, status) for path, ranged, status in mirror.requests
+            if path == f"/{relative}"]
+
+
+def test_a_body_without_length_cut_short_is_completed(mirror: Mirror, tmp_path: Path) -> None:
+    # the issue's case: no Content-Length, the connection drops after 5,000 bytes
+    source = (mirror.root / CSVS[1]).read_bytes()
+    mirror.omit_length = True
+    mirror.drop[f"/{CSVS[1]}"] = 1
+    mirror.drop_fraction = 5000 / len(source)
+    dest = tmp_path / "original"
+    fetch_devries2018(params(mirror.url), dest, manifest={"files": {}})
+    assert (dest / CSVS[1]).read_bytes() == source
+    # the short body is followed by a range request, and a last one proves nothing follows
+    assert requests_for(mirror, CSVS[1]) == [
+        (None, 200), ("bytes=5000-", 206), (f"bytes={len(source)}-", 416)]
+    assert leftovers(dest) == []
+
+
+def test_without_lengths_or_validators_the_structure_catches_a_cut(
+    mirror: Mirror, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    source = (mirror.root / CSVS[0]).read_bytes()
+    mirror.omit_length, mirror.validators = True, False
+    mirror.drop[f"/{CSVS[0]}"] = 1
+    mirror.drop_fraction = 0.37  # inside a row
+    dest = tmp_path / "original"
+    fetch_devries2018(params(mirror.url), dest, manifest={"files": {}})
+    assert (dest / CSVS[0]).read_bytes() == source
+    assert requests_for(mirror, CSVS[0]) == [(None, 200), (None, 200)]  # again from the start
+    assert "failed verification" in caplog.text and "only the file's structure" in caplog.text
+
+    mirror.drop[f"/{CSVS[0]}"] = 100  # cut every time: refused, nothing left behind
+    mirror.requests.clear()
+    other = tmp_path / "other"
+    with pytest.raises(InputError, match="failed verification twice") as raised:
+        fetch_devries2018(params(mirror.url), other, manifest={"files": {}})
+    assert str(other / CSVS[0]) in str(raised.value)
+    assert len(requests_for(mirror, CSVS[0])) == 2
+    assert not (other / CSVS[0]).exists() and leftovers(other) == []
+
+
+def test_a_file_changed_between_attempts_is_not_spliced(
+    mirror: Mirror, http: requests.Session, tmp_path: Path
+) -> None:
+    old = (mirror.root / CSVS[0]).read_bytes()
+    new = csv_bytes(99)
+    assert len(new) >= len(old) // 2 and new != old
+    mirror.drop[f"/{CSVS[0]}"] = 1
+    mirror.change[f"/{CSVS[0]}"] = new  # the mirror is updated after the first request
+    target = tmp_path / "a_grid.csv"
+    download_file(http, f"{mirror.url}/{CSVS[0]}", target, expected_size=None,
+                  expected_sha256=None, chunk=256, sleep=lambda _: None)
+    assert target.read_bytes() == new
+    (_, first), (resumed, status) = requests_for(mirror, CSVS[0])
+    assert first == 200 and resumed is not None and status == 200  # If-Range: sent whole
+    assert leftovers(tmp_path) == []
+
+
+def test_with_pins_a_bad_part_file_is_retried_not_fatal(mirror: Mirror, tmp_path: Path) -> None:
+    dest = tmp_path / "original"
+    (dest / "AllCSV").mkdir(parents=True)
+    (dest / (CSVS[1] + ".part")).write_bytes(b"y" * 5000)  # garbage, but shorter than pinned
+    fetch_devries2018(params(mirror.url), dest, manifest=pin_checksums(mirror.root))
+    for relative in CSVS:
+        assert (dest / relative).read_bytes() == (mirror.root / relative).read_bytes()
+    # resumed (the pin checks the result), refused by the digest, fetched again whole
+    assert requests_for(mirror, CSVS[1]) == [("bytes=5000-", 206), (None, 200)]
+    assert leftovers(dest) == []
+
+
+def test_with_pins_a_short_body_without_length_is_resumed(
+    mirror: Mirror, tmp_path: Path
+) -> None:
+    source = (mirror.root / CSVS[2]).read_bytes()
+    mirror.omit_length = True
+    mirror.drop[f"/{CSVS[2]}"] = 1
+    dest = tmp_path / "original"
+    fetch_devries2018(params(mirror.url), dest, manifest=pin_checksums(mirror.root))
+    assert (dest / CSVS[2]).read_bytes() == source
+    assert requests_for(mirror, CSVS[2]) == [(None, 200), (f"bytes={len(source) // 2}-", 206)]
+
+
+def test_with_pins_a_server_that_always_cuts_and_ignores_ranges_is_given_up(
+    mirror: Mirror, tmp_path: Path
+) -> None:
+    # no length, no ranges, every body cut short: each attempt starts from zero and ends
+    # short, which must end in a clear error, not an endless loop
+    mirror.omit_length, mirror.ignore_range = True, True
+    mirror.drop[f"/{CSVS[2]}"] = 1000
+    dest = tmp_path / "original"
+    with pytest.raises(InputError, match="failed verification twice") as raised:
+        fetch_devries2018(params(mirror.url), dest, manifest=pin_checksums(mirror.root))
+    assert CSVS[2].split("/")[1] in str(raised.value)
+    assert len(requests_for(mirror, CSVS[2])) == 4  # two rounds of: short body, ranged ask
+    assert not (dest / CSVS[2]).exists() and leftovers(dest) == []
+
+
+def test_an_empty_manifest_is_announced_once_per_run(
+    mirror: Mirror, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    fetch_devries2018(params(mirror.url), tmp_path / "a", manifest={"files": {}})
+    assert caplog.text.count("CHECKSUM MANIFEST IS EMPTY") == 1
+    caplog.clear()
+    fetch_devries2018(params(mirror.url), tmp_path / "b", manifest=pin_checksums(mirror.root))
+    assert "CHECKSUM MANIFEST IS EMPTY" not in caplog.text
+
+
+@pytest.mark.parametrize(("relative", "content", "expected"), [
+    (LISTS[0], b"not an HDF5 file", "not a readable HDF5 file"),
+    (CSVS[2], b"x,y,aftershocksyn\n1,2,0\n", "missing required column(s) stresses_full_xx"),
+], ids=["file-list", "csv-columns"])
+def test_an_unpinned_file_of_the_wrong_structure_is_refused(
+    mirror: Mirror, tmp_path: Path, relative: str, content: bytes, expected: str
+) -> None:
+    (mirror.root / relative).write_bytes(content)
+    dest = tmp_path / "original"
+    with pytest.raises(InputError) as raised:
+        fetch_devries2018(params(mirror.url), dest, manifest={"files": {}})
+    message = str(raised.value)
+    assert str(dest / relative) in message and expected in message
+    assert not (dest / relative).exists() and leftovers(dest) == []
 
 
 @pytest.mark.parametrize("field_name", ["sha256", "size"])

@@ -6,14 +6,17 @@ Fixtures are tiny metrics/plots/results trees built from the metrics schemas in 
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import re
+import subprocess
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from pypdf import PdfReader
 
 from aftershock_replication.comparisons import verdict
@@ -21,12 +24,13 @@ from aftershock_replication.errors import InputError
 from aftershock_replication.leakage_summary import summarise
 from aftershock_replication.learning_curve import curve_summary
 from aftershock_replication.methods import ALL_METHODS, FITTED
-from aftershock_replication.report import DEMO_MARK, render_letter
+from aftershock_replication.report import DEMO_MARK, render_documents
 from aftershock_replication.report import formatting as fmt
 from aftershock_replication.report.findings import build_context
 from aftershock_replication.report.inputs import load_inputs
-from aftershock_replication.report.provenance import collect
-from aftershock_replication.report.render import render_html
+from aftershock_replication.report.limits import count_letter
+from aftershock_replication.report.provenance import collect, git_state, source_digest
+from aftershock_replication.report.render import page_problems, render_html, render_pdf
 from helpers import ROOT
 
 REPO = ROOT
@@ -209,7 +213,7 @@ def write_json(path: Path, payload: Any) -> None:
 
 
 def build_tree(root: Path, *, demo: bool = True) -> dict[str, Path]:
-    """A complete, tiny input tree under ``root``; returns the render_letter directories."""
+    """A complete, tiny input tree under ``root``; returns the render_documents directories."""
     rng = np.random.default_rng(7)
     metrics, plots, results = root / "metrics", root / "plots", root / "results"
     names = _names()
@@ -287,8 +291,9 @@ def build_tree(root: Path, *, demo: bool = True) -> dict[str, Path]:
     splits = root / "data" / "splits.json"
     write_json(splits, {"schemes": {"paper": {"paper": sorted(PAPER_TEST)}},
                         "spatiotemporal": {"groups": {n: n[:12] for n in names}}})
+    (root / "params.yaml").write_text(yaml.safe_dump(PARAMS, sort_keys=False))
     return {"metrics_dir": metrics, "plots_dir": plots, "results_dir": results,
-            "splits": splits}
+            "splits": splits, "params": root / "params.yaml"}
 
 
 PARAMS = {
@@ -298,18 +303,25 @@ PARAMS = {
                        "steps_per_epoch": None},
     "letter": {"authors": [{"name": "A. Author", "affiliation": "Somewhere University"},
                            {"name": "B. Author", "affiliation": "Elsewhere Institute"}],
-               "date": "1 April 2025", "plateau_tolerance": 0.01},
+               "date": "1 April 2025", "plateau_tolerance": 0.01,
+               "limits": {"words": 1200, "display_items": 2, "references": 15}},
 }
+
+
+DOCUMENTS = {"out": "letter.pdf", "supplement": "supplementary.pdf",
+             "cover": "cover_letter.pdf", "report": "letter.json"}
 
 
 def render(tree: dict[str, Path], out: Path, params: dict[str, Any] | None = None,
            use_splits: bool = True) -> dict[str, Any]:
-    return render_letter(
+    """Render the three documents into ``out.parent`` (``out`` names the letter)."""
+    return render_documents(
         metrics_dir=tree["metrics_dir"], plots_dir=tree["plots_dir"],
-        results_dir=tree["results_dir"], params=params or PARAMS, out_pdf=out,
+        results_dir=tree["results_dir"], params=params or PARAMS,
+        outputs={option: out.parent / name for option, name in DOCUMENTS.items()},
         figures_dir=out.parent / "figures", template_dir=TEMPLATES,
         commands=["dvc repro letter", "replicate letter --out paper/letter.pdf"],
-        splits_path=tree["splits"] if use_splits else None)
+        splits_path=tree["splits"] if use_splits else None, params_file=tree.get("params"))
 
 
 def page_texts(path: Path) -> list[str]:
@@ -337,16 +349,23 @@ def demo_render(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         patch.setenv("SOURCE_DATE_EPOCH", EPOCH)
         patch.chdir(root)  # no git checkout here: provenance must tolerate it
         summary = render(tree, root / "paper" / "letter.pdf")
-    return {"root": root, "tree": tree, "summary": summary, "pdf": root / "paper" / "letter.pdf"}
+    paper = root / "paper"
+    return {"root": root, "tree": tree, "summary": summary, "letter": paper / "letter.pdf",
+            "pdf": paper / "supplementary.pdf", "cover": paper / "cover_letter.pdf",
+            "report": paper / "letter.json"}
 
 
 def test_render_writes_pdf_and_figures(demo_render: dict[str, Any]) -> None:
     summary = demo_render["summary"]
-    assert demo_render["pdf"].read_bytes().startswith(b"%PDF")
-    assert summary["pages"] == len(PdfReader(demo_render["pdf"]).pages) >= 3
-    assert len(summary["figures"]) == 7  # six in the letter, one supplementary
-    for path in summary["figures"]:
-        assert Path(path).is_file() and Path(path).read_bytes().startswith(b"\x89PNG")
+    for key, name in (("letter", "letter.pdf"), ("pdf", "supplementary.pdf"),
+                      ("cover", "cover_letter.pdf")):
+        assert demo_render[key].read_bytes().startswith(b"%PDF")
+        assert summary["pages"][name] == len(PdfReader(demo_render[key]).pages)
+    assert summary["pages"]["cover_letter.pdf"] == 1
+    assert json.loads(demo_render["report"].read_text()) == summary
+    figures = sorted((demo_render["pdf"].parent / "figures").glob("*.png"))
+    assert len(figures) == 7  # the supplement's seven, one of them the letter's Fig. 1
+    assert all(path.read_bytes().startswith(b"\x89PNG") for path in figures)
     assert not list(demo_render["pdf"].parent.glob(".*tmp-*"))
 
 
@@ -362,11 +381,13 @@ def test_auc_table_numbers_match_metrics(demo_render: dict[str, Any]) -> None:
         for scheme in ("leaky", "grouped"):
             entry = stats["seed_summary"][scheme][method]
             expected += [fmt.mean_sd(entry["mean"], entry["sd"]), fmt.interval(entry["ci95"])]
-    assert_in_order(text, "Table 2 |", expected)
+    assert_in_order(text, "Supplementary Table 3 |", expected)
 
 
-@pytest.mark.parametrize(("table", "caption"), [("leaky_minus_grouped", "Table 3 |"),
-                                                ("vs_best_stress_metric", "Table 5 |")])
+@pytest.mark.parametrize(("table", "caption"), [
+    ("leaky_minus_grouped", "Supplementary Table 4 |"),
+    ("vs_best_stress_metric", "Supplementary Table 6 |"),
+])
 def test_significance_table_numbers_match_stats(
     demo_render: dict[str, Any], table: str, caption: str,
 ) -> None:
@@ -393,18 +414,21 @@ def test_decomposition_table_numbers_match_stats(demo_render: dict[str, Any]) ->
                      fmt.diff(entry["reference_paper_minus_grouped"]),
                      fmt.diff(entry["leakage_term"]), fmt.interval(leak[method]["ci"]),
                      fmt.p_cell(leak[method]["p_holm"])]
-    assert_in_order(text, "Table 4 |", expected)
+    assert_in_order(text, "Supplementary Table 5 |", expected)
 
 
 def test_audit_names_straddling_sequences(demo_render: dict[str, Any]) -> None:
     text = flat(" ".join(page_texts(demo_render["pdf"])))
-    assert_in_order(text, "Table 1 |", ["1985NAHANx", "1985NAHANx02CCCC", "25.0%",
+    assert_in_order(text, "Supplementary Table 1 |", ["1985NAHANx", "1985NAHANx02CCCC", "25.0%",
                                         "1999CHICHx", "1999CHICHx02WUxx", "12.5%"])
     assert "no earthquake straddles" in text
 
 
-def test_demo_mark_on_every_page_and_generation_on_first(demo_render: dict[str, Any]) -> None:
-    pages = [flat(t) for t in page_texts(demo_render["pdf"])]
+@pytest.mark.parametrize("document", ["letter", "pdf", "cover"])
+def test_demo_mark_on_every_page_and_generation_on_first(
+    demo_render: dict[str, Any], document: str
+) -> None:
+    pages = [flat(t) for t in page_texts(demo_render[document])]
     assert all(DEMO_MARK in page for page in pages)
     first = pages[0]
     assert "seed 2018" in first and "leakage strength 1" in first
@@ -441,8 +465,11 @@ def test_two_renders_identical_bytes(demo_render: dict[str, Any], tmp_path: Path
     monkeypatch.chdir(demo_render["root"])
     # same inputs, another output directory: the bytes must not depend on paths either
     render(demo_render["tree"], tmp_path / "again" / "letter.pdf")
-    assert (tmp_path / "again" / "letter.pdf").read_bytes() == demo_render["pdf"].read_bytes()
-    first = sorted(Path(p).name for p in demo_render["summary"]["figures"])
+    for name in ("letter.pdf", "supplementary.pdf", "cover_letter.pdf", "letter.json"):
+        assert ((tmp_path / "again" / name).read_bytes()
+                == (demo_render["pdf"].parent / name).read_bytes()), name
+    first = sorted(p.name for p in (demo_render["pdf"].parent / "figures").glob("*.png"))
+    assert first
     for name in first:
         assert ((tmp_path / "again" / "figures" / name).read_bytes()
                 == (demo_render["pdf"].parent / "figures" / name).read_bytes())
@@ -453,10 +480,12 @@ def test_no_demo_mark_without_demo(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
     monkeypatch.chdir(tmp_path)
     params = {**PARAMS, "data": {"source": "local", "path": "data/original"}}
-    params["letter"] = {"plateau_tolerance": 0.01}  # no authors: a placeholder signature
+    # no authors: a placeholder signature
+    params["letter"] = {"plateau_tolerance": 0.01, "limits": PARAMS["letter"]["limits"]}
     out = tmp_path / "paper" / "letter.pdf"
     render(tree, out, params, use_splits=False)
-    pages = [flat(t) for t in page_texts(out)]
+    pages = [flat(t) for name in ("letter.pdf", "supplementary.pdf", "cover_letter.pdf")
+             for t in page_texts(out.parent / name)]
     assert not any(DEMO_MARK in page or "synthetic" in page.lower() for page in pages)
     assert "The authors" in " ".join(pages)
 
@@ -472,7 +501,7 @@ def context_text(tree: dict[str, Path], stats: dict[str, Any], tmp_path: Path) -
     provenance = collect(inputs=inputs.files, params=PARAMS, features=inputs.features,
                          commands=[])
     context = build_context(inputs, PARAMS, {}, provenance)
-    html = render_html(context, TEMPLATES)
+    html = render_html(context, TEMPLATES, "supplementary.html.j2")
     return flat(re.sub(r"<[^>]+>", " ", html))
 
 
@@ -635,3 +664,135 @@ def test_formatting() -> None:
     assert fmt.percent(0.25) == "25.0%"
     assert fmt.integer(1378120) == "1,378,120"
     assert fmt.dof(2.0) == "2"
+
+
+# ------------------------------------------------------- limits, attachments, provenance
+
+
+def test_count_letter_counts_only_what_the_journal_counts() -> None:
+    html = """<html><head><title>Three title words</title></head><body>
+    <h1>Not counted</h1>
+    <section class="counted"><p>One two <b>three</b> four<sup>1,2</sup>.</p>
+      <figure class="display-item"><figcaption>caption words not counted</figcaption></figure>
+      <p>five six&nbsp;seven</p></section>
+    <div class="display-item"><table><tr><td>cell</td></tr></table></div>
+    <section class="methods"><p>methods words are not counted</p></section>
+    <section class="references"><ol><li>A.</li><li>B.</li><li>C.</li></ol></section>
+    <ol><li>not a reference</li></ol></body></html>"""
+    counts = count_letter(html)
+    # the superscript citation is not counted, nor the full stop left after it
+    assert counts.as_dict() == {"words": 7, "display_items": 2, "references": 3}
+
+
+def test_the_letter_keeps_the_journal_limits(demo_render: dict[str, Any]) -> None:
+    report = json.loads(demo_render["report"].read_text())
+    letter, limits = report["letter"], report["letter"]["limits"]
+    assert 300 < letter["words"] <= limits["words"] == 1200
+    assert letter["display_items"] == limits["display_items"] == 2
+    assert 5 <= letter["references"] <= limits["references"] == 15
+    text = flat(" ".join(page_texts(demo_render["letter"])))
+    assert "Table 1 |" in text and "Fig. 1 |" in text and "Table 2 |" not in text
+    assert "References" in text and "Nadeau, C. & Bengio, Y." in text
+
+
+@pytest.mark.parametrize(("key", "limit"), [("words", 100), ("display_items", 1),
+                                             ("references", 3)])
+def test_a_lowered_limit_stops_the_stage_and_writes_nothing(
+    demo_render: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    key: str, limit: int,
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    params = copy.deepcopy(PARAMS)
+    params["letter"]["limits"][key] = limit
+    counted = json.loads(demo_render["report"].read_text())["letter"][key]
+    with pytest.raises(InputError) as raised:
+        render(demo_render["tree"], tmp_path / "paper" / "letter.pdf", params)
+    message = str(raised.value)
+    assert f"letter.limits.{key}" in message and f"{counted} " in message
+    assert f"limit {limit}" in message and "letter.html.j2" in message
+    written = list((tmp_path / "paper").glob("*")) if (tmp_path / "paper").exists() else []
+    assert not [path for path in written if path.suffix in (".pdf", ".json")]
+
+
+def test_letter_table_numbers_match_stats(demo_render: dict[str, Any]) -> None:
+    text = flat(" ".join(page_texts(demo_render["letter"])))
+    stats = json.loads((demo_render["tree"]["metrics_dir"] / "stats.json").read_text())
+    leakage = json.loads((demo_render["tree"]["metrics_dir"] / "leakage.json").read_text())
+    rows = {r["method"]: r for r in stats["tables"]["vs_best_stress_metric"]["rows"]}
+    expected = []
+    for method in ["neural_network"] + [m for m in FITTED if m not in ("neural_network",
+                                                                      "one_neuron")]:
+        row = rows[method]
+        expected += [fmt.diff(row["estimate"]), fmt.interval(row["ci"]),
+                     fmt.p_cell(row["p_holm"])]
+        if method in leakage["methods"]:
+            leak = leakage["methods"][method]["by_group"]
+            expected += [fmt.diff(leak["estimate"]), fmt.interval(leak["ci"])]
+    assert_in_order(text, "Table 1 |", expected)
+
+
+@pytest.mark.parametrize("document", ["letter", "pdf", "cover"])
+def test_each_pdf_carries_its_sources_as_pdfa_attachments(
+    demo_render: dict[str, Any], document: str
+) -> None:
+    reader = PdfReader(demo_render[document])
+    attached = {name: contents[0] for name, contents in reader.attachments.items()}
+    metrics = demo_render["tree"]["metrics_dir"]
+    expected = {f"metrics/{p.relative_to(metrics).as_posix()}" for p in metrics.rglob("*.json")}
+    assert expected <= set(attached)
+    for name in expected:
+        assert attached[name] == (metrics.parent / name).read_bytes(), name
+    assert attached["params.yaml"] == demo_render["tree"]["params"].read_bytes()
+    provenance = json.loads(attached["provenance.json"])
+    assert provenance["rendered"] == "2023-11-14T22:13:20Z"
+    assert provenance["inputs_sha256"]["metrics/stats.json"] == hashlib.sha256(
+        (metrics / "stats.json").read_bytes()).hexdigest()
+    xmp = reader.xmp_metadata
+    assert xmp is not None
+    raw = xmp.stream.get_data().decode()
+    assert 'pdfaid:part="3"' in raw and 'pdfaid:conformance="B"' in raw
+    assert reader.metadata["/Title"] and reader.metadata["/Author"]
+    assert "aftershocks" in reader.metadata["/Keywords"]
+
+
+def test_provenance_follows_the_sources_only(tmp_path: Path) -> None:
+    def git(*args: str) -> None:
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
+
+    git("init", "-q")
+    for name in ("src/code.py", "metrics/auc.json", "dvc.lock", "paper/letter.pdf",
+                 "paper/letter.html.j2", "README.md"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("1\n")
+    git("add", "-A")
+    git("-c", "user.email=a@b", "-c", "user.name=a", "commit", "-qm", "x")
+    for name in ("metrics/auc.json", "dvc.lock", "paper/letter.pdf", "plots/new.csv",
+                 "README.md", "tests/new_test.py"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("2\n")
+    commit, dirty = git_state(tmp_path)
+    assert len(commit) == 40 and dirty.startswith("no")
+    digest = source_digest(tmp_path)
+    assert len(digest) == 64
+    (tmp_path / "paper/letter.html.j2").write_text("2\n")
+    assert git_state(tmp_path)[1].startswith("yes (1 ")
+    (tmp_path / "src/code.py").write_text("2\n")
+    assert git_state(tmp_path)[1].startswith("yes (2 ")
+    git("add", "-A")
+    git("-c", "user.email=a@b", "-c", "user.name=a", "commit", "-qm", "y")
+    assert source_digest(tmp_path) != digest and git_state(tmp_path)[1].startswith("no")
+
+
+def test_a_page_holding_only_a_heading_or_signature_is_refused() -> None:
+    def pages(body: str) -> list[str]:
+        html = f"<html><body>{body}</body></html>"
+        return page_problems(render_pdf(html, Path(".")), "x.pdf")
+
+    text = "<p>" + "word " * 400 + "</p>"
+    alone = '<div class="signatures"><p>Yours sincerely,</p><p>A. Author</p></div>'
+    assert pages(text + text) == []
+    assert pages(text + '<h2 style="break-before: page">Heading</h2>') == [
+        "x.pdf page 2 holds only a heading or signature"]
+    assert pages(text + f'<div style="break-before: page">{alone}</div>') == [
+        "x.pdf page 2 holds only a heading or signature"]
+    assert pages(text + '<p style="break-before: page">a short last page</p>') == []

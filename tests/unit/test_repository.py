@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
+import pytest
 import yaml
 
 from helpers import ROOT, readme_commands
@@ -58,3 +61,66 @@ def test_code_is_ruff_clean() -> None:
     result = subprocess.run([str(ruff), "check", "src", "tests"], cwd=ROOT, capture_output=True,
                             text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _code_changes(entries: list[Any]) -> list[Any]:
+    """The entries of one stage's `dvc status` that say its code, params or command changed;
+    data and other stages' outputs, absent in a fresh clone, are not such a change (their
+    own stages report it)."""
+    found: list[Any] = []
+    for entry in entries:
+        if entry == "changed command":
+            found.append(entry)
+        elif isinstance(entry, dict):
+            for path, state in entry.get("changed deps", {}).items():
+                if isinstance(state, dict) or path.startswith("src/") or (
+                        path.startswith("paper/") and path.endswith((".j2", ".css"))):
+                    found.append({path: state})  # params, code or templates
+    return found
+
+
+def test_the_committed_lock_matches_the_committed_code() -> None:
+    """A fresh clone's `dvc status` must not report code or params changed since dvc.lock
+    (a stale lock made every clone rerun every stage); checked on a clean checkout (CI)."""
+    pipeline = ["src", "params.yaml", "dvc.yaml", "dvc.lock"]
+    dirty = subprocess.run(["git", "status", "--porcelain", "--", *pipeline], cwd=ROOT,
+                           capture_output=True, text=True, check=True).stdout
+    if dirty.strip():
+        pytest.skip(f"uncommitted changes to the pipeline: {dirty.split()[1:2]}")
+    dvc = Path(sys.executable).parent / "dvc"
+    result = subprocess.run([str(dvc), "status", "--json"], cwd=ROOT, capture_output=True,
+                            text=True, check=True)
+    status = json.loads(result.stdout)
+    stale = {stage: found for stage, entries in status.items()
+             if (found := _code_changes(entries))}
+    assert not stale, f"dvc.lock is older than the code: run `dvc repro` and commit ({stale})"
+
+
+COMMITTED_DOCUMENTS = ("paper/letter.pdf", "paper/supplementary.pdf", "paper/cover_letter.pdf")
+
+
+@pytest.mark.parametrize("document", COMMITTED_DOCUMENTS)
+def test_the_committed_documents_were_rendered_from_the_committed_sources(
+    document: str,
+) -> None:
+    """A committed PDF's provenance (its embedded provenance.json) must name a clean tree
+    whose sources (code, params, dvc.yaml, templates) are HEAD's: otherwise the PDF a
+    reader gets was made by other code than the repository holds."""
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    from aftershock_replication.report.provenance import source_digest
+
+    shown = subprocess.run(["git", "show", f"HEAD:{document}"], cwd=ROOT, capture_output=True)
+    assert shown.returncode == 0, f"{document} is not committed: run `dvc repro`, commit it"
+    committed = shown.stdout
+    attached = PdfReader(BytesIO(committed)).attachments
+    assert "provenance.json" in attached, f"{document}: no provenance attachment"
+    provenance = json.loads(attached["provenance.json"][0])
+    assert provenance["uncommitted_changes"].startswith("no"), (
+        f"{document} was rendered from a working tree with uncommitted sources: commit the "
+        f"code first, then `dvc repro`, then commit the outputs")
+    assert provenance["sources_sha256"] == source_digest(ROOT), (
+        f"{document} was rendered from other sources than HEAD's (commit "
+        f"{provenance['commit'][:10]}): run `dvc repro` and commit the outputs")

@@ -376,3 +376,26 @@ def test_atomic_files_replace_all_or_none(tmp_path: Path) -> None:
         a.write_text("new a")
         b.write_text("new b")
     assert (first.read_text(), second.read_text()) == ("new a", "new b")
+
+
+# --- item 11: what an interrupted stage says ------------------------------------------------
+
+@pytest.mark.parametrize(("stage", "advice"), [
+    ("features", "restarts the stage from the beginning"),
+    ("acquire", "resume"),
+])
+def test_an_interrupted_stage_says_whether_running_it_again_resumes(
+    project: Path, replicate, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    stage: str, advice: str,
+) -> None:
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "stage_function", lambda command: interrupted)
+    paths = {"features": ["--raw", project / "raw", "--out", tmp_path / "f.parquet",
+                          "--report", tmp_path / "f.json"],
+             "acquire": ["--out", tmp_path / "raw"]}[stage]
+    status, errors = replicate(stage, "--params", project / "params.yaml", *paths)
+    assert status == 130
+    assert advice in errors
+    assert ("resume" in errors) == (stage == "acquire")  # only acquire picks up where it was

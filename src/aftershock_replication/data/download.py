@@ -6,7 +6,10 @@ files per folder (it holds 199 CSV files), and unauthenticated bulk downloads ar
 answered with a sign-in, quota or virus-scan page instead of the file. So the Drive route
 makes one honest attempt and then explains the manual way; a plain HTTP(S) copy of the layout
 (``data.mirror``) is downloaded file by file, resumably, and checked against the sizes and
-SHA-256 digests pinned in ``devries2018_manifest.json`` once those are pinned.
+SHA-256 digests pinned in ``devries2018_manifest.json`` once those are pinned. Until then
+(and for any file not pinned) a download is checked as far as HTTP allows: the length the
+server states, a validator (ETag or Last-Modified) before resuming, a range request when no
+length was stated, and the file's structure (CSV columns and rows, HDF5 lists).
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ log = logging.getLogger(__name__)
 MANIFEST_PATH = Path(__file__).with_name("devries2018_manifest.json")
 DRIVE_FOLDER_URL = "https://drive.google.com/drive/folders/{folder}"
 PART_SUFFIX = ".part"
+VALIDATOR_SUFFIX = ".json"  # beside the .part: the ETag or Last-Modified it was begun with
 TIMEOUT = (15.0, 60.0)  # seconds: connect, and between two reads of the body
 BACKOFF_SECONDS = 1.0  # first retry delay; doubles per consecutive fruitless attempt
 MAX_BACKOFF_SECONDS = 30.0
@@ -174,11 +178,20 @@ def part_path(target: Path) -> Path:
     return target.with_name(target.name + PART_SUFFIX)
 
 
+def validator_path(target: Path) -> Path:
+    """Where the validator (ETag or Last-Modified) of the response that began the ``.part``
+    is kept, so that a later run resumes only onto the same remote file."""
+    return target.with_name(target.name + PART_SUFFIX + VALIDATOR_SUFFIX)
+
+
 def new_session() -> requests.Session:
     """An HTTP session identifying this package."""
     session = requests.Session()
     session.headers["User-Agent"] = USER_AGENT
     return session
+
+
+FileCheck = Callable[[Path], None]  # raises InputError when a downloaded file is malformed
 
 
 def download_file(
@@ -188,28 +201,65 @@ def download_file(
     *,
     expected_size: int | None,
     expected_sha256: str | None,
+    check: FileCheck | None = None,
     retries: int = 5,
     chunk: int = 1 << 20,
     sleep: Callable[[float], None] = time.sleep,
 ) -> None:
     """Download ``url`` to ``target`` via ``<target>.part``, resuming and retrying as needed.
 
-    A kept ``.part`` is resumed with a Range request; dropped connections and 5xx answers are
-    retried with a doubling delay (``retries`` consecutive fruitless attempts at most). An
-    HTML answer raises DownloadRefused. The size and SHA-256 are checked when given (a
-    mismatch deletes the download and raises InputError) before the ``.part`` is renamed, so
-    nothing incomplete ever appears under ``target``.
+    A kept ``.part`` is resumed with a Range request only when it is provably a prefix of
+    the same remote file: an If-Range with the validator recorded when it was begun, or a
+    pinned checksum that checks the result. Dropped connections and 5xx answers are retried
+    with a doubling delay (``retries`` consecutive fruitless attempts at most); a body that
+    ends without a stated length is followed by a range request that proves nothing is
+    missing. An HTML answer raises DownloadRefused. The finished file is checked against the
+    pins when given, otherwise by ``check`` (its structure); a failure downloads it once
+    more from the start, a second one deletes it and raises InputError. Only a verified
+    file is renamed to ``target``, so nothing incomplete ever appears there.
     """
     target = Path(target)
     part = part_path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
+    pinned = expected_sha256 is not None
+    for round_ in (1, 2):
+        _transfer(session, url, target, expected_size, pinned, retries, chunk, sleep)
+        problem = _problem(part, expected_size, expected_sha256, check)
+        if problem is None:
+            break
+        _discard(target)
+        if round_ == 2:
+            raise InputError(
+                f"{target}: the download from {url} failed verification twice ({problem}); "
+                f"it was deleted. Check the mirror, or download the file by hand."
+            )
+        log.warning("%s: the downloaded file failed verification (%s); downloading it again "
+                    "from the start", url, problem)
+    validator_path(target).unlink(missing_ok=True)
+    os.replace(part, target)
+    log.info("downloaded %s (%s bytes) in %s", target, f"{target.stat().st_size:,}",
+             format_seconds(time.perf_counter() - start))
+
+
+def _transfer(
+    session: requests.Session, url: str, target: Path, expected_size: int | None,
+    pinned: bool, retries: int, chunk: int, sleep: Callable[[float], None],
+) -> None:
+    """Attempts until ``.part`` holds the whole remote file (or all that can be told of it)."""
+    part = part_path(target)
     failures = 0
     while True:
         before = _size(part)
         try:
-            _attempt(session, url, part, target.name, expected_size, chunk)
-            break
+            if _attempt(session, url, target, expected_size, pinned, chunk):
+                return
+            # a body without a stated length: ask again for what may follow, as long as
+            # asking brings bytes (a server that sends nothing more is a failed attempt)
+            if _size(part) > before:
+                failures = 0
+                continue
+            raise _TransientError(f"no bytes after the {_size(part)} received")
         except TRANSIENT_ERRORS as error:
             failures = 1 if _size(part) > before else failures + 1  # progress resets the count
             if failures > retries:
@@ -221,10 +271,6 @@ def download_file(
             log.warning("%s: %s; retrying in %s (%d/%d)", url, error,
                         format_seconds(delay), failures, retries)
             sleep(delay)
-    _verify(part, target, url, expected_size, expected_sha256)
-    os.replace(part, target)
-    log.info("downloaded %s (%s bytes) in %s", target, f"{target.stat().st_size:,}",
-             format_seconds(time.perf_counter() - start))
 
 
 def _size(path: Path) -> int:
@@ -234,19 +280,60 @@ def _size(path: Path) -> int:
         return 0
 
 
+def _discard(target: Path) -> None:
+    """Delete a download in progress: its ``.part`` and the validator it was begun with."""
+    part_path(target).unlink(missing_ok=True)
+    validator_path(target).unlink(missing_ok=True)
+
+
+def _validator_of(response: requests.Response) -> str | None:
+    """What proves a later response is of the same file: a strong ETag, else Last-Modified."""
+    etag = response.headers.get("ETag", "").strip()
+    if etag and not etag.startswith("W/"):  # a weak ETag may not be used in If-Range
+        return etag
+    return response.headers.get("Last-Modified", "").strip() or None
+
+
+def _read_validator(target: Path, url: str) -> str | None:
+    """The validator recorded for ``target``'s ``.part`` if it was begun from ``url``."""
+    try:
+        record = json.loads(validator_path(target).read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+    if not isinstance(record, dict) or record.get("url") != url:
+        return None
+    validator = record.get("validator")
+    return validator if isinstance(validator, str) and validator else None
+
+
 def _attempt(
-    session: requests.Session, url: str, part: Path, label: str,
-    expected_size: int | None, chunk: int,
-) -> None:
-    """One request: append the rest of the file to ``part`` (or rewrite it from the start)."""
+    session: requests.Session, url: str, target: Path, expected_size: int | None,
+    pinned: bool, chunk: int,
+) -> bool:
+    """One request: append the rest of the file to ``.part`` (or rewrite it from the start).
+
+    Returns True when ``.part`` is known to hold the whole file (its stated length arrived,
+    the server has nothing after it, or the pinned size is reached), False when the body
+    ended without a stated length, so that the next attempt asks for what may follow.
+    """
+    part = part_path(target)
     have = _size(part)
     if expected_size is not None and have > expected_size:
         log.info("%s: discarding %s, longer than the expected %d bytes", url, part, expected_size)
-        part.unlink()
+        _discard(target)
+        have = 0
+    validator = _read_validator(target, url) if have else None
+    if have and validator is None and not pinned:
+        log.warning("%s: %s was not begun from this URL with a validator (ETag or "
+                    "Last-Modified), so it cannot be proven a prefix of the remote file; "
+                    "downloading from the start", url, part)
+        _discard(target)
         have = 0
     headers = {"Accept-Encoding": "identity"}  # byte ranges and lengths of the file itself
     if have:
         headers["Range"] = f"bytes={have}-"
+        if validator:
+            headers["If-Range"] = validator  # a changed file is sent whole (200), not spliced
     with session.get(url, headers=headers, stream=True, timeout=TIMEOUT) as response:
         status = response.status_code
         content_range = _CONTENT_RANGE.fullmatch(response.headers.get("Content-Range", "").strip())
@@ -254,8 +341,8 @@ def _attempt(
             total = content_range.group(3) if content_range else "*"
             if total in ("*", str(have)):
                 log.debug("%s: %s already holds the whole file", url, part)
-                return
-            part.unlink()
+                return True
+            _discard(target)
             raise _TransientError(
                 f"the file has {total} bytes, fewer than the {have} kept; restarting"
             )
@@ -266,25 +353,55 @@ def _attempt(
         _reject_html(response, url)
         if status == 206:
             first = content_range.group(1) if content_range else None
-            if first != str(have):
-                part.unlink(missing_ok=True)
-                raise _TransientError(f"the server sent a range starting at {first}, not {have}")
+            answered = _validator_of(response)
+            if first != str(have) or (validator and answered and answered != validator):
+                _discard(target)
+                raise _TransientError(
+                    f"the server answered the resume request with a range starting at {first} "
+                    f"of {answered or 'an unidentified file'}, not at {have} of {validator}; "
+                    f"restarting"
+                )
             mode = "ab"
         else:
             if have:
-                log.info("%s: the server ignored the resume request; restarting from zero", url)
+                log.info("%s: the server sent the whole file (changed, or resuming is not "
+                         "supported); restarting from zero", url)
             mode, have = "wb", 0
         length = _content_length(response)
         total = have + length if length is not None else expected_size
         received = 0
-        with part.open(mode) as out, progress_bar(total, desc=label, unit="B") as bar:
+        with part.open(mode) as out, progress_bar(total, desc=target.name, unit="B") as bar:
+            if mode == "wb":  # only once the old bytes are gone: never old bytes, new validator
+                _record_validator(target, url, _validator_of(response))
             bar.update(have)
             for block in response.iter_content(chunk_size=chunk):
                 out.write(block)
                 received += len(block)
                 bar.update(len(block))
-        if length is not None and received < length:
-            raise _TransientError(f"the connection closed after {received} of {length} bytes")
+        if length is not None:
+            if received < length:
+                raise _TransientError(
+                    f"the connection closed after {received} of {length} bytes"
+                )
+            return True
+        ranges_ignored = mode == "wb" and "Range" in headers  # asking again resends it all
+        if not ranges_ignored and expected_size is not None:
+            return have + received >= expected_size  # short: resume; the pin checks the end
+        if not ranges_ignored and (mode == "ab" or _read_validator(target, url)):
+            return False  # ask, with a range proven to be of this file, what follows
+        # no stated length, and either no validator to ask with or byte ranges ignored:
+        # asking again cannot tell more, so the file's structure is all that is left
+        log.warning("%s: the server states no length and cannot be asked for the rest, so "
+                    "only the file's structure can show that it arrived whole", url)
+        return True
+
+
+def _record_validator(target: Path, url: str, validator: str | None) -> None:
+    """Keep the validator of the response that begins ``.part`` (or forget an older one)."""
+    if validator is None:
+        validator_path(target).unlink(missing_ok=True)
+    else:
+        write_json(validator_path(target), {"url": url, "validator": validator})
 
 
 def _content_length(response: requests.Response) -> int | None:
@@ -303,24 +420,41 @@ def _reject_html(response: requests.Response, url: str) -> None:
         )
 
 
-def _verify(
-    part: Path, target: Path, url: str, expected_size: int | None, expected_sha256: str | None
-) -> None:
-    """Check the finished download; on a mismatch delete it and say what was expected."""
+def _problem(
+    part: Path, expected_size: int | None, expected_sha256: str | None,
+    check: FileCheck | None,
+) -> str | None:
+    """Why the finished download cannot be accepted, or None: pins first, else its structure."""
+    if expected_size is not None and expected_sha256 is not None:
+        return _mismatch(part, Pin(expected_size, expected_sha256.lower()))
     size = _size(part)
-    problem = None
     if expected_size is not None and size != expected_size:
-        problem = f"expected {expected_size} bytes, got {size}"
-    elif expected_sha256 is not None:
+        return f"expected {expected_size} bytes, got {size}"
+    if expected_sha256 is not None:
         digest = sha256_of(part)
-        if digest != expected_sha256.lower():
-            problem = f"expected sha256 {expected_sha256.lower()}, got {digest}"
-    if problem:
-        part.unlink(missing_ok=True)
-        raise InputError(
-            f"{target}: the download from {url} does not match the pinned checksum manifest "
-            f"({problem}); it was deleted. Re-run to download it again, or check the mirror."
-        )
+        return None if digest == expected_sha256.lower() else \
+            f"expected sha256 {expected_sha256.lower()}, got {digest}"
+    if check is not None:
+        try:
+            check(part)
+        except InputError as error:
+            return str(error)
+    return None
+
+
+def check_slip_model_csv(path: Path) -> None:
+    """A downloaded slip-model CSV must parse as the features stage will read it."""
+    from ..features import read_slip_model_csv  # pyarrow: only when a CSV is downloaded
+
+    read_slip_model_csv(path)
+
+
+def file_list_check(role: str) -> FileCheck:
+    """A downloaded train/test list must be an HDF5 file holding its dataset of names."""
+    def check(path: Path) -> None:
+        if not read_file_list(path, FILE_LIST_DATASETS[role]):
+            raise InputError(f"{path}: the {role} file list names no slip model")
+    return check
 
 
 # --------------------------------------------------------------------------------------------
@@ -352,6 +486,12 @@ def fetch_devries2018(
                          dest)
                 return dest
             refuse_drive(http, data.drive_folder, dest)
+        if not pins:
+            log.warning(
+                "THE CHECKSUM MANIFEST IS EMPTY (%s): downloads cannot be checked against "
+                "pinned sizes and SHA-256 digests, only against the lengths the server states, "
+                "validators before resuming, and each file's structure (CSV columns and rows, "
+                "HDF5 lists). Pin a verified copy with `replicate pin-checksums`.", MANIFEST_PATH)
         with timed(f"downloading the DeVries et al. (2018) data from {data.mirror} into {dest}"):
             downloaded, skipped = _fetch_from_mirror(http, data.mirror, dest, pins)
     finally:
@@ -392,7 +532,7 @@ def _fetch_from_mirror(
             file_name = f"{name}{CSV_SUFFIX}"
             relative = f"{CSV_DIR}/{file_name}"
             _fetch(session, f"{mirror}/{CSV_DIR}/{quote(file_name)}", dest / relative,
-                   pins.get(relative), counts)
+                   pins.get(relative), counts, check_slip_model_csv)
             bar.update(1)
     return counts[0], counts[1]
 
@@ -411,7 +551,8 @@ def _fetch_file_list(
     refusals = []
     for name in spellings:
         try:
-            _fetch(session, f"{mirror}/{quote(name)}", dest / name, pins.get(name), counts)
+            _fetch(session, f"{mirror}/{quote(name)}", dest / name, pins.get(name), counts,
+                   file_list_check(role))
             return dest / name
         except HTTPRefused as error:
             if error.status != 404:
@@ -436,7 +577,8 @@ def _complete(target: Path, pin: Pin | None) -> bool:
 
 
 def _fetch(
-    session: requests.Session, url: str, target: Path, pin: Pin | None, counts: list[int]
+    session: requests.Session, url: str, target: Path, pin: Pin | None, counts: list[int],
+    check: FileCheck,
 ) -> None:
     """Download one file unless already complete; counts[0] downloaded, counts[1] skipped."""
     if _complete(target, pin):
@@ -444,7 +586,7 @@ def _fetch(
         log.debug("%s: already present, skipped", target)
         return
     download_file(session, url, target, expected_size=pin.size if pin else None,
-                  expected_sha256=pin.sha256 if pin else None)
+                  expected_sha256=pin.sha256 if pin else None, check=check)
     counts[0] += 1
 
 

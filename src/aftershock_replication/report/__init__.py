@@ -1,12 +1,13 @@
-"""The matters-arising letter: metrics files -> figures, HTML (Jinja2) and a PDF (WeasyPrint).
+"""The Matters Arising, its Supplementary Information and the cover letter: metrics files ->
+figures, HTML (Jinja2) and PDF/A (WeasyPrint).
 
 One module per job: ``inputs`` reads and checks the files, ``findings`` turns numbers and
-the statistics stage's verdicts into the template's context, ``figures`` draws,
-``render`` writes the HTML and the PDF; ``provenance`` records where it all came from.
-Public entry point: :func:`render_letter`.
+the statistics stage's verdicts into the templates' context, ``figures`` draws, ``limits``
+counts what the journal limits, ``render`` writes the HTML and the PDFs; ``provenance``
+records where it all came from. Public entry point: :func:`render_documents`.
 """
 
 from .findings import DEMO_MARK
-from .render import render_letter
+from .render import render_documents
 
-__all__ = ["DEMO_MARK", "render_letter"]
+__all__ = ["DEMO_MARK", "render_documents"]

@@ -497,13 +497,149 @@ def signatures(params: dict[str, Any], date_text: str) -> dict[str, Any]:
     }
 
 
+# The letter's numbered references, in the order the letter first cites them; the
+# template cites them by key (``refs.<key>``), so the numbers follow this order.
+REFERENCES: tuple[tuple[str, str], ...] = (
+    ("devries", "DeVries, P. M. R., Viégas, F., Wattenberg, M. & Meade, B. J. Deep learning of "
+                "aftershock patterns following large earthquakes. <i>Nature</i> <b>560</b>, "
+                "632\u2013634 (2018)."),
+    ("shah", "Shah, R. & Innig, L. Correspondence to <i>Nature</i> on ref. 1 (2019; not "
+             "published by the journal, made public by its authors)."),
+    ("kaufman", "Kaufman, S., Rosset, S., Perlich, C. & Stitelman, O. Leakage in data mining: "
+                "formulation, detection, and avoidance. <i>ACM Trans. Knowl. Discov. Data</i> "
+                "<b>6</b>, 15 (2012)."),
+    ("roberts", "Roberts, D. R. et al. Cross-validation strategies for data with temporal, "
+                "spatial, hierarchical, or phylogenetic structure. <i>Ecography</i> <b>40</b>, "
+                "913\u2013929 (2017)."),
+    ("prado", "López de Prado, M. <i>Advances in Financial Machine Learning</i> (Wiley, 2018)."),
+    ("nadeau", "Nadeau, C. & Bengio, Y. Inference for the generalization error. <i>Mach. "
+               "Learn.</i> <b>52</b>, 239\u2013281 (2003)."),
+    ("holm", "Holm, S. A simple sequentially rejective multiple test procedure. <i>Scand. J. "
+             "Stat.</i> <b>6</b>, 65\u201370 (1979)."),
+    ("mignan", "Mignan, A. & Broccardo, M. One neuron versus deep learning in aftershock "
+               "prediction. <i>Nature</i> <b>574</b>, E1\u2013E3 (2019)."),
+    ("breiman", "Breiman, L. Random forests. <i>Mach. Learn.</i> <b>45</b>, 5\u201332 (2001)."),
+    ("field", "Field, C. A. & Welsh, A. H. Bootstrapping clustered data. <i>J. R. Stat. Soc. "
+              "B</i> <b>69</b>, 369\u2013390 (2007)."),
+    ("delong", "DeLong, E. R., DeLong, D. M. & Clarke-Pearson, D. L. Comparing the areas under "
+               "two or more correlated receiver operating characteristic curves: a "
+               "nonparametric approach. <i>Biometrics</i> <b>44</b>, 837\u2013845 (1988)."),
+    ("sun", "Sun, X. & Xu, W. Fast implementation of DeLong\u2019s algorithm for comparing "
+            "the areas under correlated receiver operating characteristic curves. <i>IEEE "
+            "Signal Process. Lett.</i> <b>21</b>, 1389\u20131393 (2014)."),
+    ("srcmod", "Mai, P. M. & Thingbaijam, K. K. S. SRCMOD: an online database of finite-fault "
+               "rupture models. <i>Seismol. Res. Lett.</i> <b>85</b>, 1348\u20131357 (2014)."),
+)
+
+
+class Citations:
+    """Numbers references in the order a template first cites them (``cite("key")``), so
+    the list holds exactly the cited ones, numbered as cited."""
+
+    def __init__(self, references: tuple[tuple[str, str], ...]) -> None:
+        self.texts = dict(references)
+        self.order: list[str] = []
+
+    def __call__(self, key: str) -> int:
+        if key not in self.texts:
+            raise InputError(f"template cites an unknown reference '{key}'; known: "
+                             f"{', '.join(self.texts)}")
+        if key not in self.order:
+            self.order.append(key)
+        return self.order.index(key) + 1
+
+    def listed(self) -> list[str]:
+        """The cited references' texts, in citation order."""
+        return [self.texts[key] for key in self.order]
+
+
+def network_findings(baseline: dict[str, Any], matched: dict[str, Any],
+                     curves: list[dict[str, Any]]) -> dict[str, Any]:
+    """The network's own rows (None where it was not evaluated): the letter leads with it
+    and never lets another method's result speak for it."""
+    return {"baseline": baseline["by_method"].get(FOCUS),
+            "leakage": next((r for r in matched["rows"] if r["method"] == FOCUS), None),
+            "curve": next((c for c in curves if c["method"] == FOCUS), None)}
+
+
+def main_table(
+    inputs: Inputs, auc_rows: list[dict[str, Any]], baseline: dict[str, Any],
+    matched: dict[str, Any], reference: dict[str, Any],
+) -> list[dict[str, Any]]:
+    """The letter's Table 1: per fitted method (network first) and the reference metric,
+    the AUC on the paper's split and over grouped splits, the difference from the best
+    untrained stress metric and the matched leakage effect."""
+    by_method = {row["method"]: row for row in auc_rows}
+    leakage = {row["method"]: row for row in matched["rows"]}
+    fitted = [m for m in inputs.methods if by_method[m]["fitted"] and m != "one_neuron"]
+    order = ([FOCUS] if FOCUS in fitted else []) + [m for m in fitted if m != FOCUS]
+    rows = []
+    for method in [reference["method"], *order]:
+        if method not in by_method:
+            continue
+        rows.append({
+            "method": method, "label": by_method[method]["label"],
+            "fitted": by_method[method]["fitted"],
+            "paper": by_method[method]["paper"]["value"],
+            "grouped": by_method[method]["grouped"]["value"],
+            "versus": baseline["by_method"].get(method),
+            "leakage": leakage.get(method),
+        })
+    return rows
+
+
+def composition_findings(inputs: Inputs, reference: dict[str, Any]) -> dict[str, Any] | None:
+    """The reference metric's AUC on the paper's test and training cells: an untrained
+    metric cannot overfit, so test above train there is the test set's composition."""
+    entry = inputs.auc["paper"].get(reference["method"]) or {}
+    test = (entry.get("pooled") or {}).get("mean")
+    train = (entry.get("train_pooled") or {}).get("mean")
+    if test is None or train is None:
+        return None
+    return {"prose": prose(reference["method"]), "test": fmt.auc(test), "train": fmt.auc(train),
+            "test_above_train": test > train}
+
+
+def split_settings(params: dict[str, Any]) -> dict[str, Any]:
+    """How the random partitions were drawn, in words."""
+    split = params.get("split") if isinstance(params.get("split"), dict) else {}
+    grouped = str(split.get("grouped_by", "sequence"))
+    return {
+        "test_share": fmt.percent(float(split.get("test_size", 0.2))),
+        "grouped_unit": ("region-year sequences (the first 10 characters)" if grouped ==
+                         "sequence" else
+                         f"spatio-temporal clusters (events within {split.get('cluster_km')} "
+                         f"km and {split.get('cluster_days')} days)"),
+    }
+
+
+def method_settings(params: dict[str, Any], methods: list[str]) -> list[dict[str, str]]:
+    """Each fitted method's settings from params.yaml, as run (Supplementary Table 8)."""
+    configured = params.get("methods") if isinstance(params.get("methods"), dict) else {}
+    rows = []
+    for method in methods:
+        settings = configured.get(method)
+        if isinstance(settings, dict):
+            text = "; ".join(f"{key} = {value}" for key, value in settings.items())
+            rows.append({"label": label(method), "settings": text or "defaults"})
+    return rows
+
+
+def cover_findings(params: dict[str, Any]) -> dict[str, Any]:
+    """The cover letter's journal and the paragraph on contact with the original authors."""
+    letter = params.get("letter") if isinstance(params.get("letter"), dict) else {}
+    return {"journal": str(letter.get("journal") or "Nature"),
+            "author_contact": str(letter.get("author_contact") or "")}
+
+
 def build_context(
     inputs: Inputs, params: dict[str, Any], figures: dict[str, dict[str, Any]],
     provenance: Provenance,
 ) -> dict[str, Any]:
     """All the template needs: formatted numbers and the decisions the wording follows."""
     alpha = dig(inputs.stats, ["alpha"], "metrics/stats.json")
-    letter = section(params, "letter", {"authors", "date", "plateau_tolerance"})
+    letter = section(params, "letter", {"authors", "date", "plateau_tolerance", "journal",
+                                        "author_contact", "limits"})
     tolerance = as_float(require(letter, "letter", "plateau_tolerance"),
                          "letter.plateau_tolerance", 0.0, 1.0, low_open=True)
     points = scheme_points(inputs)
@@ -527,6 +663,8 @@ def build_context(
     curves = curve_findings(inputs, tolerance, reference)
     signed = signatures(params, fmt.long_date(provenance.run_date))
     seeds = max((len(p["per_seed"]) for p in points["grouped"].values()), default=0)
+    auc_rows = auc_table(inputs, points)
+    matched = matched_leakage_findings(inputs)
     return {
         "title": "Deep learning of aftershock patterns: leakage, learning curves and baselines",
         "mark": DEMO_MARK,
@@ -546,13 +684,24 @@ def build_context(
         "data": data_findings(inputs.features),
         "claim": claim_findings(inputs),
         "audit": audit_findings(inputs),
-        "auc_rows": auc_table(inputs, points),
+        "auc_rows": auc_rows,
+        "main_rows": main_table(inputs, auc_rows, baseline, matched, reference),
+        "composition": composition_findings(inputs, reference),
+        "split": split_settings(params),
+        "method_settings": method_settings(params, inputs.methods),
+        "cover": cover_findings(params),
+        "data_source_note": (
+            "the numbers of this letter come from synthetic demonstration data instead"
+            if inputs.features.get("demo") else
+            f"folder {(params.get('data') or {}).get('drive_folder', 'unknown')}"),
+        "cite": Citations(REFERENCES),
+        "network": network_findings(baseline, matched, curves),
         "variant_rows": variants_table(inputs),
         "has_test_selected": "coulomb_test_selected" in inputs.methods,
         "reference": reference,
         "drop": drop,
         "decomposition": decomposition_findings(inputs),
-        "matched": matched_leakage_findings(inputs),
+        "matched": matched,
         "curves": curves,
         "curves_small": bool(curves) and all(c["max_share"] <= 0.1 for c in curves),
         "capped_curves": [c["prose"] for c in curves if c["capped"]],

@@ -7,6 +7,7 @@ the directories passed in, and nothing depends on the current time otherwise.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
@@ -33,6 +34,7 @@ class Provenance:
 
     commit: str
     dirty: str
+    sources: str
     run_date: datetime
     date_source: str
     data_source: list[tuple[str, str]]
@@ -69,19 +71,46 @@ def _git(*args: str, cwd: Path) -> str | None:
     return done.stdout.strip()
 
 
+# What the results are made from: a digest of these files' git objects at the commit proves,
+# with no history needed (shallow clones), that a document was rendered from the same sources.
+SOURCE_PATHS = ("src", "params.yaml", "dvc.yaml", "paper")
+SOURCE_SUFFIXES_IN_PAPER = (".j2", ".css")  # the templates, not the rendered outputs
+
+
+def _is_source(path: str) -> bool:
+    """Whether a repository path is one of the sources (paper/: only the templates)."""
+    return not path.startswith("paper/") or path.endswith(SOURCE_SUFFIXES_IN_PAPER)
+
+
 def git_state(cwd: Path | None = None) -> tuple[str, str]:
-    """(commit, dirty description); tolerates a missing git or a directory outside a repo."""
+    """(commit, dirty description): whether the sources (code, params, dvc.yaml, templates)
+    differ from the commit; tolerates a missing git or a directory outside a repository."""
     where = Path.cwd() if cwd is None else cwd
     commit = _git("rev-parse", "HEAD", cwd=where)
     if not commit:
         return "unknown (not a git checkout, or git not installed)", "unknown"
-    status = _git("status", "--porcelain", "--untracked-files=normal", cwd=where)
+    status = _git("status", "--porcelain", "--untracked-files=normal", "--", *SOURCE_PATHS,
+                  cwd=where)
     if status is None:
         return commit, "unknown"
-    changed = [line for line in status.splitlines() if line.strip()]
+    # porcelain lines are "XY path" or "XY old -> new" (the output's first space is stripped)
+    changed = [line for line in status.splitlines()
+               if line.strip() and _is_source(line.split(None, 1)[-1].split(" -> ")[-1])]
     if not changed:
-        return commit, "no (clean working tree)"
-    return commit, f"yes ({len(changed)} changed or untracked path(s) at render time)"
+        return commit, "no (code, params, pipeline and templates as committed)"
+    return commit, (f"yes ({len(changed)} changed or untracked source path(s) at render "
+                    f"time; the sources digest is then the commit's, not what ran)")
+
+
+def source_digest(cwd: Path | None = None, commit: str = "HEAD") -> str:
+    """SHA-256 of ``git ls-tree -r <commit>`` lines (object id and path) of the sources, or
+    "unknown" outside a git checkout."""
+    where = Path.cwd() if cwd is None else cwd
+    listing = _git("ls-tree", "-r", "--full-tree", commit, "--", *SOURCE_PATHS, cwd=where)
+    if not listing:
+        return "unknown"
+    kept = [line for line in listing.splitlines() if _is_source(line.split("\t", 1)[-1])]
+    return hashlib.sha256("\n".join(kept).encode()).hexdigest()
 
 
 def package_versions(names: tuple[str, ...] = PACKAGES) -> list[tuple[str, str]]:
@@ -122,6 +151,7 @@ def collect(
     return Provenance(
         commit=commit,
         dirty=dirty,
+        sources=source_digest(),
         run_date=moment,
         date_source=date_from,
         data_source=data_source(params, features),

@@ -13,13 +13,15 @@ from typing import Any
 
 import numpy as np
 
-from ..atomic import atomic_file
+from ..atomic import atomic_files, json_text
 from ..errors import InputError
 from ..params import LearningCurveParams
+from ..progress import format_seconds, timed
 from . import figures as fig
 from .findings import SCHEME_LEGEND, build_context, scheme_points
 from .inputs import Inputs, label, load_inputs, order_methods
-from .provenance import collect
+from .limits import check_limits, count_letter, limits_from_params
+from .provenance import Provenance, collect
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +117,14 @@ def upfirst(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def render_html(context: dict[str, Any], template_dir: Path) -> str:
+# output option -> template; the three documents share the context and the figures
+DOCUMENTS = {"out": "letter.html.j2", "supplement": "supplementary.html.j2",
+             "cover": "cover_letter.html.j2"}
+PDF_VARIANT = "pdf/a-3b"  # archival PDF that may carry the metrics as attachments
+
+
+def render_html(context: dict[str, Any], template_dir: Path,
+                template_name: str = "letter.html.j2") -> str:
     import jinja2
 
     environment = jinja2.Environment(
@@ -128,74 +137,174 @@ def render_html(context: dict[str, Any], template_dir: Path) -> str:
     )
     environment.filters["upfirst"] = upfirst
     try:
-        template = environment.get_template("letter.html.j2")
+        template = environment.get_template(template_name)
     except jinja2.TemplateNotFound as error:
-        raise InputError(f"{Path(template_dir) / 'letter.html.j2'}: template not found") from error
+        raise InputError(f"{Path(template_dir) / str(error)}: template not found") from error
     return template.render(**context)
 
 
-def write_pdf(html: str, out_pdf: Path, base_dir: Path) -> int:
-    """HTML -> PDF at ``out_pdf`` (atomically); returns the number of pages."""
+def attachments(
+    inputs: Inputs, params_file: Path | None, provenance: Provenance
+) -> list[tuple[str, bytes, str]]:
+    """(name, bytes, description) embedded in every PDF: each metrics JSON read, the params
+    file and the provenance, so a referee can check every number against its source."""
+    attached = [(shown, path.read_bytes(), "metrics file the numbers were read from")
+                for shown, path in inputs.files
+                if shown.startswith("metrics/") and shown.endswith(".json")]
+    if params_file is not None:
+        attached.append(("params.yaml", Path(params_file).read_bytes(),
+                         "the parameters of the run"))
+    attached.append(("provenance.json", json_text(provenance_record(provenance)).encode(),
+                     "commit, working-tree state, input checksums, versions and commands"))
+    return attached
+
+
+def provenance_record(provenance: Provenance) -> dict[str, Any]:
+    """The provenance as data (the appendix prints the same)."""
+    return {"commit": provenance.commit, "uncommitted_changes": provenance.dirty,
+            "sources_sha256": provenance.sources,
+            "rendered": provenance.iso_date, "date_source": provenance.date_source,
+            "data_source": dict(provenance.data_source), "inputs_sha256": dict(provenance.inputs),
+            "python": provenance.python, "versions": dict(provenance.versions),
+            "commands": provenance.commands}
+
+
+def render_pdf(html: str, base_dir: Path) -> Any:
+    """Lay out the HTML (WeasyPrint); the rendered document knows its pages."""
     import weasyprint
 
-    document = weasyprint.HTML(string=html, base_url=f"{Path(base_dir).resolve().as_uri()}/")
-    rendered = document.render()
-    with atomic_file(out_pdf) as temporary:
-        rendered.write_pdf(temporary)
-    return len(rendered.pages)
+    return weasyprint.HTML(string=html, base_url=f"{Path(base_dir).resolve().as_uri()}/").render()
 
 
-def render_letter(
+def write_pdf(rendered: Any, out_pdf: Path, attached: list[tuple[str, bytes, str]],
+              moment: Any) -> None:
+    """Write a rendered document as PDF/A-3b with its attachments, tagged, to a temporary
+    file (``out_pdf`` is an ``atomic_files`` temporary)."""
+    import io
+
+    from weasyprint import Attachment
+
+    files = [Attachment(file_obj=io.BytesIO(data), name=name, description=description,
+                        created=moment, modified=moment, relationship="Source")
+             for name, data, description in attached]
+    rendered.write_pdf(out_pdf, pdf_variant=PDF_VARIANT, attachments=files, pdf_tags=True)
+
+
+STRANDABLE_TAGS = frozenset({"h1", "h2", "h3"})  # what must not end up alone on a page
+STRANDABLE_CLASSES = frozenset({"signatures", "salutation"})
+
+
+def page_problems(rendered: Any, document: str) -> list[str]:
+    """Pages whose only content is headings or a signature (separated from their text)."""
+    problems = []
+    for number, page in enumerate(rendered.pages, start=1):
+        words, stranded_words, images = _page_content(page._page_box)
+        if words and words == stranded_words and not images:
+            problems.append(f"{document} page {number} holds only a heading or signature")
+    return problems
+
+
+def _page_content(page_box: Any) -> tuple[int, int, int]:
+    """Words, words inside headings or signatures, and images in a laid-out page's content
+    (margin boxes, i.e. page numbers and the demonstration mark, left out). WeasyPrint has
+    no public API for a page's content, so this walks its box tree."""
+    words = stranded = images = 0
+    stack = [(child, False) for child in page_box.children
+             if type(child).__name__ != "MarginBox"]
+    while stack:
+        node, inside = stack.pop()
+        element = getattr(node, "element", None)
+        classes = set(((element.get("class") if element is not None else None) or "").split())
+        inside = inside or getattr(node, "element_tag", None) in STRANDABLE_TAGS or bool(
+            classes & STRANDABLE_CLASSES)
+        if type(node).__name__ in ("InlineReplacedBox", "BlockReplacedBox"):
+            images += 1
+        text = getattr(node, "text", None)
+        if isinstance(text, str):
+            count = len(text.split())
+            words += count
+            stranded += count if inside else 0
+        stack.extend((child, inside) for child in getattr(node, "children", None) or [])
+    return words, stranded, images
+
+
+def render_documents(
     *, metrics_dir: Path, plots_dir: Path, results_dir: Path, params: dict[str, Any],
-    out_pdf: Path, figures_dir: Path, template_dir: Path, commands: list[str],
-    splits_path: Path | None = None, html_out: Path | None = None,
+    outputs: dict[str, Path], figures_dir: Path, template_dir: Path, commands: list[str],
+    splits_path: Path | None = None, params_file: Path | None = None,
 ) -> dict[str, Any]:
-    """Render the letter PDF (and its figures) from the metrics, plots and results files.
+    """Render the letter, its Supplementary Information and the cover letter (PDF/A-3b with
+    the metrics attached) and the letter's counts (``outputs["report"]``), all or nothing.
 
-    ``splits_path`` (optional, data/splits.json) names every slip model of the paper's split
-    for the group diagram; without it the diagram shows the slip models named in the other
-    inputs. ``html_out`` optionally keeps the HTML. Returns pages, figures and seconds.
+    The letter's words, display items and references are checked against
+    ``letter.limits`` before anything is written; a document with a stranded page (a
+    heading or signature alone) is refused too. Returns the counts and page numbers.
     """
     start = time.perf_counter()
     curve_methods = LearningCurveParams.from_params(params).methods
+    letter_params = params.get("letter") if isinstance(params.get("letter"), dict) else {}
+    limits = limits_from_params(letter_params)
     inputs = load_inputs(Path(metrics_dir), Path(plots_dir), Path(results_dir), splits_path,
                          curve_methods)
     provenance = collect(inputs=inputs.files, params=params, features=inputs.features,
                          commands=commands)
-    figures = make_figures(inputs, Path(figures_dir))
+    with timed("drawing the figures"):
+        figures = make_figures(inputs, Path(figures_dir))
     context = build_context(inputs, params, figures, provenance)
-    html = render_html(context, Path(template_dir))
-    if html_out is not None:
-        with atomic_file(html_out) as temporary:
-            temporary.write_text(html)
-    pages = write_pdf(html, Path(out_pdf), Path(figures_dir))
-    seconds = time.perf_counter() - start
-    log.info("letter: %d pages, %d figures -> %s (%.1f s)", pages, len(figures), out_pdf,
-             seconds)
-    return {"pdf": str(out_pdf), "pages": pages,
-            "figures": sorted(str(Path(figures_dir) / f["file"]) for f in figures.values()),
-            "seconds": round(seconds, 2), "demo": context["demo"] is not None}
+    html = {option: render_html(context, Path(template_dir), template)
+            for option, template in DOCUMENTS.items()}
+    counts = count_letter(html["out"])
+    check_limits(counts, limits, str(Path(template_dir) / DOCUMENTS["out"]))
+    with timed("laying out the letter, supplement and cover letter"):
+        rendered = {option: render_pdf(text, Path(figures_dir)) for option, text in html.items()}
+    stranded = [problem for option, document in rendered.items()
+                for problem in page_problems(document, Path(outputs[option]).name)]
+    if stranded:
+        raise InputError(f"{Path(template_dir)}: {'; '.join(stranded)} (a heading, caption or "
+                         f"signature separated from its text); no document was written")
+    pages = {Path(outputs[option]).name: len(document.pages)
+             for option, document in rendered.items()}
+    report = {"letter": {**counts.as_dict(), "limits": limits}, "pages": pages,
+              "pdf_variant": PDF_VARIANT, "demo": context["demo"] is not None,
+              "provenance": {"commit": provenance.commit,
+                             "uncommitted_changes": provenance.dirty}}
+    attached = attachments(inputs, params_file, provenance)
+    options = list(DOCUMENTS)
+    with atomic_files(*(outputs[o] for o in options), outputs["report"]) as temporaries:
+        for option, temporary in zip(options, temporaries, strict=False):
+            write_pdf(rendered[option], temporary, attached, provenance.run_date)
+        temporaries[-1].write_text(json_text(report))
+    log.info("letter: %d words, %d display items, %d references; pages %s (%s)",
+             counts.words, counts.display_items, counts.references,
+             ", ".join(f"{name} {n}" for name, n in pages.items()),
+             format_seconds(time.perf_counter() - start))
+    return report
 
 
 def letter_stage(
     params: dict[str, Any], metrics: Path, plots: Path, results: Path, splits: Path,
-    templates: Path, figures: Path, out: Path,
+    templates: Path, figures: Path, out: Path, supplement: Path, cover: Path, report: Path,
+    params_file: Path | None = None,
 ) -> None:
-    """Render the rebuttal letter from the metrics files.
+    """Render the Matters Arising, its Supplementary Information and the cover letter.
 
     inputs:  metrics (features.json, auc.json, leakage_audit.json, stats.json,
              leakage.json, learning_curve/), plots (roc/, learning_curve/), results
-             (per_slip_model/), splits, templates (letter.html.j2, style.css).
-    outputs: out (the PDF), figures (the PNG figures).
-    params:  the whole params.yaml (printed in the provenance appendix); letter.* for the
-             signatures, date and wording thresholds. Set SOURCE_DATE_EPOCH for
-             reproducible bytes (dvc.yaml uses the last commit's time).
+             (per_slip_model/), splits, templates (letter.html.j2, supplementary.html.j2,
+             cover_letter.html.j2, base.html.j2, macros.html.j2, style.css).
+    outputs: out (the letter PDF), supplement and cover (PDFs), report (the letter's word,
+             display-item and reference counts, page counts), figures (the PNG figures).
+    params:  the whole params.yaml (printed in the provenance appendix and attached);
+             letter.* for the signatures, date, limits and wording thresholds. Set
+             SOURCE_DATE_EPOCH for reproducible bytes (dvc.yaml uses the last commit's time).
     """
-    summary = render_letter(
+    summary = render_documents(
         metrics_dir=Path(metrics), plots_dir=Path(plots), results_dir=Path(results),
-        params=params, out_pdf=Path(out), figures_dir=Path(figures),
-        template_dir=Path(templates), splits_path=Path(splits),
+        params=params, figures_dir=Path(figures), template_dir=Path(templates),
+        outputs={"out": Path(out), "supplement": Path(supplement), "cover": Path(cover),
+                 "report": Path(report)},
+        splits_path=Path(splits), params_file=params_file,
         commands=["dvc repro", shlex.join(["replicate", *sys.argv[1:]])],
     )
-    log.info("wrote %s: %d pages, %d figures%s", out, summary["pages"],
-             len(summary["figures"]), " (DEMO DATA)" if summary["demo"] else "")
+    log.info("wrote %s, %s and %s%s", out, supplement, cover,
+             " (DEMO DATA)" if summary["demo"] else "")
