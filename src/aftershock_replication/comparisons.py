@@ -19,7 +19,7 @@ from .cells import Cells, load_cells
 from .data.layout import sequence_of
 from .errors import InputError
 from .evaluate import method_partitions, score_key
-from .methods import ALL_METHODS, FITTED, STRESS_METRICS, spec
+from .methods import ALL_METHODS, COMPETITORS, CONTROLS, STRESS_METRICS, spec
 from .params import StatsParams
 from .progress import timed
 from .stats import (
@@ -146,37 +146,46 @@ def seed_tables(per_method: dict[str, Any], alpha: float) -> dict[str, Any]:
 
     n_train_g, n_test_g = _row_ratio(per_method, ("grouped",))
     n_train_b, n_test_b = _row_ratio(per_method, ("leaky", "grouped"))
-    fitted = [m for m in FITTED if m in per_method]
-    vs_best = [
-        _test_row(m, f"{m} minus the best untrained stress metric (grouped)",
-                  [versus_reference(m, "grouped", s) for s in grouped], n_train_g, n_test_g)
-        for m in fitted
-    ]
+    # Holm families hold the competitors only: the negative control (a monotone transform
+    # of a stress metric) is tested in a family of its own, and the Coulomb variant that
+    # picks its sign on the test labels is shown, never tested
+    fitted = [m for m in COMPETITORS if m in per_method]
+    controls = [m for m in CONTROLS if m in per_method]
+    compared = [m for m in per_method if m not in CONTROLS and not spec(m).uses_test_labels]
+
+    def vs_best_row(m: str) -> dict[str, Any]:
+        return _test_row(m, f"{m} minus the best untrained stress metric (grouped)",
+                         [versus_reference(m, "grouped", s) for s in grouped],
+                         n_train_g, n_test_g)
+
+    def leak_row(m: str) -> dict[str, Any]:
+        return _test_row(
+            m, f"leak({m}) = [{m} - reference] leaky - [{m} - reference] grouped",
+            [versus_reference(m, "leaky", s) - versus_reference(m, "grouped", s)
+             for s in paired], n_train_b, n_test_b)
+
+    vs_best = [vs_best_row(m) for m in fitted]
     drops = [
         _test_row(m, f"{m}: leaky minus grouped AUC",
                   [_pooled(per_method, m, "leaky", s) - _pooled(per_method, m, "grouped", s)
                    for s in paired], n_train_b, n_test_b)
-        for m in per_method
+        for m in compared
     ]
-    leaks = [
-        _test_row(m, f"leak({m}) = [{m} - reference] leaky - [{m} - reference] grouped",
-                  [versus_reference(m, "leaky", s) - versus_reference(m, "grouped", s)
-                   for s in paired], n_train_b, n_test_b)
-        for m in fitted
-    ]
+    leaks = [leak_row(m) for m in fitted]
+    control_rows = [row for m in controls for row in (vs_best_row(m), leak_row(m))]
     reference_paper = references["paper"]
     decomposition = {}
     for method in per_method:
         grouped_mean = np.mean([_pooled(per_method, method, "grouped", s) for s in grouped])
         reference_grouped = np.mean([_pooled(per_method, references[s], "grouped", s)
                                      for s in grouped])
-        leak_row = next((r for r in leaks if r["method"] == method), None)
+        term = next((r for r in leaks if r["method"] == method), None)
         decomposition[method] = {
             "paper_minus_grouped": float(_pooled(per_method, method, "paper", "paper")
                                          - grouped_mean),
             "reference_paper_minus_grouped": float(
                 _pooled(per_method, reference_paper, "paper", "paper") - reference_grouped),
-            "leakage_term": None if leak_row is None else leak_row["estimate"],
+            "leakage_term": None if term is None else term["estimate"],
         }
     counts = Counter(sorted(references.values()))  # ties: alphabetical, not hash order
     return {
@@ -198,10 +207,15 @@ def seed_tables(per_method: dict[str, Any], alpha: float) -> dict[str, Any]:
                 "each fitted method vs the best untrained stress metric, grouped partitions",
                 vs_best, alpha, scheme="grouped"),
             "leaky_minus_grouped": _table(
-                "every method: leaky minus grouped pooled AUC, paired by seed", drops, alpha),
+                "every method but the negative control and the test-label Coulomb: leaky "
+                "minus grouped pooled AUC, paired by seed", drops, alpha),
             "leakage_term": _table(
                 "fitted methods: leakage term (difference in differences vs the reference)",
                 leaks, alpha),
+            "negative_control": _table(
+                "negative control (a monotone transform of a stress metric): vs the best "
+                "untrained stress metric, grouped partitions, and leakage term",
+                control_rows, alpha, scheme="grouped"),
         },
         "decomposition": decomposition,
     }

@@ -13,7 +13,7 @@ from aftershock_replication.comparisons import (
     seed_tables,
     verdict,
 )
-from aftershock_replication.methods import FITTED, STRESS_METRICS
+from aftershock_replication.methods import COMPETITORS, CONTROLS, FITTED, STRESS_METRICS
 
 
 def partitions(seeds: int, train_auc: dict[str, dict[str, float]], seed: int = 0,
@@ -45,7 +45,7 @@ def test_reference_is_chosen_once_per_seed_from_training_cells() -> None:
     tables = seed_tables(per_method, 0.05)
     assert tables["reference_metric"]["by_seed"] == chosen
     # the difference in differences uses that one reference on both sides
-    method = FITTED[0]
+    method = COMPETITORS[0]
     row = next(r for r in tables["tables"]["leakage_term"]["rows"] if r["method"] == method)
     expected = [
         (per_method[method]["leaky"][s]["pooled"] - per_method["max_shear"]["leaky"][s]["pooled"])
@@ -53,6 +53,21 @@ def test_reference_is_chosen_once_per_seed_from_training_cells() -> None:
            - per_method["max_shear"]["grouped"][s]["pooled"])
         for s in ("0", "1", "2")]
     assert row["per_seed"] == pytest.approx(expected)
+
+
+def test_holm_families_hold_the_competitors_and_the_control_has_its_own() -> None:
+    tables = seed_tables(partitions(10, {}), 0.05)["tables"]
+    for name in ("vs_best_stress_metric", "leakage_term"):
+        assert [r["method"] for r in tables[name]["rows"]] == list(COMPETITORS)
+    tested = {r["method"] for r in tables["leaky_minus_grouped"]["rows"]}
+    assert "coulomb_test_selected" not in tested and not tested & set(CONTROLS)
+    assert tested >= set(COMPETITORS) | set(STRESS_METRICS) - {"coulomb_test_selected"}
+    control = tables["negative_control"]["rows"]
+    assert [r["method"] for r in control] == [m for m in CONTROLS for _ in range(2)]
+    # its own family: Holm over its two rows only, whatever the competitors' p-values
+    ps = sorted(r["p_value"] for r in control)
+    assert sorted(r["p_holm"] for r in control) == pytest.approx(
+        [min(1.0, 2 * ps[0]), min(1.0, max(2 * ps[0], ps[1]))])
 
 
 def test_verdicts_never_claim_absence_from_too_few_seeds() -> None:

@@ -23,7 +23,7 @@ from aftershock_replication.comparisons import verdict
 from aftershock_replication.errors import InputError
 from aftershock_replication.leakage_summary import summarise
 from aftershock_replication.learning_curve import curve_summary
-from aftershock_replication.methods import ALL_METHODS, FITTED
+from aftershock_replication.methods import ALL_METHODS, COMPETITORS, CONTROLS, FITTED
 from aftershock_replication.report import DEMO_MARK, render_documents
 from aftershock_replication.report import formatting as fmt
 from aftershock_replication.report.findings import build_context
@@ -160,12 +160,18 @@ def build_stats(auc: dict[str, Any]) -> dict[str, Any]:
     vs_best = [_row(m, f"{m} minus the best untrained stress metric (grouped)",
                     grouped[m]["pooled"]["mean"] - grouped[reference]["pooled"]["mean"],
                     0.3, 0.9)
-               for m in FITTED]
+               for m in COMPETITORS]
     update_row(vs_best[0], statistic=None, p_value=None, p_holm=None)  # not computable
-    drop = [_row(m, f"{m}: leaky minus grouped", 0.015, 0.02, 0.2) for m in METHODS]
-    leak = [_row(m, f"{m}: leakage term", 0.004, 0.4, 1.0) for m in FITTED]
+    drop = [_row(m, f"{m}: leaky minus grouped", 0.015, 0.02, 0.2) for m in METHODS
+            if m not in CONTROLS and m != "coulomb_test_selected"]
+    leak = [_row(m, f"{m}: leakage term", 0.004, 0.4, 1.0) for m in COMPETITORS]
+    control = [_row(m, f"{m} minus the best untrained stress metric (grouped)", -0.002, 0.5,
+                    1.0) for m in CONTROLS] + [
+        _row(m, f"leak({m}) = [{m} - reference] leaky - [{m} - reference] grouped", 0.001,
+             0.7, 1.0) for m in CONTROLS]
     decomposition = {m: {"paper_minus_grouped": 0.040, "reference_paper_minus_grouped": 0.030,
-                         "leakage_term": 0.004 if m in FITTED else None} for m in METHODS}
+                         "leakage_term": 0.004 if m in COMPETITORS else None}
+                     for m in METHODS}
     paper = auc["paper"]
     return {
         "alpha": ALPHA,
@@ -178,7 +184,8 @@ def build_stats(auc: dict[str, Any]) -> dict[str, Any]:
             "vs_best_stress_metric": {"family": "11 methods vs the reference, grouped splits",
                                       "scheme": "grouped", "rows": vs_best},
             "leaky_minus_grouped": {"family": "11 methods, leaky minus grouped", "rows": drop},
-            "leakage_term": {"family": "6 fitted methods, leakage term", "rows": leak},
+            "leakage_term": {"family": "5 fitted methods, leakage term", "rows": leak},
+            "negative_control": {"family": "negative control, own family", "rows": control},
         },
         "decomposition": decomposition,
         "paper_split": {
@@ -408,13 +415,25 @@ def test_decomposition_table_numbers_match_stats(demo_render: dict[str, Any]) ->
     stats = json.loads((demo_render["tree"]["metrics_dir"] / "stats.json").read_text())
     leak = {r["method"]: r for r in stats["tables"]["leakage_term"]["rows"]}
     expected = []
-    for method in FITTED:
+    for method in COMPETITORS:  # the negative control has its own tests
         entry = stats["decomposition"][method]
         expected += [fmt.diff(entry["paper_minus_grouped"]),
                      fmt.diff(entry["reference_paper_minus_grouped"]),
                      fmt.diff(entry["leakage_term"]), fmt.interval(leak[method]["ci"]),
                      fmt.p_cell(leak[method]["p_holm"])]
     assert_in_order(text, "Supplementary Table 5 |", expected)
+
+
+def test_the_negative_control_is_reported_with_its_own_family(
+    demo_render: dict[str, Any],
+) -> None:
+    text = flat(" ".join(page_texts(demo_render["pdf"])))
+    stats = json.loads((demo_render["tree"]["metrics_dir"] / "stats.json").read_text())
+    control = stats["tables"]["negative_control"]
+    expected = [flat(control["family"])]
+    for row in control["rows"]:
+        expected += [fmt.diff(row["estimate"]), fmt.interval(row["ci"])]
+    assert_in_order(text, "negative control, tested in a family of its own", expected)
 
 
 def test_audit_names_straddling_sequences(demo_render: dict[str, Any]) -> None:
@@ -720,8 +739,7 @@ def test_letter_table_numbers_match_stats(demo_render: dict[str, Any]) -> None:
     leakage = json.loads((demo_render["tree"]["metrics_dir"] / "leakage.json").read_text())
     rows = {r["method"]: r for r in stats["tables"]["vs_best_stress_metric"]["rows"]}
     expected = []
-    for method in ["neural_network"] + [m for m in FITTED if m not in ("neural_network",
-                                                                      "one_neuron")]:
+    for method in ["neural_network"] + [m for m in COMPETITORS if m != "neural_network"]:
         row = rows[method]
         expected += [fmt.diff(row["estimate"]), fmt.interval(row["ci"]),
                      fmt.p_cell(row["p_holm"])]

@@ -155,6 +155,10 @@ ALL_METHODS = tuple(METHODS)
 UNTRAINED = tuple(spec.name for spec in REGISTRY if not spec.fitted)
 FITTED = tuple(spec.name for spec in REGISTRY if spec.fitted)
 STRESS_METRICS = tuple(spec.name for spec in REGISTRY if spec.role == STRESS_METRIC)
+# the fitted methods compared with each other and the stress metrics (Holm families); the
+# negative control is tested in a family of its own
+COMPETITORS = tuple(spec.name for spec in REGISTRY if spec.role == FITTED_METHOD)
+CONTROLS = tuple(spec.name for spec in REGISTRY if spec.role == NEGATIVE_CONTROL)
 
 
 def spec(name: str) -> MethodSpec:

@@ -13,6 +13,7 @@ from collections import Counter
 from typing import Any
 
 from ..errors import InputError
+from ..methods import CONTROLS
 from ..params import as_float, require, section
 from . import formatting as fmt
 from .inputs import SCHEMES, Inputs, dig, label, order_methods, prose
@@ -232,8 +233,9 @@ def decomposition_findings(inputs: Inputs) -> dict[str, Any]:
     leak = significance_table(inputs.stats["tables"]["leakage_term"], "metrics/stats.json")
     fitted = {m for m in inputs.methods if inputs.auc["paper"][m].get("fitted")}
     rows = []
-    # untrained metrics cannot leak: the decomposition is about the fitted methods
-    for method in order_methods(m for m in decomposition if m in fitted):
+    # untrained metrics cannot leak: the decomposition is about the fitted competitors (the
+    # negative control is reported with its own tests, ``control_findings``)
+    for method in order_methods(m for m in decomposition if m in fitted and m not in CONTROLS):
         entry = decomposition[method]
         total = entry.get("paper_minus_grouped")
         composition = entry.get("reference_paper_minus_grouped")
@@ -262,6 +264,19 @@ def decomposition_findings(inputs: Inputs) -> dict[str, Any]:
     return {"rows": rows, "focus": focus, "table": leak,
             "leaking": [prose(m) for m in leak["higher"]],
             "negative": [prose(m) for m in leak["lower"]]}
+
+
+def control_findings(inputs: Inputs) -> list[dict[str, Any]]:
+    """The negative control's tests (vs the best stress metric; leakage term), in a Holm
+    family of their own; empty when the statistics hold no such table."""
+    table = inputs.stats["tables"].get("negative_control")
+    if not table:
+        return []
+    source = "metrics/stats.json"
+    return [{**format_row(row, source), "family": str(table.get("family", "")),
+             "kind": "leakage term" if str(row.get("comparison", "")).startswith("leak(")
+             else "difference from the best untrained stress metric"}
+            for row in dig(table, ["rows"], source)]
 
 
 def _paper_arm(paper: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -571,7 +586,7 @@ def main_table(
     untrained stress metric and the matched leakage effect."""
     by_method = {row["method"]: row for row in auc_rows}
     leakage = {row["method"]: row for row in matched["rows"]}
-    fitted = [m for m in inputs.methods if by_method[m]["fitted"] and m != "one_neuron"]
+    fitted = [m for m in inputs.methods if by_method[m]["fitted"] and m not in CONTROLS]
     order = ([FOCUS] if FOCUS in fitted else []) + [m for m in fitted if m != FOCUS]
     rows = []
     for method in [reference["method"], *order]:
@@ -695,6 +710,7 @@ def build_context(
             if inputs.features.get("demo") else
             f"folder {(params.get('data') or {}).get('drive_folder', 'unknown')}"),
         "cite": Citations(REFERENCES),
+        "controls": control_findings(inputs),
         "network": network_findings(baseline, matched, curves),
         "variant_rows": variants_table(inputs),
         "has_test_selected": "coulomb_test_selected" in inputs.methods,
