@@ -38,16 +38,20 @@ log = logging.getLogger(__name__)
 
 # what a copy of the project needs to run the pipeline, besides src/ (benchmark, e2e tests)
 PROJECT_FILES = ("dvc.yaml", "params.yaml", "data.dvc", ".dvc/config", ".dvc/.gitignore",
-                 ".dvcignore", ".gitignore", "paper/letter.html.j2", "paper/style.css")
+                 ".dvcignore", ".gitignore")
+TEMPLATES = ("paper/*.j2", "paper/*.css")  # the letter stage's templates and stylesheet
 PLOT_TEMPLATES = ".dvc/plots"
 GIT_IDENTITY = {"GIT_AUTHOR_NAME": "benchmark", "GIT_AUTHOR_EMAIL": "benchmark@localhost",
                 "GIT_COMMITTER_NAME": "benchmark", "GIT_COMMITTER_EMAIL": "benchmark@localhost"}
 
 
 def copy_project(source: Path, project: Path) -> Path:
-    """Copy the pipeline's definition (PROJECT_FILES, plot templates) and ``src`` from the
-    project ``source`` into a new directory ``project``; git is the caller's business."""
-    for name in PROJECT_FILES:
+    """Copy the pipeline's definition (PROJECT_FILES, TEMPLATES, plot templates) and ``src``
+    from the project ``source`` into a new directory ``project``; git is the caller's
+    business."""
+    templates = [path.relative_to(source).as_posix() for pattern in TEMPLATES
+                 for path in sorted(source.glob(pattern))]
+    for name in (*PROJECT_FILES, *templates):
         if (source / name).exists():
             (project / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source / name, project / name)
