@@ -778,8 +778,12 @@ def test_provenance_follows_the_sources_only(tmp_path: Path) -> None:
         subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
 
     git("init", "-q")
+    # the stages' dependencies are the sources; code no stage reads is not
+    (tmp_path / "dvc.yaml").write_text(yaml.safe_dump({"stages": {
+        "fit": {"foreach": ["a"], "do": {"cmd": "x", "deps": ["src/${item}.py"]}},
+        "letter": {"cmd": "y", "deps": ["paper/letter.html.j2", "metrics/auc.json"]}}}))
     for name in ("src/code.py", "metrics/auc.json", "dvc.lock", "paper/letter.pdf",
-                 "paper/letter.html.j2", "README.md"):
+                 "paper/letter.html.j2", "README.md", "src/benchmarks.py"):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("1\n")
     git("add", "-A")

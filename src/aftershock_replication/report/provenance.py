@@ -7,8 +7,10 @@ the directories passed in, and nothing depends on the current time otherwise.
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import os
+import re
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -71,15 +73,33 @@ def _git(*args: str, cwd: Path) -> str | None:
     return done.stdout.strip()
 
 
-# What the results are made from: a digest of these files' git objects at the commit proves,
-# with no history needed (shallow clones), that a document was rendered from the same sources.
+# What the results are made from: the files the pipeline's stages depend on (their code
+# and templates, as dvc.yaml lists them), params.yaml and dvc.yaml. A digest of their git
+# objects at the commit proves, with no history needed (shallow clones), that a document
+# was rendered from the same sources; code no stage reads (tests, benchmarks) is left out.
 SOURCE_PATHS = ("src", "params.yaml", "dvc.yaml", "paper")
-SOURCE_SUFFIXES_IN_PAPER = (".j2", ".css")  # the templates, not the rendered outputs
 
 
-def _is_source(path: str) -> bool:
-    """Whether a repository path is one of the sources (paper/: only the templates)."""
-    return not path.startswith("paper/") or path.endswith(SOURCE_SUFFIXES_IN_PAPER)
+def _dependency_patterns(cwd: Path) -> list[str]:
+    """dvc.yaml's dependencies under src/ and paper/ (``${...}`` as a wildcard)."""
+    try:
+        stages = (yaml.safe_load((cwd / "dvc.yaml").read_text()) or {}).get("stages", {})
+    except (OSError, yaml.YAMLError):
+        return ["src", "paper"]
+    patterns = ["params.yaml", "dvc.yaml"]
+    for stage in stages.values():
+        body = stage.get("do", stage) if isinstance(stage, dict) else {}  # foreach stages
+        for dep in body.get("deps", []):
+            name = next(iter(dep)) if isinstance(dep, dict) else str(dep)
+            if name.startswith(("src/", "paper/")):
+                patterns.append(re.sub(r"\$\{[^}]*\}", "*", name))
+    return sorted(set(patterns))
+
+
+def _is_source(path: str, patterns: list[str]) -> bool:
+    """Whether a repository path is a pipeline dependency (a file or under a directory)."""
+    return any(fnmatch.fnmatch(path, pattern) or path.startswith(pattern.rstrip("/") + "/")
+               for pattern in patterns)
 
 
 def git_state(cwd: Path | None = None) -> tuple[str, str]:
@@ -94,8 +114,9 @@ def git_state(cwd: Path | None = None) -> tuple[str, str]:
     if status is None:
         return commit, "unknown"
     # porcelain lines are "XY path" or "XY old -> new" (the output's first space is stripped)
-    changed = [line for line in status.splitlines()
-               if line.strip() and _is_source(line.split(None, 1)[-1].split(" -> ")[-1])]
+    patterns = _dependency_patterns(where)
+    changed = [line for line in status.splitlines() if line.strip()
+               and _is_source(line.split(None, 1)[-1].split(" -> ")[-1], patterns)]
     if not changed:
         return commit, "no (code, params, pipeline and templates as committed)"
     return commit, (f"yes ({len(changed)} changed or untracked source path(s) at render "
@@ -109,7 +130,9 @@ def source_digest(cwd: Path | None = None, commit: str = "HEAD") -> str:
     listing = _git("ls-tree", "-r", "--full-tree", commit, "--", *SOURCE_PATHS, cwd=where)
     if not listing:
         return "unknown"
-    kept = [line for line in listing.splitlines() if _is_source(line.split("\t", 1)[-1])]
+    patterns = _dependency_patterns(where)
+    kept = [line for line in listing.splitlines()
+            if _is_source(line.split("\t", 1)[-1], patterns)]
     return hashlib.sha256("\n".join(kept).encode()).hexdigest()
 
 
