@@ -213,8 +213,12 @@ def _splits_problem(splits: Any) -> str | None:
     if not isinstance(units, dict) or not all(isinstance(units.get(s), str)
                                               for s in ("leaky", "grouped")):
         return "no 'units' naming the leaky and grouped grouping levels"
-    if not isinstance((splits.get("spatiotemporal") or {}).get("groups"), dict):
-        return "no 'spatiotemporal.groups' object"
+    if not isinstance(splits.get("slip_models"), list):
+        return "no 'slip_models' list"
+    spatiotemporal = splits.get("spatiotemporal")
+    if not isinstance(spatiotemporal, dict) or \
+            not isinstance(spatiotemporal.get("groups", ""), dict | None):
+        return "no 'spatiotemporal' object with 'groups' (an object, or null when not computed)"
     return None
 
 

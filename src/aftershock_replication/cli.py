@@ -28,7 +28,8 @@ log = logging.getLogger("aftershock_replication")
 STAGES: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "acquire": ("data.sources", "acquire_stage", ("out",)),
     "features": ("features", "features_stage", ("raw", "out", "report")),
-    "split": ("splits", "split_stage", ("features", "out", "audit")),
+    "events": ("events", "events_stage", ("raw", "out")),
+    "split": ("splits", "split_stage", ("features", "events", "out", "audit")),
     "evaluate": ("evaluate", "evaluate_stage",
                  ("features", "splits", "metrics", "scores", "per_slip_model", "roc")),
     "aggregate": ("evaluate", "aggregate_stage", ("methods_dir", "out", "summary")),
@@ -47,7 +48,8 @@ WITH_METHOD = ("evaluate", "learning-curve", "leakage")
 # the path options naming what each stage writes (the others name what it reads); the
 # dispatcher checks them before the stage reads anything
 OUTPUTS: dict[str, tuple[str, ...]] = {
-    "acquire": ("out",), "features": ("out", "report"), "split": ("out", "audit"),
+    "acquire": ("out",), "features": ("out", "report"), "events": ("out",),
+    "split": ("out", "audit"),
     "evaluate": ("metrics", "scores", "per_slip_model", "roc"),
     "aggregate": ("out", "summary"), "learning-curve": ("out", "plot"), "leakage": ("out",),
     "leakage-summary": ("out",), "stats": ("out",),

@@ -100,7 +100,14 @@ def evaluate_partition(
     }
     roc = (roc_points(labels, scores).assign(method=method_name, split=f"{scheme} {partition}")
            if (scheme, partition) in ROC_PARTITIONS else None)
+    # each slip model's row carries its earthquake's AUC over the earthquake's pooled test
+    # cells: the per-earthquake AUC that event_weighted averages, for the per-earthquake figure
     table = by_model.table.reset_index().rename(columns={"group": "slip_model"})
+    model_codes, first_row = np.unique(cells.slip_model.codes[test], return_index=True)
+    event_of_model = pd.Series(cells.event.names[cells.event.codes[test][first_row]],
+                               index=cells.slip_model.names[model_codes])
+    table["event"] = table["slip_model"].map(event_of_model)
+    table["event_auc"] = table["event"].map(by_event.table["auc"])
     metrics_seconds = round(time.perf_counter() - start, 1)
     return PartitionResult(scheme, partition, {**metrics, "seconds": metrics_seconds},
                            test_scores, table.assign(scheme=scheme, partition=partition), roc)

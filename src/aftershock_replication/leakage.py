@@ -119,7 +119,7 @@ def slip_models(cells: Cells, splits: dict[str, Any]) -> SlipModels:
     if level == "sequence":
         group_of = {name: sequence_of(name) for name in names}
     elif level == "spatiotemporal":
-        groups = splits["spatiotemporal"]["groups"]
+        groups = splits["spatiotemporal"]["groups"] or {}
         missing = [name for name in names if name not in groups]
         if missing:
             raise InputError(f"splits: no spatio-temporal group for {missing[:3]}; rerun the "

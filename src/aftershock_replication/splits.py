@@ -27,68 +27,83 @@ from sklearn.model_selection import GroupShuffleSplit
 
 from .atomic import write_json_files
 from .errors import InputError
+from .events import (
+    SUPPLY_EPICENTRES,
+    days_apart,
+    event_positions,
+    great_circle_km,
+    read_events,
+)
 from .params import SplitParams
-from .schema import COORDINATE_FEATURES, ID_COLUMNS, LABEL, check_feature_table
+from .schema import ID_COLUMNS, LABEL, check_feature_table
 
 log = logging.getLogger(__name__)
 
 SCHEMES = ("paper", "leaky", "grouped")
 LEVELS = ("slip_model", "event", "sequence", "spatiotemporal")
-DAYS_PER_YEAR = 365.25
-TABLE_COLUMNS = (*ID_COLUMNS, *COORDINATE_FEATURES, LABEL)  # what the splits are made from
+TABLE_COLUMNS = (*ID_COLUMNS, LABEL)  # what the splits are made from
 
 
 def slip_model_table(features: pd.DataFrame) -> pd.DataFrame:
-    """One row per slip model: ids, paper role, rows, positives, grid centre, year."""
+    """One row per slip model: ids, paper role, rows, positives."""
     frame = features[list(TABLE_COLUMNS)].copy()
     for column in ("slip_model", "event", "sequence", "paper_role"):
         frame[column] = frame[column].astype(str)
-    table = frame.groupby("slip_model", sort=True).agg(
+    return frame.groupby("slip_model", sort=True).agg(
         event=("event", "first"), sequence=("sequence", "first"),
         paper_role=("paper_role", "first"), rows=("label", "size"),
-        positives=("label", "sum"), x=("x", "mean"), y=("y", "mean"),
+        positives=("label", "sum"),
     )
-    table["year"] = pd.to_numeric(table.index.str[:4], errors="coerce")
-    return table
 
 
 def spatiotemporal_groups(
-    models: pd.DataFrame, cluster_km: float, cluster_days: float,
+    events: pd.DataFrame, cluster_km: float, cluster_days: float,
 ) -> pd.Series:
-    """Merge events whose grid centres lie within ``cluster_km`` and whose years lie within
-    ``cluster_days`` of each other, transitively (connected components).
-
-    The layout offers no epicentres or dates: the centre of an event's grid cells (mean x, y
-    of its slip models, UTM metres) stands for the location and the year in the name for
-    the date, so two events closer than ``cluster_days`` can only be told apart by year.
-    """
-    events = models.groupby("event").agg(x=("x", "mean"), y=("y", "mean"), year=("year", "first"))
-    xy = events[["x", "y"]].to_numpy() / 1000.0
-    years = events["year"].to_numpy(dtype=float)
-    if not np.isfinite(xy).all():
-        missing = events.index[~np.isfinite(xy).all(axis=1)].tolist()
-        raise InputError(
-            f"split.grouped_by=spatiotemporal needs cell coordinates (x, y), absent for "
-            f"event(s) {', '.join(missing[:5])}"
-        )
-    distance = np.hypot(xy[:, None, 0] - xy[None, :, 0], xy[:, None, 1] - xy[None, :, 1])
-    # years apart, converted to days; same year counts as 0 days apart
-    days = np.abs(years[:, None] - years[None, :]) * DAYS_PER_YEAR
-    near = (distance <= cluster_km) & (days <= cluster_days)
+    """Cluster id per earthquake: earthquakes whose epicentres lie within ``cluster_km``
+    (great-circle) and whose origin times lie within ``cluster_days`` of each other merge,
+    transitively (connected components). ``events``: index event; latitude, longitude
+    (degrees), time (UTC), complete (``events.event_positions``)."""
+    distance = great_circle_km(events["latitude"].to_numpy(), events["longitude"].to_numpy())
+    near = (distance <= cluster_km) & (days_apart(events["time"]) <= cluster_days)
     rows, cols = np.nonzero(near)
     graph = coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(events),) * 2)
     _, component = connected_components(graph, directed=False)
     # name each cluster after its first event, so the ids are readable in the audit
     first_event = pd.Series(events.index).groupby(component).transform("first").to_numpy()
-    cluster_of_event = pd.Series(first_event, index=events.index)
-    return models["event"].map(cluster_of_event).rename("spatiotemporal")
+    return pd.Series(first_event, index=events.index, name="spatiotemporal")
 
 
-def with_levels(models: pd.DataFrame, spatiotemporal: pd.Series) -> pd.DataFrame:
-    """The slip-model table with one column per grouping level (``LEVELS``)."""
+def spatiotemporal_of_slip_models(
+    models: pd.DataFrame, events: pd.DataFrame | None, params: SplitParams,
+) -> tuple[pd.Series | None, str]:
+    """Spatio-temporal cluster per slip model, or None and why when an earthquake lacks an
+    epicentre or time (an error when the grouped scheme needs the clusters)."""
+    if events is None:
+        reason = "no events table"
+    else:
+        positions = event_positions(events[events["slip_model"].isin(models.index)])
+        incomplete = sorted(set(models["event"]) - set(positions.dropna().index))
+        if not incomplete:
+            clusters = spatiotemporal_groups(positions, params.cluster_km, params.cluster_days)
+            return models["event"].map(clusters).rename("spatiotemporal"), ""
+        reason = (f"{len(incomplete)} of {models['event'].nunique()} earthquakes lack an "
+                  f"epicentre or origin time, e.g. {incomplete[0]}")
+    if params.grouped_by == "spatiotemporal":
+        raise InputError(f"params: split.grouped_by=spatiotemporal needs the epicentre and "
+                         f"origin time of every earthquake: {reason}. To supply them, "
+                         f"{SUPPLY_EPICENTRES}; or set split.grouped_by=sequence")
+    log.info("spatio-temporal clusters not computed (%s); not needed with "
+             "split.grouped_by=%s", reason, params.grouped_by)
+    return None, reason
+
+
+def with_levels(models: pd.DataFrame, spatiotemporal: pd.Series | None) -> pd.DataFrame:
+    """The slip-model table with one column per grouping level (``LEVELS``; without
+    ``spatiotemporal`` when the clusters are unknown)."""
     levels = models.rename_axis(None).copy()
     levels["slip_model"] = levels.index
-    levels["spatiotemporal"] = spatiotemporal
+    if spatiotemporal is not None:
+        levels["spatiotemporal"] = spatiotemporal
     return levels
 
 
@@ -113,10 +128,13 @@ def check_partition(models: pd.DataFrame, test: list[str], what: str) -> None:
             )
 
 
-def make_splits(models: pd.DataFrame, params: SplitParams) -> dict[str, Any]:
-    """All partitions: scheme -> partition id ('paper' or the seed) -> sorted test slip models."""
-    levels = with_levels(
-        models, spatiotemporal_groups(models, params.cluster_km, params.cluster_days))
+def make_splits(
+    models: pd.DataFrame, params: SplitParams, events: pd.DataFrame | None,
+) -> dict[str, Any]:
+    """All partitions: scheme -> partition id ('paper' or the seed) -> sorted test slip
+    models; ``events`` (the events stage's table) gives the spatio-temporal clusters."""
+    clusters, missing = spatiotemporal_of_slip_models(models, events, params)
+    levels = with_levels(models, clusters)
     for scheme, unit in (("leaky", params.leaky_by), ("grouped", params.grouped_by)):
         groups = levels[unit].nunique()
         if groups - math.ceil(params.test_size * groups) < 1:  # GroupShuffleSplit's rounding
@@ -143,12 +161,14 @@ def make_splits(models: pd.DataFrame, params: SplitParams) -> dict[str, Any]:
         "test_size": params.test_size,
         "test_size_is": "a share of units (groups) drawn by GroupShuffleSplit, not of rows",
         "seeds": list(range(params.seeds)),
+        "slip_models": sorted(models.index),
         "spatiotemporal": {
             "cluster_km": params.cluster_km, "cluster_days": params.cluster_days,
-            "location": "mean x, y of the event's grid cells (UTM metres); no epicentres "
-                        "in the layout",
-            "date": "the year in the slip-model name; no dates in the layout",
-            "groups": levels["spatiotemporal"].to_dict(),
+            "location": "epicentre (mean of the earthquake's slip models); great-circle "
+                        "distance",
+            "date": "origin time (UTC); exact differences",
+            "groups": None if clusters is None else clusters.to_dict(),
+            "not_computed_because": missing or None,
         },
     }
 
@@ -158,7 +178,7 @@ def audit(levels: pd.DataFrame, test: list[str]) -> dict[str, list[dict[str, Any
     is_test = levels.index.isin(test)
     test_rows = float(levels.loc[is_test, "rows"].sum())
     report: dict[str, list[dict[str, Any]]] = {}
-    for level in LEVELS:
+    for level in (level for level in LEVELS if level in levels):
         straddling = []
         for group, members in levels.groupby(level, sort=True):
             member_test = members.index.isin(test)
@@ -174,8 +194,10 @@ def audit(levels: pd.DataFrame, test: list[str]) -> dict[str, list[dict[str, Any
 
 
 def leakage_audit(models: pd.DataFrame, splits: dict[str, Any]) -> dict[str, Any]:
-    """The audit of every partition: scheme -> partition id -> level -> straddling groups."""
-    levels = with_levels(models, pd.Series(splits["spatiotemporal"]["groups"]))
+    """The audit of every partition: scheme -> partition id -> level -> straddling groups
+    (no ``spatiotemporal`` level when the clusters are unknown)."""
+    groups = splits["spatiotemporal"]["groups"]
+    levels = with_levels(models, None if groups is None else pd.Series(groups))
     return {
         scheme: {
             partition: audit(levels, test) for partition, test in by_id.items()
@@ -184,10 +206,14 @@ def leakage_audit(models: pd.DataFrame, splits: dict[str, Any]) -> dict[str, Any
     }
 
 
-def split_stage(params: dict[str, Any], features: Path, out: Path, audit: Path) -> None:
+def split_stage(
+    params: dict[str, Any], features: Path, events: Path, out: Path, audit: Path,
+) -> None:
     """Partition the slip models: the paper's split, leaky and grouped seeds; audit them.
 
-    inputs:  features, the feature table.
+    inputs:  features, the feature table; events, the events stage's epicentres and origin
+             times (for the spatio-temporal clusters; all must be known when
+             split.grouped_by=spatiotemporal, otherwise that level is left out).
     outputs: out (JSON): scheme -> partition -> test slip models; audit (JSON): scheme ->
              partition -> grouping level -> groups straddling train and test, their slip
              models and test-row share.
@@ -201,7 +227,7 @@ def split_stage(params: dict[str, Any], features: Path, out: Path, audit: Path) 
         raise InputError(f"{features}: cannot read the feature table ({error}); "
                          "rerun the features stage") from error
     models = slip_model_table(table)
-    splits = make_splits(models, settings)
+    splits = make_splits(models, settings, read_events(events))
     report = leakage_audit(models, splits)
     write_json_files({out: splits, audit: report})
     for scheme, by_partition in report.items():

@@ -293,10 +293,13 @@ def build_tree(root: Path, *, demo: bool = True) -> dict[str, Path]:
         rows += [{"slip_model": n, "auc": BASE_AUC[method] + rng.normal(0, 0.05),
                   "rows": 2000, "positives": 40, "scheme": "grouped", "partition": seed}
                  for seed, models in grouped_test.items() for n in models]
+        table = pd.DataFrame(rows).assign(event=lambda t: t["slip_model"].str.slice(0, 12))
+        table["event_auc"] = table.groupby(["partition", "event"])["auc"].transform("mean")
         (results / "per_slip_model").mkdir(parents=True, exist_ok=True)
-        pd.DataFrame(rows).to_csv(results / "per_slip_model" / f"{method}.csv", index=False)
+        table.to_csv(results / "per_slip_model" / f"{method}.csv", index=False)
     splits = root / "data" / "splits.json"
     write_json(splits, {"schemes": {"paper": {"paper": sorted(PAPER_TEST)}},
+                        "slip_models": sorted(names),
                         "spatiotemporal": {"groups": {n: n[:12] for n in names}}})
     (root / "params.yaml").write_text(yaml.safe_dump(PARAMS, sort_keys=False))
     return {"metrics_dir": metrics, "plots_dir": plots, "results_dir": results,

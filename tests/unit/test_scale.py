@@ -166,7 +166,7 @@ def test_benchmark_runs_every_stage_of_the_pipeline() -> None:
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
     params["learning_curve"]["methods"] = ["svm"]  # the stages follow params
     names = stage_names(ROOT / "dvc.yaml", params)
-    assert names[:3] == ["acquire", "features", "split"] and names[-1] == "letter"
+    assert names[:4] == ["acquire", "features", "events", "split"] and names[-1] == "letter"
     assert {f"score@{m}" for m in ("coulomb", "max_shear")} <= set(names)
     assert "fit@neural_network" in names and "learning_curve@svm" in names
     assert "learning_curve@random_forest" not in names

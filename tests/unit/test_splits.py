@@ -7,8 +7,10 @@ import csv
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from aftershock_replication.errors import InputError
+from aftershock_replication.events import EARTH_RADIUS_KM
 from aftershock_replication.params import SplitParams
 from aftershock_replication.splits import (
     audit,
@@ -17,7 +19,7 @@ from aftershock_replication.splits import (
     spatiotemporal_groups,
     with_levels,
 )
-from helpers import SHARED_SAMPLES
+from helpers import ROOT, SHARED_SAMPLES
 
 NAMES = ["1995KOBEJA01YOSH", "1995KOBEJA01WALD", "1995KOBEJA02HORI", "1999CHICHI01MAxx",
          "1999CHICHI01JIxx", "2004PARKFI01CUST", "2010DARFIE01ATZO", "2011TOHOKU01SHAO",
@@ -26,17 +28,27 @@ NAMES = ["1995KOBEJA01YOSH", "1995KOBEJA01WALD", "1995KOBEJA02HORI", "1999CHICHI
 
 def models_table(names: list[str], test: set[str] | None = None) -> pd.DataFrame:
     """A slip-model table like splits.slip_model_table builds, 100 rows and 5 positives each."""
-    rng = np.random.default_rng(0)
     test = {"1999CHICHI01MAxx", "1999CHICHI01JIxx"} if test is None else test
-    frame = pd.DataFrame({
+    return pd.DataFrame({
         "event": [n[:12] for n in names], "sequence": [n[:10] for n in names],
         "paper_role": ["test" if n in test else "train" for n in names],
         "rows": 100, "positives": 5,
-        # events of one region-year sit near each other; regions far apart
-        "x": [hash(n[:10]) % 10 * 1e6 + rng.normal(0, 1e3) for n in names],
-        "y": 4e6, "year": [int(n[:4]) for n in names],
     }, index=pd.Index(names, name="slip_model"))
-    return frame
+
+
+def events_table(names: list[str]) -> pd.DataFrame:
+    """An events stage table: the earthquakes of one region-year ~10 km apart and weeks
+    apart; regions thousands of km apart."""
+    rng = np.random.default_rng(0)
+    regions = sorted({n[:10] for n in names})
+    latitude = [-60 + 12 * regions.index(n[:10]) + 0.1 * int(n[10:12]) for n in names]
+    return pd.DataFrame({
+        "slip_model": names, "event": [n[:12] for n in names],
+        "latitude": np.add(latitude, rng.normal(0, 0.01, len(names))), "longitude": 10.0,
+        "time": [pd.Timestamp(f"{n[:4]}-03-01", tz="UTC") + pd.Timedelta(days=20 * int(n[10:12]))
+                 for n in names],
+        "location_from": "events.csv", "time_from": "events.csv",
+    })
 
 
 def params(**changes: object) -> SplitParams:
@@ -47,7 +59,8 @@ def params(**changes: object) -> SplitParams:
 
 def test_audit_finds_every_straddling_group_of_a_hand_made_split() -> None:
     models = models_table(NAMES)
-    levels = with_levels(models, spatiotemporal_groups(models, 50.0, 365.0))
+    splits = make_splits(models, params(), events_table(NAMES))
+    levels = with_levels(models, pd.Series(splits["spatiotemporal"]["groups"]))
     test = ["1995KOBEJA01WALD", "1995KOBEJA02HORI", "2011TOHOKU02AMMO", "2004PARKFI01CUST"]
     report = audit(levels, test)
     assert report["slip_model"] == []
@@ -58,12 +71,12 @@ def test_audit_finds_every_straddling_group_of_a_hand_made_split() -> None:
     kobe = report["sequence"][0]
     assert kobe["test_row_share"] == pytest.approx(200 / 400)
     assert kobe["test_slip_models"] == ["1995KOBEJA01WALD", "1995KOBEJA02HORI"]
-    assert len(report["spatiotemporal"]) == 2
+    assert len(report["spatiotemporal"]) == 2  # Kobe's two earthquakes are one cluster
 
 
 def test_grouped_partitions_never_straddle_and_leaky_ones_are_by_event() -> None:
     models = models_table(NAMES)
-    splits = make_splits(models, params())
+    splits = make_splits(models, params(), events_table(NAMES))
     report = leakage_audit(models, splits)
     for partition in report["grouped"].values():
         assert all(partition[level] == [] for level in ("slip_model", "event", "sequence"))
@@ -76,22 +89,60 @@ def test_grouped_partitions_never_straddle_and_leaky_ones_are_by_event() -> None
 
 def test_same_seed_same_partition_and_more_seeds_only_add() -> None:
     models = models_table(NAMES)
-    three = make_splits(models, params(seeds=3))["schemes"]
-    ten = make_splits(models, params(seeds=10))["schemes"]
+    three = make_splits(models, params(seeds=3), None)["schemes"]
+    ten = make_splits(models, params(seeds=10), None)["schemes"]
     for scheme in ("leaky", "grouped"):
         assert all(three[scheme][k] == ten[scheme][k] for k in three[scheme])
         assert len(ten[scheme]) == 10
 
 
 def test_spatiotemporal_merges_nearby_events_transitively() -> None:
-    models = pd.DataFrame({
-        "event": ["A", "B", "C", "D", "E"], "x": [0, 40e3, 80e3, 500e3, 0], "y": 0.0,
-        "year": [2000, 2000, 2000, 2000, 2005],
-    }, index=list("abcde"))
-    groups = spatiotemporal_groups(models, cluster_km=50, cluster_days=365)
-    # A-B and B-C are within 50 km (A-C is not, but transitively joined); D is far; E later
-    assert groups["a"] == groups["b"] == groups["c"]
-    assert len({groups["a"], groups["d"], groups["e"]}) == 3
+    # 0.4 degrees of latitude = 44.5 km: A-B and B-C merge within 50 km, A-C only through B;
+    # D is far away; E is near A but five years later
+    events = pd.DataFrame({
+        "latitude": [0.0, 0.4, 0.8, 10.0, 0.0], "longitude": 0.0,
+        "time": pd.to_datetime(["2000-01-01"] * 4 + ["2005-01-01"], utc=True),
+    }, index=list("ABCDE"))
+    groups = spatiotemporal_groups(events, cluster_km=50, cluster_days=365)
+    assert groups["A"] == groups["B"] == groups["C"] == "A"
+    assert len({groups["A"], groups["D"], groups["E"]}) == 3
+
+
+def test_with_the_default_params_a_new_year_pair_merges_but_not_400_days_apart() -> None:
+    """Exact times and great-circle distances: two earthquakes 60 km apart on either side of
+    the antimeridian, 20 days apart across a new year, merge; 400 days apart they do not."""
+    defaults = yaml.safe_load((ROOT / "params.yaml").read_text())["split"]
+    near_latitude = 60.0 / (EARTH_RADIUS_KM * np.pi / 180.0) / 2  # +-: 60 km apart
+    for days, merged in ((20, True), (400, False)):
+        events = pd.DataFrame({
+            "latitude": [-near_latitude, near_latitude], "longitude": [179.99, -179.99],
+            "time": [pd.Timestamp("1999-12-22T10:00", tz="UTC"),
+                     pd.Timestamp("1999-12-22T10:00", tz="UTC") + pd.Timedelta(days=days)],
+        }, index=["1999AAAAAA01", "2000BBBBBB01"])
+        groups = spatiotemporal_groups(events, defaults["cluster_km"], defaults["cluster_days"])
+        assert (groups.nunique() == 1) is merged, days
+
+
+def test_spatiotemporal_grouping_without_epicentres_says_what_to_supply() -> None:
+    models = models_table(NAMES)
+    events = events_table(NAMES)
+    events.loc[events["slip_model"] == "2004PARKFI01CUST", "latitude"] = np.nan
+    with pytest.raises(InputError, match=r"1 of 8 earthquakes lack an epicentre.*2004PARKFI01"
+                                         r".*fsp/.*events.csv.*split.grouped_by=sequence"):
+        make_splits(models, params(grouped_by="spatiotemporal"), events)
+    # by sequence the clusters are not needed: left out of the splits and the audit
+    splits = make_splits(models, params(), events)
+    assert splits["spatiotemporal"]["groups"] is None
+    assert "lack an epicentre" in splits["spatiotemporal"]["not_computed_because"]
+    assert "spatiotemporal" not in leakage_audit(models, splits)["paper"]["paper"]
+    assert splits["slip_models"] == sorted(NAMES)
+
+
+def test_grouped_partitions_by_cluster_keep_every_cluster_on_one_side() -> None:
+    models = models_table(NAMES)
+    splits = make_splits(models, params(grouped_by="spatiotemporal"), events_table(NAMES))
+    report = leakage_audit(models, splits)
+    assert all(partition["spatiotemporal"] == [] for partition in report["grouped"].values())
 
 
 @pytest.mark.parametrize(("change", "message"), [
@@ -99,7 +150,7 @@ def test_spatiotemporal_merges_nearby_events_transitively() -> None:
 ])
 def test_bad_split_params(change: dict, message: str) -> None:
     with pytest.raises(InputError, match=message):
-        make_splits(models_table(NAMES), params(**change))
+        make_splits(models_table(NAMES), params(**change), None)
 
 
 @pytest.mark.parametrize(("split", "message"), [
@@ -126,7 +177,7 @@ def test_a_split_leaving_a_class_absent_is_an_error() -> None:
     models.loc[models.sequence == "1995KOBEJA", "positives"] = 100  # all-positive
     models.loc[models.sequence != "1995KOBEJA", "positives"] = 0  # all-negative elsewhere
     with pytest.raises(InputError, match="both classes are needed on both sides"):
-        make_splits(models, params(seeds=8))
+        make_splits(models, params(seeds=8), None)
 
 
 @pytest.mark.skipif(not (SHARED_SAMPLES / "paper_split_names.csv").is_file(),
@@ -136,7 +187,7 @@ def test_audit_of_the_published_split_finds_its_five_straddling_sequences() -> N
         rows = list(csv.DictReader(handle))
     test = {row["name"] for row in rows if row["role"] == "test"}
     models = models_table([row["name"] for row in rows], test)
-    splits = make_splits(models, params(seeds=1, test_size=0.2))
+    splits = make_splits(models, params(seeds=1, test_size=0.2), None)
     report = leakage_audit(models, splits)["paper"]["paper"]
     assert report["event"] == []  # the paper kept each earthquake's slip models together
     assert len(report["sequence"]) == 5  # STUDY.md: 5 sequences straddle

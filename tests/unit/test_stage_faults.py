@@ -45,8 +45,9 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     make_layout(root / "raw", FIXTURE_TRAIN, FIXTURE_TEST)
     for argv in (["features", "--raw", "raw", "--out", "data/features.parquet",
                   "--report", "metrics/features.json"],
-                 ["split", "--features", "data/features.parquet", "--out", "data/splits.json",
-                  "--audit", "metrics/leakage_audit.json"]):
+                 ["events", "--raw", "raw", "--out", "data/events.csv"],
+                 ["split", "--features", "data/features.parquet", "--events", "data/events.csv",
+                  "--out", "data/splits.json", "--audit", "metrics/leakage_audit.json"]):
         assert cli.main([argv[0], "--params", str(root / "params.yaml"),
                          *[str(root / a) if a[0] != "-" else a for a in argv[1:]]]) == 0
     return root
@@ -252,6 +253,7 @@ def reader_argv(stage: str, project: Path, tmp_path: Path, features_path: Path,
     scores = tmp_path / "scores.npz"
     np.savez(scores)  # leakage's scores file must exist: its stage checks it first
     data = {"features": features_path, "splits": splits_path, "scores": scores,
+            "events": project / "data/events.csv",
             "methods_dir": project / "metrics", "scores_dir": tmp_path,
             "metrics": project / "metrics", "plots": tmp_path, "results": tmp_path,
             "templates": ROOT / "paper"}

@@ -24,7 +24,10 @@ detail:
   ``demo.leakage: 0`` no label depends on anything but the common stress function, and no
   earthquake tells a model more about another than any other earthquake does;
 * a paper-like split, random by earthquake (~70/30 by slip models), in the HDF5 file lists;
-* one extra earthquake with no aftershock cells, which the feature stage must skip.
+* one extra earthquake with no aftershock cells, which the feature stage must skip;
+* ``events.csv``: each slip model's epicentre (its rupture's reference point, mapped from
+  the demo's one frame to latitude and longitude) and its earthquake's origin time (a
+  sequence's earthquakes follow its first within weeks, inside the year of their names).
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ from .layout import (
     CSV_DIR,
     CSV_SUFFIX,
     DEMO_MARKER,
+    EVENTS_CSV,
     FILE_LIST_DATASETS,
     FILE_LIST_NAMES,
     write_file_list,
@@ -72,6 +76,12 @@ FIELD_SCALE_M = (20_000.0, 20_000.0, 10_000.0)
 # the sequence's response to stress varies over about this many decades of each |sigma_ij|
 RESPONSE_SCALE_LOG10 = 1.5
 MAGNITUDE_FLOOR_PA = 1e3  # below ~1 kPa a stress change is noise: magnitudes floored there
+# events.csv: the demo's frame (easting, northing in metres, false easting 500 km) mapped to
+# degrees by the inverse sinusoidal projection on a sphere of this radius; later earthquakes
+# of a sequence follow the previous one after an exponential wait of this mean
+EARTH_RADIUS_M = 6_371_008.8
+FALSE_EASTING_M = 500_000.0
+FOLLOW_ON_MEAN_DAYS = 30.0
 
 
 @dataclass(frozen=True)
@@ -462,6 +472,39 @@ def event_labels(
 # ----------------------------------------------------------------------------- writing
 
 
+def frame_to_degrees(easting: np.ndarray, northing: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Latitude and longitude of points of the demo's frame (inverse sinusoidal projection:
+    distances near the central meridian, where the demo lies, are kept to within 1 %)."""
+    latitude = northing / EARTH_RADIUS_M
+    longitude = (easting - FALSE_EASTING_M) / (EARTH_RADIUS_M * np.cos(latitude))
+    return np.degrees(latitude), np.degrees(longitude)
+
+
+def demo_events(plan: DemoPlan) -> pa.Table:
+    """``events.csv`` of the demo: epicentre per slip model and origin time per earthquake.
+
+    Times come from their own random stream, so adding them changed no CSV of the demo."""
+    rng = np.random.default_rng(np.random.SeedSequence([plan.params.seed, 4]))
+    names, eastings, northings, times = [], [], [], []
+    for sequence in plan.sequences:
+        year = int(sequence.sequence_id[:4])
+        start = np.datetime64(f"{year}-01-01T00:00:00", "s")
+        end = np.datetime64(f"{year + 1}-01-01T00:00:00", "s") - np.timedelta64(1, "s")
+        when = start + np.timedelta64(int(rng.uniform(0, 0.6) * 365 * 86_400), "s")
+        for number, event in enumerate(sequence.events):
+            if number:
+                wait = np.timedelta64(int(rng.exponential(FOLLOW_ON_MEAN_DAYS) * 86_400), "s")
+                when = min(when + wait, end)
+            for model in event.slip_models:
+                names.append(model.name)
+                eastings.append(model.rupture.x + sequence.origin[0])
+                northings.append(model.rupture.y + sequence.origin[1])
+                times.append(f"{when}Z")
+    latitude, longitude = frame_to_degrees(np.array(eastings), np.array(northings))
+    return pa.table({"slip_model": names, "latitude": np.round(latitude, 5),
+                     "longitude": np.round(longitude, 5), "time": times})
+
+
 def slip_model_table(
     plan: DemoPlan, sequence: SequencePlan, model: SlipModelPlan, labels: dict[int, int]
 ) -> pa.Table:
@@ -566,6 +609,7 @@ def generate_demo(params: DemoParams, out_dir: Path) -> dict[str, object]:
         "train_slip_models": len(file_names["train"]),
         "test_slip_models": len(file_names["test"]),
     }
+    pacsv.write_csv(demo_events(plan), partial / EVENTS_CSV)
     (partial / "demo-fingerprint").unlink()
     (partial / DEMO_MARKER).write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
     if out_dir.exists():

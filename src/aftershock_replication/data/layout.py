@@ -3,6 +3,8 @@
     <root>/AllCSV/<name>_grid.csv        one CSV per slip model
     <root>/Training_FileNames.h5         dataset 'file_names_training' (byte strings)
     <root>/Testing_FileNames.h5          dataset 'file_names_testing'
+    <root>/fsp/*.fsp                     optional: SRCMOD slip models (their epicentres)
+    <root>/events.csv                    optional: epicentres (and times) per slip model
 
 The Drive folder's README spells the lists ``*_Filenames.h5``; both spellings are accepted.
 """
@@ -22,6 +24,8 @@ from ..errors import InputError
 CSV_DIR = "AllCSV"
 CSV_SUFFIX = "_grid.csv"
 DEMO_MARKER = "DEMO_DATA.json"  # the demo generator's summary; marks synthetic data
+EVENTS_CSV = "events.csv"  # optional epicentres and times (events.py)
+FSP_DIR = "fsp"  # optional SRCMOD .fsp files, read for their epicentres (events.py)
 ROLES = ("train", "test")
 FILE_LIST_NAMES = {
     "train": ("Training_FileNames.h5", "Training_Filenames.h5"),

@@ -19,7 +19,16 @@ from ..atomic import atomic_directory, write_json
 from ..params import DataParams, DemoParams
 from ..pipeline import check_outside_outputs, stage_outputs
 from .demo import generate_demo
-from .layout import CSV_DIR, DEMO_MARKER, FILE_LIST_DATASETS, ROLES, find_file_list, open_layout
+from .layout import (
+    CSV_DIR,
+    DEMO_MARKER,
+    EVENTS_CSV,
+    FILE_LIST_DATASETS,
+    FSP_DIR,
+    ROLES,
+    find_file_list,
+    open_layout,
+)
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +49,12 @@ def link_layout(source_root: Path, out_dir: Path) -> dict[str, Any]:
                 (temporary / CSV_DIR / target.name).symlink_to(target)
         if (root / DEMO_MARKER).is_file():  # synthetic data stays marked as such downstream
             shutil.copy2(root / DEMO_MARKER, temporary / DEMO_MARKER)
+        if (root / EVENTS_CSV).is_file():  # epicentres and times the user supplied
+            shutil.copy2(root / EVENTS_CSV, temporary / EVENTS_CSV)
+        if (root / FSP_DIR).is_dir():
+            (temporary / FSP_DIR).mkdir()
+            for fsp in sorted((root / FSP_DIR).glob("*.fsp")):
+                (temporary / FSP_DIR / fsp.name).symlink_to(fsp.resolve())
         summary = {
             "source_root": str(root),
             "slip_models": {role: len(layout.names[role]) for role in ROLES},
@@ -75,8 +90,9 @@ def acquire_stage(params: dict[str, Any], dvc_yaml: Path, out: Path) -> None:
              into data.path (or from data.mirror), resumable and verified; dvc_yaml, whose
              declared outputs data.path must stay out of (DVC deletes them on a rerun).
     outputs: the layout (AllCSV/<name>_grid.csv, Training_FileNames.h5,
-             Testing_FileNames.h5; links into data.path for local/devries2018), and
-             DEMO_DATA.json when the data is synthetic.
+             Testing_FileNames.h5; links into data.path for local/devries2018), the
+             optional events.csv and fsp/*.fsp (epicentres), and DEMO_DATA.json and the
+             demo's own events.csv when the data is synthetic.
     params:  data.*, demo.*
     """
     data, demo = DataParams.from_params(params), DemoParams.from_params(params)

@@ -245,10 +245,11 @@ def per_event_auc(
     tables: Mapping[str, pd.DataFrame], methods: Sequence[str], labels: Mapping[str, str],
     path: Path,
 ) -> float:
-    """Distribution of per-earthquake AUCs (mean over an earthquake's slip models).
+    """Distribution of per-earthquake AUCs (over the earthquake's pooled test cells, as the
+    event-weighted AUC averages them).
 
-    ``tables`` hold per-slip-model rows (slip_model, auc, scheme, partition); one dot per
-    earthquake and partition, for the paper's split and the grouped partitions.
+    ``tables`` hold per-slip-model rows (slip_model, event, event_auc, scheme, partition);
+    one dot per earthquake and partition, for the paper's split and the grouped partitions.
     """
     schemes = [("paper", "paper split"), ("grouped", "grouped partitions (all seeds)")]
     rng = np.random.default_rng(20180830)
@@ -259,17 +260,16 @@ def per_event_auc(
         for row, method in enumerate(methods):
             table = tables[method]
             for offset, (scheme, _) in zip(offsets, schemes, strict=True):
-                part = table[(table["scheme"] == scheme) & table["auc"].notna()]
+                part = table[(table["scheme"] == scheme) & table["event_auc"].notna()]
                 if part.empty:
                     continue
-                events = (part.assign(event=part["slip_model"].str.slice(0, 12))
-                          .groupby(["partition", "event"], sort=True)["auc"].mean())
+                events = part.groupby(["partition", "event"], sort=True)["event_auc"].first()
                 box_and_dots(ax, events.to_numpy(dtype=float), row + offset,
                              SCHEME_COLORS[scheme], rng)
         ax.axvline(0.5, color="#bbbbbb", lw=0.6, ls=":")
         ax.set_yticks(range(len(methods)), [labels[m] for m in methods])
         ax.set_ylim(len(methods) - 0.5, -0.5)
-        ax.set_xlabel("test AUC of one earthquake (mean over its slip models)")
+        ax.set_xlabel("test AUC of one earthquake (its slip models' test cells pooled)")
         ax.grid(axis="y", visible=False)
         handles = [Patch(facecolor="white", edgecolor=SCHEME_COLORS[s], label=name)
                    for s, name in schemes]

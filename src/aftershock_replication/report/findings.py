@@ -203,6 +203,7 @@ def audit_findings(inputs: Inputs) -> dict[str, Any]:
         "sequence_names": fmt.join_words([s["group"] for s in sequences]),
         "sequence_share": fmt.percent(share),
         "spatiotemporal": len(spatiotemporal),
+        "spatiotemporal_known": "spatiotemporal" in paper,
         "leaky_sequences": mean_count("leaky", "sequence"),
         "grouped_sequences": mean_count("grouped", "sequence"),
         "grouped_spatiotemporal": mean_count("grouped", "spatiotemporal"),
@@ -623,8 +624,9 @@ def split_settings(params: dict[str, Any]) -> dict[str, Any]:
         "test_share": fmt.percent(float(split.get("test_size", 0.2))),
         "grouped_unit": ("region-year sequences (the first 10 characters)" if grouped ==
                          "sequence" else
-                         f"spatio-temporal clusters (events within {split.get('cluster_km')} "
-                         f"km and {split.get('cluster_days')} days)"),
+                         f"spatio-temporal clusters (earthquakes whose epicentres lie within "
+                         f"{split.get('cluster_km')} km and origin times within "
+                         f"{split.get('cluster_days')} days, transitively)"),
     }
 
 

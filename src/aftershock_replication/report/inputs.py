@@ -157,7 +157,7 @@ def load_inputs(
                                 ("fpr", "tpr", "split"))
         per_slip_model[method] = _read_csv(
             note(results_dir / "per_slip_model" / f"{method}.csv", results_dir), producer,
-            ("slip_model", "auc", "scheme", "partition"))
+            ("slip_model", "auc", "event", "event_auc", "scheme", "partition"))
     if splits_path is not None:
         splits_path = Path(splits_path)
         splits = _read_json(splits_path, "the split stage")
@@ -182,7 +182,7 @@ def _roles_table(test: set[str], every: set[str]) -> pd.DataFrame:
 def roles_from_splits(splits: dict[str, Any], source: str) -> tuple[pd.DataFrame, bool]:
     """Paper-split side of every analysed slip model, from data/splits.json."""
     test = set(dig(splits, ["schemes", "paper", "paper"], source))
-    every = set(dig(splits, ["spatiotemporal", "groups"], source)) | test
+    every = set(dig(splits, ["slip_models"], source)) | test
     return _roles_table(test, every), True
 
 

@@ -1,0 +1,305 @@
+"""The earthquakes' origin times and epicentres, from which the split's spatio-temporal
+clusters are made.
+
+The original layout holds neither: its x, y are UTM metres in each event's own zone
+(Process-Srcmod-Files, ``Readsrcmod.py``), so distances between events in different zones
+(Izmit and Duzce 1999) mean nothing, and a slip model's name gives only the year. So:
+
+* origin times: ``MainShockTimes.csv`` of Process-Srcmod-Files (DeVries & Meade 2018, MIT
+  licence; shipped in ``data/``, one UTC time per slip model of the published data);
+* epicentres, from the data folder when a user supplies them: SRCMOD ``.fsp`` files in
+  ``fsp/`` (header lines ``EventTAG: s<name>`` and ``Loc : LAT = .. LON = ..``), or a CSV
+  ``events.csv`` with columns ``slip_model`` (or ``event``), ``latitude``, ``longitude``
+  and optionally ``time`` (ISO 8601; UTC unless an offset is given), which wins over both;
+* the demo generator writes its own ``events.csv`` (its one coordinate frame, mapped to
+  latitude and longitude).
+
+Distances are great-circle distances between epicentres; times are exact differences.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics.pairwise import haversine_distances
+
+from .atomic import atomic_file
+from .data.layout import EVENTS_CSV, FSP_DIR, Layout, event_of, open_layout, slip_model_name
+from .errors import InputError
+
+log = logging.getLogger(__name__)
+
+SHIPPED_TIMES = Path(__file__).parent / "data" / "MainShockTimes.csv"
+EARTH_RADIUS_KM = 6371.0088  # mean Earth radius (IUGG), for great-circle distances
+SECONDS_PER_DAY = 86_400.0
+TIME_DTYPE = "datetime64[us, UTC]"
+COLUMNS = ("slip_model", "event", "latitude", "longitude", "time", "location_from",
+           "time_from")
+FSP_HEADER_LINES = 60  # the header (lines starting with %) comes first; stop reading after
+_FSP_TAG = re.compile(r"EventTAG\s*:\s*(\S+)")
+_FSP_LOCATION = re.compile(
+    r"Loc\s*:\s*LAT\s*=\s*([-+0-9.eE]+)\s+LON\s*=\s*([-+0-9.eE]+)", re.IGNORECASE)
+SUPPLY_EPICENTRES = (
+    "put the SRCMOD .fsp files of the slip models (header lines 'EventTAG' and 'Loc : LAT "
+    "= .. LON = ..') in fsp/ of the data folder (data.path), or a CSV events.csv there with "
+    "columns slip_model (or event), latitude, longitude and optionally time (ISO 8601, UTC)")
+
+
+def parse_times(values: pd.Series, where: str) -> pd.Series:
+    """ISO 8601 texts (a trailing ' UTC' allowed; no offset = UTC) -> UTC timestamps; empty
+    cells become NaT, anything else unreadable is an error naming ``where`` and the row."""
+    text = values.astype("string").str.strip().str.removesuffix(" UTC")
+    empty = text.isna() | (text == "")
+    times = pd.to_datetime(text.where(~empty), utc=True, errors="coerce",
+                           format="ISO8601").astype(TIME_DTYPE)
+    bad = times.isna() & ~empty
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputError(f"{where}: data row {row + 1} (line {row + 2}) has time "
+                         f"{values.iloc[row]!r}; expected ISO 8601, e.g. 1992-06-28 11:57:34")
+    return times
+
+
+def read_mainshock_times(path: Path = SHIPPED_TIMES) -> pd.Series:
+    """Origin time (UTC) per slip-model name, from a ``MainShockTimes.csv`` of
+    Process-Srcmod-Files (names quoted as ``'<name>_grid.csv'``)."""
+    try:
+        table = pd.read_csv(path, quotechar="'", skipinitialspace=True, dtype=str)
+    except (OSError, ValueError) as error:
+        raise InputError(f"{path}: cannot read the mainshock times ({error})") from error
+    missing = {"earthquake", "time"} - set(table.columns)
+    if missing:
+        raise InputError(f"{path}: missing column(s) {', '.join(sorted(missing))}; expected "
+                         "earthquake,time as in Process-Srcmod-Files")
+    names = table["earthquake"].str.strip().map(slip_model_name)
+    times = parse_times(table["time"], f"{path}, column 'time'")
+    return pd.Series(times.to_numpy(), index=pd.Index(names, name="slip_model"), name="time")
+
+
+def read_fsp_epicentre(path: Path) -> tuple[str, float, float]:
+    """(slip-model name, latitude, longitude) from an SRCMOD ``.fsp`` header.
+
+    No maintained reader of the format exists on PyPI; the two header lines needed are
+    parsed here (``EventTAG: s1992LANDER01COHE``, ``Loc : LAT = 34.2 LON = -116.43``)."""
+    tag = location = None
+    with path.open(errors="replace") as handle:
+        for _, line in zip(range(FSP_HEADER_LINES), handle, strict=False):
+            tag = tag or _FSP_TAG.search(line)
+            location = location or _FSP_LOCATION.search(line)
+    if tag is None or location is None:
+        raise InputError(f"{path}: not an SRCMOD .fsp header: no "
+                         f"{'EventTAG' if tag is None else 'Loc : LAT = .. LON = ..'} line "
+                         f"in the first {FSP_HEADER_LINES} lines")
+    name = tag.group(1)
+    name = name[1:] if name[:1] == "s" and name[1:5].isdigit() else name
+    return name, float(location.group(1)), float(location.group(2))
+
+
+def check_coordinates(latitude: pd.Series, longitude: pd.Series, where: str) -> pd.Series:
+    """Latitudes in [-90, 90] and longitudes in [-180, 360] (returned in [-180, 180))."""
+    for column, values, low, high in (("latitude", latitude, -90.0, 90.0),
+                                      ("longitude", longitude, -180.0, 360.0)):
+        bad = ~values.between(low, high)
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            raise InputError(f"{where}: data row {row + 1} has {column} "
+                             f"{float(values.iloc[row]):g}; expected a number of degrees in "
+                             f"[{low:g}, {high:g}]")
+    return (longitude + 180.0) % 360.0 - 180.0
+
+
+def read_events_csv(path: Path, names: list[str]) -> pd.DataFrame:
+    """A user's ``events.csv``, per slip model of ``names``: latitude, longitude, time (NaT
+    where not given). Rows keyed by ``event`` apply to all of that event's slip models."""
+    try:
+        table = pd.read_csv(path, dtype=str, skipinitialspace=True)
+    except (OSError, ValueError) as error:
+        raise InputError(f"{path}: cannot read the events table ({error})") from error
+    table.columns = [str(column).strip().lstrip("\ufeff") for column in table.columns]
+    keys = [key for key in ("slip_model", "event") if key in table.columns]
+    missing = {"latitude", "longitude"} - set(table.columns)
+    if len(keys) != 1 or missing:
+        raise InputError(f"{path}: expected columns slip_model (or event), latitude, longitude "
+                         f"and optionally time; found {', '.join(table.columns)}")
+    key = keys[0]
+    table[key] = table[key].str.strip()
+    if table[key].duplicated().any():
+        raise InputError(f"{path}: {key} {table[key][table[key].duplicated()].iloc[0]!r} "
+                         "appears twice")
+    coordinates = {}
+    for column in ("latitude", "longitude"):
+        values = pd.to_numeric(table[column], errors="coerce")
+        if values.isna().any():
+            row = int(np.flatnonzero(values.isna().to_numpy())[0])
+            raise InputError(f"{path}: data row {row + 1} has {column} "
+                             f"{table[column].iloc[row]!r}; expected a number of degrees")
+        coordinates[column] = values
+    table["latitude"] = coordinates["latitude"]
+    table["longitude"] = check_coordinates(coordinates["latitude"], coordinates["longitude"],
+                                           str(path))
+    table["time"] = (parse_times(table["time"], f"{path}, column 'time'")
+                     if "time" in table.columns
+                     else pd.Series(pd.NaT, index=table.index, dtype=TIME_DTYPE))
+    by_key = table.set_index(key)[["latitude", "longitude", "time"]]
+    lookup = [name if key == "slip_model" else event_of(name) for name in names]
+    unknown = sorted(set(by_key.index) - set(lookup))
+    if unknown:
+        log.warning("%s: %d %s(s) not in the data are ignored, e.g. %s", path, len(unknown),
+                    key, unknown[0])
+    return by_key.reindex(lookup).set_axis(pd.Index(names, name="slip_model"))
+
+
+def read_fsp_directory(directory: Path, names: list[str]) -> pd.DataFrame:
+    """Epicentres per slip model of ``names`` from the ``.fsp`` files in ``directory``."""
+    found: dict[str, tuple[float, float, str]] = {}
+    for path in sorted(directory.glob("*.fsp")):
+        name, latitude, longitude = read_fsp_epicentre(path)
+        if name in found and found[name][:2] != (latitude, longitude):
+            raise InputError(f"{directory}: two .fsp files for {name} give different "
+                             f"epicentres ({found[name][2]} and {path.name})")
+        found[name] = (latitude, longitude, path.name)
+    table = pd.DataFrame.from_dict(found, orient="index",
+                                   columns=["latitude", "longitude", "file"])
+    if len(table):
+        table["longitude"] = check_coordinates(table["latitude"], table["longitude"],
+                                               str(directory))
+    unknown = sorted(set(table.index) - set(names))
+    if unknown:
+        log.warning("%s: %d .fsp file(s) of slip models not in the data are ignored, e.g. %s",
+                    directory, len(unknown), unknown[0])
+    return table.reindex(pd.Index(names, name="slip_model"))
+
+
+def events_table(layout: Layout, times_path: Path = SHIPPED_TIMES) -> pd.DataFrame:
+    """One row per slip model of the layout (``COLUMNS``): epicentre and origin time, and
+    where each came from ('' where nothing supplies it)."""
+    names = sorted(layout.role_of)
+    table = pd.DataFrame(index=pd.Index(names, name="slip_model"))
+    table["event"] = [event_of(name) for name in names]
+    table["latitude"] = table["longitude"] = np.nan
+    table["time"] = pd.Series(pd.NaT, index=table.index, dtype=TIME_DTYPE)
+    table["location_from"] = table["time_from"] = ""
+    shipped = read_mainshock_times(times_path)
+    shipped = shipped[~shipped.index.duplicated()].reindex(table.index)
+    known = shipped.notna()
+    table.loc[known, "time"] = shipped[known]
+    table.loc[known, "time_from"] = times_path.name
+    fsp = layout.root / FSP_DIR
+    if fsp.is_dir():
+        epicentres = read_fsp_directory(fsp, names)
+        given = epicentres["latitude"].notna()
+        table.loc[given, ["latitude", "longitude"]] = epicentres.loc[given,
+                                                                     ["latitude", "longitude"]]
+        table.loc[given, "location_from"] = f"{FSP_DIR}/" + epicentres.loc[given, "file"]
+    events_csv = layout.root / EVENTS_CSV
+    if events_csv.is_file():
+        supplied = read_events_csv(events_csv, names)
+        given = supplied["latitude"].notna()
+        table.loc[given, ["latitude", "longitude"]] = supplied.loc[given,
+                                                                   ["latitude", "longitude"]]
+        table.loc[given, "location_from"] = EVENTS_CSV
+        timed = supplied["time"].notna()
+        table.loc[timed, "time"] = supplied.loc[timed, "time"]
+        table.loc[timed, "time_from"] = EVENTS_CSV
+    return table.reset_index()[list(COLUMNS)]
+
+
+def write_events(table: pd.DataFrame, path: Path) -> None:
+    """The events table as CSV (times ISO 8601 UTC, ``Z``), written atomically."""
+    out = table.copy()
+    out["time"] = out["time"].dt.strftime("%Y-%m-%dT%H:%M:%SZ").fillna("")
+    with atomic_file(path) as temporary:
+        out.to_csv(temporary, index=False, float_format="%.6f")
+
+
+def read_events(path: Path) -> pd.DataFrame:
+    """The events stage's table, checked (``COLUMNS``; times as UTC timestamps)."""
+    try:
+        table = pd.read_csv(path, dtype={"slip_model": str, "event": str,
+                                         "location_from": str, "time_from": str},
+                            keep_default_na=False, na_values={"latitude": [""],
+                                                              "longitude": [""]})
+    except (OSError, ValueError) as error:
+        raise InputError(f"{path}: cannot read the events table ({error}); rerun the events "
+                         "stage") from error
+    missing = set(COLUMNS) - set(table.columns)
+    if missing:
+        raise InputError(f"{path}: missing column(s) {', '.join(sorted(missing))}; rerun the "
+                         "events stage")
+    table["time"] = parse_times(table["time"], f"{path}, column 'time'")
+    return table
+
+
+def event_positions(table: pd.DataFrame) -> pd.DataFrame:
+    """Per earthquake: the mean epicentre of its slip models (on the sphere, so that events
+    across the antimeridian average correctly) and its earliest origin time; NaN/NaT where
+    any slip model lacks one."""
+    latitude, longitude = np.radians(table["latitude"]), np.radians(table["longitude"])
+    unit = pd.DataFrame({
+        "event": table["event"], "cx": np.cos(latitude) * np.cos(longitude),
+        "cy": np.cos(latitude) * np.sin(longitude), "cz": np.sin(latitude),
+        "time": table["time"],
+    })
+    grouped = unit.groupby("event", sort=True)
+    mean = grouped[["cx", "cy", "cz"]].mean(numeric_only=True)
+    complete = grouped[["cx", "time"]].count().min(axis=1) == grouped.size()
+    positions = pd.DataFrame({
+        "latitude": np.degrees(np.arctan2(mean["cz"], np.hypot(mean["cx"], mean["cy"]))),
+        "longitude": np.degrees(np.arctan2(mean["cy"], mean["cx"])),
+        "time": grouped["time"].min(),
+    })
+    positions.loc[~complete, ["latitude", "longitude"]] = np.nan
+    positions.loc[~complete, "time"] = pd.NaT
+    return positions
+
+
+def great_circle_km(latitude: np.ndarray, longitude: np.ndarray) -> np.ndarray:
+    """Pairwise great-circle distances (km) between points given in degrees."""
+    points = np.radians(np.column_stack([latitude, longitude]))
+    return haversine_distances(points) * EARTH_RADIUS_KM
+
+
+def days_apart(times: pd.Series) -> np.ndarray:
+    """Pairwise absolute differences of UTC timestamps, in days."""
+    seconds = (times - pd.Timestamp("1970-01-01", tz="UTC")).dt.total_seconds().to_numpy()
+    return np.abs(seconds[:, None] - seconds[None, :]) / SECONDS_PER_DAY
+
+
+def coverage(table: pd.DataFrame) -> dict[str, Any]:
+    """How many slip models have an epicentre and a time, and from where."""
+    return {
+        "slip_models": len(table),
+        "with_epicentre": int(table["latitude"].notna().sum()),
+        "with_time": int(table["time"].notna().sum()),
+        "epicentres_from": table["location_from"].replace("", "none")
+        .str.replace(r"^fsp/.*", "fsp/*.fsp", regex=True).value_counts().to_dict(),
+        "times_from": table["time_from"].replace("", "none").value_counts().to_dict(),
+    }
+
+
+def events_stage(params: dict[str, Any], raw: Path, out: Path) -> None:
+    """Epicentre and origin time of every slip model, for the spatio-temporal clusters.
+
+    inputs:  raw, the original layout (its fsp/*.fsp headers or events.csv supply
+             epicentres; events.csv may also give times); the shipped MainShockTimes.csv
+             of Process-Srcmod-Files (origin times of the published slip models).
+    outputs: out (CSV): slip_model, event, latitude, longitude (degrees), time (UTC),
+             location_from, time_from; empty where nothing supplies a value.
+    params:  none
+    """
+    del params  # the stage reads no params; the signature is the CLI's
+    table = events_table(open_layout(raw))
+    write_events(table, out)
+    counts = coverage(table)
+    log.info("events: %d slip models, %d with an epicentre (%s), %d with an origin time (%s)",
+             counts["slip_models"], counts["with_epicentre"], counts["epicentres_from"],
+             counts["with_time"], counts["times_from"])
+    if counts["with_epicentre"] < counts["slip_models"]:
+        log.info("epicentres missing for %d slip models: split.grouped_by=spatiotemporal "
+                 "needs them (%s)", counts["slip_models"] - counts["with_epicentre"],
+                 SUPPLY_EPICENTRES)
