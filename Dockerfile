@@ -1,10 +1,16 @@
-# The replication package as a self-contained DVC repository.
-#   docker build -t replicate .
-#   docker run --name rep replicate dvc repro     (see README, "Docker")
-FROM python:3.11.7-slim-bookworm
+# The replication package as a self-contained DVC repository (README, "Docker").
+#   docker build --build-arg SOURCE_COMMIT="$(git rev-parse HEAD)" -t replicate .
+#   docker run --rm replicate dvc repro
+#   docker/check-image.sh builds the image and runs every command of the README against it.
+#
+# Base image: named by tag; where Docker Hub is reachable, pin it by digest (README,
+# "Updating the pins"): FROM python:3.11.7-slim-bookworm@sha256:<digest> AS runtime
+FROM python:3.11.7-slim-bookworm AS runtime
 
-# WeasyPrint's system libraries (Pango, HarfBuzz), the fonts the letter embeds, and git
-# for DVC. Versions pinned to Debian 12 (bookworm).
+# WeasyPrint's system libraries (Pango, HarfBuzz), the fonts the letter embeds, git for
+# DVC, tini as PID 1 (signals reach the pipeline). Pinned to Debian 12 (bookworm); after a
+# Debian point release a pin may vanish from the archive: the build then stops here with
+# the message below (README, "Updating the pins").
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
         git=1:2.39.5-0+deb12u3 \
@@ -14,7 +20,10 @@ RUN apt-get update \
         libharfbuzz-subset0=6.0.0+dfsg-3 \
         shared-mime-info=2.2-1 \
         fonts-dejavu-core=2.37-6 \
-    && rm -rf /var/lib/apt/lists/*
+        tini=0.19.0-1+b3 \
+    || { echo "apt: a pinned version is no longer in the Debian archive; refresh the pins" \
+              "(README, 'Updating the pins')" >&2; exit 100; } \
+    && rm -rf /var/lib/apt/lists/* /var/cache/debconf/*-old /var/log/apt /var/log/dpkg.log
 
 ENV PROJECT=/home/replicate/project \
     KERAS_BACKEND=jax \
@@ -23,23 +32,44 @@ ENV PROJECT=/home/replicate/project \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     DVC_NO_ANALYTICS=1 \
+    DVC_NO_UPDATER=1 \
     GIT_CONFIG_GLOBAL=/home/replicate/.gitconfig \
-    XDG_CACHE_HOME=/home/replicate/.cache
+    XDG_CACHE_HOME=/home/replicate/.cache \
+    MPLCONFIGDIR=/home/replicate/.cache/matplotlib
 
 RUN useradd --create-home --uid 1000 --shell /bin/bash replicate
 WORKDIR /home/replicate/project
-COPY --chown=replicate:replicate . .
-USER 1000:1000
 
+# ---- builder: the virtual environment, made with the README's install command
+FROM runtime AS builder
+COPY --chown=replicate:replicate pyproject.toml requirements.lock README.md ./
+COPY --chown=replicate:replicate src ./src
+USER 1000:1000
 # The README's install command, verbatim (tests/e2e/test_container.py checks they agree).
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 RUN python3 -m venv .venv && . .venv/bin/activate && pip install -r requirements.lock -e .
-ENV PATH=/home/replicate/project/.venv/bin:$PATH
+# What the run never needs: the packages' own test suites and pip's caches (the compiled
+# .pyc files stay: every stage imports JAX, Keras and pandas afresh).
+RUN find .venv/lib/python3.11/site-packages -type d -name tests -prune -exec rm -rf {} +
 
+# ---- the image: environment (read-only, owned by root), project, one git commit
+FROM runtime
+COPY --from=builder /home/replicate/project/.venv /home/replicate/project/.venv
+COPY --chown=replicate:replicate . .
+ENV PATH=/home/replicate/project/.venv/bin:$PATH
+# The source repository's commit, recorded in the letter's provenance (the image's own
+# git holds one snapshot commit, made below with dates from SOURCE_DATE_EPOCH).
+ARG SOURCE_COMMIT=unknown
+ARG SOURCE_DATE_EPOCH=1700000000
+ENV SOURCE_COMMIT=$SOURCE_COMMIT \
+    SOURCE_DATE_EPOCH=$SOURCE_DATE_EPOCH
+USER 1000:1000
 # A git repository with one commit and an identity, so `dvc exp run` can commit
-# experiments; safe.directory for bind mounts owned by another user; caches writable
-# by whichever uid runs the container (docker run --user ...).
+# experiments; safe.directory for bind mounts; the project (not the environment) and the
+# caches writable by whichever uid runs the container (docker run --user ...).
 RUN docker/setup-repository.sh
 
-ENTRYPOINT ["docker/entrypoint.sh"]
+# tini -g: SIGTERM/SIGINT go to the whole process group (the pipeline and its stages), so
+# `docker stop` and Ctrl-C stop a run at once; finished stages' outputs stay.
+ENTRYPOINT ["tini", "-g", "--", "docker/entrypoint.sh"]
 CMD ["dvc", "repro"]

@@ -10,9 +10,17 @@ if [ ! -d .git ]; then
     git init -q
 fi
 git add -A
-git commit -q -m "replication package (container snapshot)" || true
+# one snapshot commit, dated SOURCE_DATE_EPOCH when set: two builds of the same source
+# commit then hold the same snapshot commit (and render the same letter bytes)
+if [ -n "${SOURCE_DATE_EPOCH:-}" ]; then
+    export GIT_AUTHOR_DATE="@${SOURCE_DATE_EPOCH} +0000" GIT_COMMITTER_DATE="@${SOURCE_DATE_EPOCH} +0000"
+fi
+git commit -q -m "replication package: snapshot of source commit ${SOURCE_COMMIT:-unknown}" || true
 # DVC's site cache (default /var/tmp/dvc) goes where the container user can write it
 site_cache="${XDG_CACHE_HOME:-$HOME/.cache}/dvc-site"
-mkdir -p "$site_cache" .dvc/cache .dvc/tmp
+mkdir -p "$site_cache" .dvc/cache .dvc/tmp "${MPLCONFIGDIR:-$site_cache}"
 dvc config --local core.site_cache_dir "$site_cache"
-chmod -R a+rwX . "${XDG_CACHE_HOME:-$HOME/.cache}" "${GIT_CONFIG_GLOBAL:-$HOME/.gitconfig}"
+# writable by whichever uid runs the container: the project (not its read-only virtual
+# environment), the caches and the git configuration
+find . -path ./.venv -prune -o -exec chmod a+rwX {} +
+chmod -R a+rwX "${XDG_CACHE_HOME:-$HOME/.cache}" "${GIT_CONFIG_GLOBAL:-$HOME/.gitconfig}"

@@ -776,7 +776,9 @@ def test_each_pdf_carries_its_sources_as_pdfa_attachments(
     assert "aftershocks" in reader.metadata["/Keywords"]
 
 
-def test_provenance_follows_the_sources_only(tmp_path: Path) -> None:
+def test_provenance_follows_the_sources_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
     def git(*args: str) -> None:
         subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
 
@@ -795,8 +797,14 @@ def test_provenance_follows_the_sources_only(tmp_path: Path) -> None:
                  "README.md", "tests/new_test.py"):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("2\n")
+    monkeypatch.delenv("SOURCE_COMMIT", raising=False)
     commit, dirty = git_state(tmp_path)
     assert len(commit) == 40 and dirty.startswith("no")
+    # in a container the snapshot commit stands for the source commit recorded at build
+    monkeypatch.setenv("SOURCE_COMMIT", "ab" * 20)
+    assert git_state(tmp_path)[0] == (f"{'ab' * 20} (source, recorded at image build; "
+                                      f"snapshot commit {commit})")
+    monkeypatch.delenv("SOURCE_COMMIT")
     digest = source_digest(tmp_path)
     assert len(digest) == 64
     (tmp_path / "paper/letter.html.j2").write_text("2\n")

@@ -109,6 +109,11 @@ def git_state(cwd: Path | None = None) -> tuple[str, str]:
     commit = _git("rev-parse", "HEAD", cwd=where)
     if not commit:
         return "unknown (not a git checkout, or git not installed)", "unknown"
+    recorded = os.environ.get("SOURCE_COMMIT", "").strip()
+    if recorded and recorded != "unknown" and recorded != commit:
+        # the container's one snapshot commit stands for the source commit it was built
+        # from (docker build --build-arg SOURCE_COMMIT=...; the sources digest ties them)
+        commit = f"{recorded} (source, recorded at image build; snapshot commit {commit})"
     status = _git("status", "--porcelain", "--untracked-files=normal", "--", *SOURCE_PATHS,
                   cwd=where)
     if status is None:

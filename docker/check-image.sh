@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# Build the image and run the README's Docker commands against it; one PASS/FAIL line per
+# check, exit status 1 if any failed. Uses docker, or podman where there is none (vfs
+# storage, chroot isolation; the host network only while building).
+#
+#   docker/check-image.sh                 # from the repository root
+#   CHECK_SEEDS=2 CHECK_DEMO_SIZE=12 docker/check-image.sh
+#
+# Checks: the image size (<= 1.5 GB); the bind-mount variant as a uid that is not 1000
+# (the three PDFs land in out/, owned by that uid; the run reports a clean tree); an
+# experiment (`dvc exp run -S ...`) and the README's narrow `dvc exp show`, offline
+# (--network none), twice: the letters' SHA-256 must agree; SIGTERM stops a running
+# container within 10 s, keeping the outputs of finished stages.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+tag=${CHECK_TAG:-replicate}
+seeds=${CHECK_SEEDS:-2}
+demo_size=${CHECK_DEMO_SIZE:-12}
+uid=${CHECK_UID:-4321}
+max_bytes=$((1500 * 1000 * 1000))
+project=/home/replicate/project
+work=$(mktemp -d "${TMPDIR:-/tmp}/check-image.XXXXXX")
+failures=0
+
+if command -v docker >/dev/null && docker info >/dev/null 2>&1; then
+    engine=(docker)
+    build=(docker build)
+else
+    command -v podman >/dev/null || { echo "FAIL neither docker nor podman found" >&2; exit 2; }
+    engine=(podman --storage-driver vfs)
+    build=(podman --storage-driver vfs build --isolation chroot --network host --format docker)
+fi
+run() { "${engine[@]}" run --rm "$@"; }
+check() {  # check "what" command...: PASS/FAIL line
+    local what=$1; shift
+    if "$@" >>"$work/log" 2>&1; then echo "PASS $what"; else echo "FAIL $what"; failures=$((failures + 1)); fi
+}
+elapsed() { local start=$1; echo $(( $(date +%s) - start )); }
+cleanup() {
+    "${engine[@]}" rm -f check-sigterm >/dev/null 2>&1
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+# ---- build (the README's command, with the source commit and its date)
+commit=$(git rev-parse HEAD 2>/dev/null || echo unknown)
+epoch=$(git log -1 --format=%ct 2>/dev/null || echo 1700000000)
+start=$(date +%s)
+if "${build[@]}" --build-arg SOURCE_COMMIT="$commit" --build-arg SOURCE_DATE_EPOCH="$epoch" \
+        -t "$tag" . >"$work/build.log" 2>&1; then
+    echo "PASS build ($(elapsed "$start") s, source commit $commit)"
+else
+    echo "FAIL build: last lines of the log:"; tail -20 "$work/build.log"; exit 1
+fi
+size=$("${engine[@]}" image inspect "$tag" --format '{{.Size}}')
+size_ok() { [ "$size" -le "$max_bytes" ]; }
+check "image size $((size / 1000000)) MB <= 1500 MB" size_ok
+"${engine[@]}" history "$tag" --format '{{.Size}}\t{{.CreatedBy}}' | cut -c1-110 | head -12
+
+# ---- the bind-mount variant, as a uid that is not 1000: the whole default pipeline
+mkdir -p "$work/out" && chmod 777 "$work/out"
+start=$(date +%s)
+run --user "$uid:$uid" -v "$work/out:$project/paper/out" "$tag" \
+    bash -c "dvc repro && git status --porcelain -- src params.yaml dvc.yaml paper \
+             | grep -v '\.pdf$' > paper/out/source-status.txt" >"$work/default.log" 2>&1
+status=$?
+echo "     default pipeline (dvc repro) as uid $uid: exit $status in $(elapsed "$start") s"
+pdfs_landed() {
+    for pdf in letter supplementary cover_letter; do
+        [ -s "$work/out/$pdf.pdf" ] && [ "$(stat -c %u "$work/out/$pdf.pdf")" = "$uid" ] || return 1
+    done
+}
+check "bind mount: letter, supplement and cover letter in out/, owned by uid $uid" pdfs_landed
+clean_tree() { [ -f "$work/out/source-status.txt" ] && [ ! -s "$work/out/source-status.txt" ]; }
+check "an untouched run reports a clean tree (sources as committed)" clean_tree
+
+# ---- experiments offline, twice: the same letter bytes
+for attempt in 1 2; do
+    mkdir -p "$work/exp$attempt" && chmod 777 "$work/exp$attempt"
+    start=$(date +%s)
+    run --network none -v "$work/exp$attempt:$project/paper/out" "$tag" bash -c \
+        "dvc exp run -S seeds=$seeds -S demo.size=$demo_size \
+         && dvc exp show --md --drop '.*' --keep \
+              'Experiment|^seeds$|^grouped\.(coulomb|von_mises|logistic|random_forest|neural_network)$' \
+              > paper/out/exp-show.md" \
+        >"$work/exp$attempt.log" 2>&1
+    echo "     dvc exp run -S seeds=$seeds -S demo.size=$demo_size --network none (run $attempt): exit $? in $(elapsed "$start") s"
+done
+exp_ran() { [ -s "$work/exp1/letter.pdf" ] && grep -q "grouped.neural_network" "$work/exp1/exp-show.md"; }
+check "offline (--network none): dvc exp run and the narrow dvc exp show" exp_ran
+same_letter() {
+    local a b
+    a=$(sha256sum < "$work/exp1/letter.pdf"); b=$(sha256sum < "$work/exp2/letter.pdf")
+    echo "letter SHA-256: $a / $b"; [ -n "$a" ] && [ "$a" = "$b" ]
+}
+check "two runs give the same letter bytes ($(sha256sum < "$work/exp1/letter.pdf" | cut -c1-16)...)" same_letter
+
+# ---- SIGTERM: a running container stops within 10 s and keeps finished stages' outputs
+"${engine[@]}" run -d --name check-sigterm "$tag" dvc repro >/dev/null
+for _ in $(seq 1 600); do
+    "${engine[@]}" exec check-sigterm test -f data/features.parquet 2>/dev/null && break
+    sleep 1
+done
+start=$(date +%s)
+"${engine[@]}" stop -t 10 check-sigterm >/dev/null 2>&1
+stopped_in=$(elapsed "$start")
+code=$("${engine[@]}" inspect check-sigterm --format '{{.State.ExitCode}}')
+stops() { [ "$stopped_in" -lt 10 ] && [ "$code" != 137 ]; }
+check "SIGTERM stops the run in ${stopped_in} s (exit $code, not killed)" stops
+kept() { "${engine[@]}" cp "check-sigterm:$project/data/features.parquet" "$work/kept.parquet" && [ -s "$work/kept.parquet" ]; }
+check "outputs of finished stages are kept after the stop" kept
+
+if [ "$failures" -gt 0 ]; then
+    echo "$failures check(s) failed; logs in $work (kept)"; trap - EXIT; exit 1
+fi
+echo "all checks passed"
