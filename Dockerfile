@@ -9,8 +9,8 @@ FROM python:3.11.7-slim-bookworm AS runtime
 
 # WeasyPrint's system libraries (Pango, HarfBuzz), the fonts the letter embeds, git for
 # DVC, tini as PID 1 (signals reach the pipeline). Pinned to Debian 12 (bookworm); after a
-# Debian point release a pin may vanish from the archive: the build then stops here with
-# the message below (README, "Updating the pins").
+# Debian point release a pin may vanish from the archive: the build then stops here and
+# says so (README, "Updating the pins").
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
         git=1:2.39.5-0+deb12u3 \
@@ -21,8 +21,9 @@ RUN apt-get update \
         shared-mime-info=2.2-1 \
         fonts-dejavu-core=2.37-6 \
         tini=0.19.0-1+b3 \
-    || { echo "apt: a pinned version is no longer in the Debian archive; refresh the pins" \
-              "(README, 'Updating the pins')" >&2; exit 100; } \
+    || { echo "apt: installing the pinned packages failed; if a version is no longer in" \
+              "the Debian archive, refresh the pins (README, 'Updating the pins')" >&2; \
+         exit 100; } \
     && rm -rf /var/lib/apt/lists/* /var/cache/debconf/*-old /var/log/apt /var/log/dpkg.log
 
 ENV PROJECT=/home/replicate/project \
@@ -56,11 +57,13 @@ RUN find .venv/lib/python3.11/site-packages -type d -name tests -prune -exec rm 
 FROM runtime
 COPY --from=builder /home/replicate/project/.venv /home/replicate/project/.venv
 COPY --chown=replicate:replicate . .
+# WORKDIR made the project directory itself as root: the user must create .git in it
+RUN chown replicate:replicate /home/replicate/project
 ENV PATH=/home/replicate/project/.venv/bin:$PATH
 # The source repository's commit, recorded in the letter's provenance (the image's own
 # git holds one snapshot commit, made below with dates from SOURCE_DATE_EPOCH).
 ARG SOURCE_COMMIT=unknown
-ARG SOURCE_DATE_EPOCH=1700000000
+ARG SOURCE_DATE_EPOCH
 ENV SOURCE_COMMIT=$SOURCE_COMMIT \
     SOURCE_DATE_EPOCH=$SOURCE_DATE_EPOCH
 USER 1000:1000

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import csv
+import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
 
+from aftershock_replication import cli
 from aftershock_replication.errors import InputError
 from aftershock_replication.events import EARTH_RADIUS_KM
 from aftershock_replication.params import SplitParams
@@ -191,3 +194,28 @@ def test_audit_of_the_published_split_finds_its_five_straddling_sequences() -> N
     report = leakage_audit(models, splits)["paper"]["paper"]
     assert report["event"] == []  # the paper kept each earthquake's slip models together
     assert len(report["sequence"]) == 5  # STUDY.md: 5 sequences straddle
+
+
+def test_the_split_stage_runs_on_a_table_without_coordinates_when_grouping_by_sequence(
+    original_layout: Path, tmp_path: Path,
+) -> None:
+    """x, y are optional in the feature table; grouping by sequence needs neither them nor
+    epicentres (the published layout has none)."""
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    params["seeds"], params["split"]["test_size"] = 2, 0.3
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    features, events = tmp_path / "features.parquet", tmp_path / "events.csv"
+
+    def replicate(*argv: object) -> int:
+        return cli.main([str(argv[0]), "--params", str(tmp_path / "params.yaml"),
+                         *map(str, argv[1:])])
+
+    assert replicate("features", "--raw", original_layout, "--out", features,
+                     "--report", tmp_path / "features.json") == 0
+    assert replicate("events", "--raw", original_layout, "--out", events) == 0
+    pd.read_parquet(features).drop(columns=["x", "y"]).to_parquet(features)
+    assert replicate("split", "--features", features, "--events", events,
+                     "--out", tmp_path / "splits.json", "--audit", tmp_path / "audit.json") == 0
+    splits = json.loads((tmp_path / "splits.json").read_text())
+    assert splits["spatiotemporal"]["groups"] is None  # no epicentres: not computed
+    assert set(splits["schemes"]["grouped"]) == {"0", "1"}
