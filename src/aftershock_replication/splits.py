@@ -129,10 +129,11 @@ def check_partition(models: pd.DataFrame, test: list[str], what: str) -> None:
 
 
 def make_splits(
-    models: pd.DataFrame, params: SplitParams, events: pd.DataFrame | None,
+    models: pd.DataFrame, params: SplitParams, events: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """All partitions: scheme -> partition id ('paper' or the seed) -> sorted test slip
-    models; ``events`` (the events stage's table) gives the spatio-temporal clusters."""
+    models; ``events`` (the events stage's table) gives the spatio-temporal clusters
+    (without it they are left out, which only grouping by sequence allows)."""
     clusters, missing = spatiotemporal_of_slip_models(models, events, params)
     levels = with_levels(models, clusters)
     for scheme, unit in (("leaky", params.leaky_by), ("grouped", params.grouped_by)):

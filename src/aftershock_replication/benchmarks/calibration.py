@@ -113,7 +113,7 @@ def one_dataset(
     features = work / f"features-{seed}-{leakage}.parquet"
     build_features(open_layout(raw), features, 1e-3)
     frame = pd.read_parquet(features, columns=["slip_model", "event", "sequence", "paper_role",
-                                               "x", "y", "label"])
+                                               "label"])
     split_params = SplitParams(seeds=split_seeds, test_size=0.2, leaky_by="event",
                                grouped_by="sequence", cluster_km=50.0, cluster_days=365.0)
     splits = make_splits(slip_model_table(frame), split_params)
