@@ -31,41 +31,50 @@ ENV PROJECT=/home/replicate/project \
     MPLBACKEND=Agg \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONPYCACHEPREFIX=/home/replicate/.cache/pycache \
     DVC_NO_ANALYTICS=1 \
     DVC_NO_UPDATER=1 \
     GIT_CONFIG_GLOBAL=/home/replicate/.gitconfig \
     XDG_CACHE_HOME=/home/replicate/.cache \
     MPLCONFIGDIR=/home/replicate/.cache/matplotlib
 
-RUN useradd --create-home --uid 1000 --shell /bin/bash replicate
+# the project directory belongs to the user (WORKDIR alone would make it root's)
+RUN useradd --create-home --uid 1000 --shell /bin/bash replicate \
+    && install -d -o replicate -g replicate /home/replicate/project
 WORKDIR /home/replicate/project
 
 # ---- builder: the virtual environment, made with the README's install command
 FROM runtime AS builder
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends binutils=2.40-2 \
+    && rm -rf /var/lib/apt/lists/*
 COPY --chown=replicate:replicate pyproject.toml requirements.lock README.md ./
 COPY --chown=replicate:replicate src ./src
 USER 1000:1000
 # The README's install command, verbatim (tests/e2e/test_container.py checks they agree).
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 RUN python3 -m venv .venv && . .venv/bin/activate && pip install -r requirements.lock -e .
-# What the run never needs: the packages' own test suites and pip's caches (the compiled
-# .pyc files stay: every stage imports JAX, Keras and pandas afresh).
-RUN find .venv/lib/python3.11/site-packages -type d -name tests -prune -exec rm -rf {} +
+# What the run never needs (about 0.4 GB): the packages' own test suites, the symbol
+# tables of their shared libraries (strip keeps what linking needs; not the libraries
+# auditwheel vendored in *.libs/, which patchelf edited and strip would break) and the
+# compiled .pyc files, which the first import in a container rebuilds under
+# PYTHONPYCACHEPREFIX.
+RUN find .venv/lib/python3.11/site-packages -type d -name tests -prune -exec rm -rf {} + \
+    && find .venv -type f \( -name '*.so' -o -name '*.so.[0-9]*' \) -not -path '*.libs/*' \
+        -exec strip --strip-unneeded {} + \
+    && find .venv -type d -name __pycache__ -prune -exec rm -rf {} +
 
 # ---- the image: environment (read-only, owned by root), project, one git commit
 FROM runtime
 COPY --from=builder /home/replicate/project/.venv /home/replicate/project/.venv
 COPY --chown=replicate:replicate . .
-# WORKDIR made the project directory itself as root: the user must create .git in it
-RUN chown replicate:replicate /home/replicate/project
 ENV PATH=/home/replicate/project/.venv/bin:$PATH
-# The source repository's commit, recorded in the letter's provenance (the image's own
-# git holds one snapshot commit, made below with dates from SOURCE_DATE_EPOCH).
+# The source repository's commit and its date, recorded at build in BUILD_INFO: the
+# entrypoint exports them (unless set), so the letter's provenance names the source commit
+# (the image's own git holds one snapshot commit, dated SOURCE_DATE_EPOCH) and its date.
 ARG SOURCE_COMMIT=unknown
 ARG SOURCE_DATE_EPOCH
-ENV SOURCE_COMMIT=$SOURCE_COMMIT \
-    SOURCE_DATE_EPOCH=$SOURCE_DATE_EPOCH
+ENV BUILD_INFO=/home/replicate/.build-info
 USER 1000:1000
 # A git repository with one commit and an identity, so `dvc exp run` can commit
 # experiments; safe.directory for bind mounts; the project (not the environment) and the

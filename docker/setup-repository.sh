@@ -16,6 +16,9 @@ if [ -n "${SOURCE_DATE_EPOCH:-}" ]; then
     export GIT_AUTHOR_DATE="@${SOURCE_DATE_EPOCH} +0000" GIT_COMMITTER_DATE="@${SOURCE_DATE_EPOCH} +0000"
 fi
 git commit -q -m "replication package: snapshot of source commit ${SOURCE_COMMIT:-unknown}" || true
+# the build arguments, for the entrypoint (an empty SOURCE_DATE_EPOCH means "unset")
+printf 'SOURCE_COMMIT=%s\nSOURCE_DATE_EPOCH=%s\n' "${SOURCE_COMMIT:-unknown}" \
+    "${SOURCE_DATE_EPOCH:-}" > "${BUILD_INFO:-$HOME/.build-info}"
 # DVC's site cache (default /var/tmp/dvc) goes where the container user can write it
 site_cache="${XDG_CACHE_HOME:-$HOME/.cache}/dvc-site"
 mkdir -p "$site_cache" .dvc/cache .dvc/tmp "${MPLCONFIGDIR:-$site_cache}"

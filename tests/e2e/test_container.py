@@ -116,6 +116,25 @@ def test_entrypoint_copies_the_letter_to_a_mounted_directory(tmp_path: Path) -> 
     assert (tmp_path / "paper/out/figures/roc.svg").is_file()
 
 
+def test_entrypoint_exports_the_build_info_unless_set(tmp_path: Path) -> None:
+    """The source commit and date recorded at build reach the letter's provenance; a value
+    the caller sets wins, and an empty SOURCE_DATE_EPOCH (not given at build) stays unset."""
+    info = tmp_path / ".build-info"
+    info.write_text("SOURCE_COMMIT=" + "ab" * 20 + "\nSOURCE_DATE_EPOCH=\n")
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("SOURCE_COMMIT", "SOURCE_DATE_EPOCH")}
+    env.update({"PROJECT": str(tmp_path), "BUILD_INFO": str(info)})
+    printed = subprocess.run([str(ROOT / "docker/entrypoint.sh"), "env"], env=env,
+                             capture_output=True, text=True, check=True).stdout.splitlines()
+    assert "SOURCE_COMMIT=" + "ab" * 20 in printed
+    assert not any(line.startswith("SOURCE_DATE_EPOCH=") for line in printed)
+    info.write_text("SOURCE_COMMIT=x\nSOURCE_DATE_EPOCH=1700000000\n")
+    printed = subprocess.run([str(ROOT / "docker/entrypoint.sh"), "env"],
+                             env={**env, "SOURCE_COMMIT": "mine"}, capture_output=True,
+                             text=True, check=True).stdout.splitlines()
+    assert "SOURCE_COMMIT=mine" in printed and "SOURCE_DATE_EPOCH=1700000000" in printed
+
+
 def _copy_of_the_project(destination: Path) -> None:
     """What `COPY . .` puts in the image: the repository's files minus .dockerignore."""
     listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT,
@@ -137,6 +156,7 @@ def test_container_replay_exp_run_and_show(tmp_path: Path) -> None:
            if not key.startswith(("GIT_", "VIRTUAL_ENV", "DVC_"))}
     env.update(image_environment())
     env.update({"HOME": str(home), "PROJECT": str(project), "GIT_CONFIG_NOSYSTEM": "1",
+                "BUILD_INFO": str(home / ".build-info"),
                 "GIT_CONFIG_GLOBAL": str(home / ".gitconfig"),
                 "XDG_CACHE_HOME": str(home / ".cache"),
                 "PATH": f"{project / '.venv/bin'}{os.pathsep}{os.environ['PATH']}"})
