@@ -33,7 +33,6 @@ ENV PROJECT=/home/replicate/project \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PYTHONPYCACHEPREFIX=/home/replicate/.cache/pycache \
     DVC_NO_ANALYTICS=1 \
-    DVC_NO_UPDATER=1 \
     GIT_CONFIG_GLOBAL=/home/replicate/.gitconfig \
     XDG_CACHE_HOME=/home/replicate/.cache \
     MPLCONFIGDIR=/home/replicate/.cache/matplotlib
