@@ -43,11 +43,13 @@ check() {  # check "what" command...: PASS/FAIL line
     if "$@" >>"$work/log" 2>&1; then echo "PASS $what"; else echo "FAIL $what"; failures=$((failures + 1)); fi
 }
 elapsed() { local start=$1; echo $(( $(date +%s) - start )); }
+keep_logs=
 cleanup() {
     "${engine[@]}" rm -f check-sigterm >/dev/null 2>&1
-    rm -rf "$work"
+    [ -n "$keep_logs" ] || rm -rf "$work"
 }
 trap cleanup EXIT
+"${engine[@]}" rm -f check-sigterm >/dev/null 2>&1  # left by an interrupted check
 
 # ---- build (the README's command, with the source commit and its date)
 commit=$(git rev-parse HEAD 2>/dev/null || echo unknown)
@@ -141,6 +143,6 @@ kept() { "${engine[@]}" cp "check-sigterm:$project/data/features.parquet" "$work
 check "outputs of finished stages are kept after the stop" kept
 
 if [ "$failures" -gt 0 ]; then
-    echo "$failures check(s) failed; logs in $work (kept)"; trap - EXIT; exit 1
+    echo "$failures check(s) failed; logs in $work (kept)"; keep_logs=1; exit 1
 fi
 echo "all checks passed"
