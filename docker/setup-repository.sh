@@ -15,7 +15,10 @@ git add -A
 if [ -n "${SOURCE_DATE_EPOCH:-}" ]; then
     export GIT_AUTHOR_DATE="@${SOURCE_DATE_EPOCH} +0000" GIT_COMMITTER_DATE="@${SOURCE_DATE_EPOCH} +0000"
 fi
-git commit -q -m "replication package: snapshot of source commit ${SOURCE_COMMIT:-unknown}" || true
+# (nothing to commit when run again over a committed tree; any other failure stops the build)
+if ! git rev-parse -q --verify HEAD >/dev/null || ! git diff --cached --quiet; then
+    git commit -q -m "replication package: snapshot of source commit ${SOURCE_COMMIT:-unknown}"
+fi
 # the build arguments, for the entrypoint (an empty SOURCE_DATE_EPOCH means "unset")
 printf 'SOURCE_COMMIT=%s\nSOURCE_DATE_EPOCH=%s\n' "${SOURCE_COMMIT:-unknown}" \
     "${SOURCE_DATE_EPOCH:-}" > "${BUILD_INFO:-$HOME/.build-info}"

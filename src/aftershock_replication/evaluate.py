@@ -100,13 +100,18 @@ def evaluate_partition(
     }
     roc = (roc_points(labels, scores).assign(method=method_name, split=f"{scheme} {partition}")
            if (scheme, partition) in ROC_PARTITIONS else None)
-    # each slip model's row carries its earthquake's AUC over the earthquake's pooled test
-    # cells: the per-earthquake AUC that event_weighted averages, for the per-earthquake figure
-    table = by_model.table.reset_index().rename(columns={"group": "slip_model"})
-    model_codes, first_row = np.unique(cells.slip_model.codes[test], return_index=True)
-    event_of_model = pd.Series(cells.event.names[cells.event.codes[test][first_row]],
-                               index=cells.slip_model.names[model_codes])
-    table["event"] = table["slip_model"].map(event_of_model)
+    # a row per scored test slip model (auc empty where its cells hold one class), carrying
+    # its earthquake's AUC over the earthquake's pooled test cells: the per-earthquake AUC
+    # that event_weighted averages, defined also where each slip model alone is one-class
+    model_codes, first_row = np.unique(cells.slip_model.codes[test][keep], return_index=True)
+    names = pd.Index(cells.slip_model.names[model_codes].astype(str), name="group")
+    table = by_model.table.reindex(names)
+    table["rows"] = np.bincount(cells.slip_model.codes[test][keep],
+                                minlength=len(cells.slip_model))[model_codes]
+    table["positives"] = np.bincount(cells.slip_model.codes[test][keep], weights=labels,
+                                     minlength=len(cells.slip_model))[model_codes].astype(int)
+    table = table.reset_index().rename(columns={"group": "slip_model"})
+    table["event"] = cells.event.names[cells.event.codes[test][keep][first_row]].astype(str)
     table["event_auc"] = table["event"].map(by_event.table["auc"])
     metrics_seconds = round(time.perf_counter() - start, 1)
     return PartitionResult(scheme, partition, {**metrics, "seconds": metrics_seconds},
@@ -188,7 +193,9 @@ def evaluate_stage(
 
     inputs:  features, splits; method: one of the registry's methods.
     outputs: metrics (JSON): AUC variants per partition; scores (npz): float32 test scores
-             per partition; per_slip_model (CSV); roc (CSV, the plotted partitions).
+             per partition; per_slip_model (CSV: per scored test slip model, its AUC, empty
+             when its cells hold one class, and its earthquake's pooled AUC); roc (CSV,
+             the plotted partitions).
     params:  evaluate.*, methods.<method> (fitted methods only); compute.* (where the
              partitions run; not a DVC param: results do not depend on it)
     """

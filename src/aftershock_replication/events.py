@@ -47,20 +47,25 @@ _FSP_LOCATION = re.compile(
 SUPPLY_EPICENTRES = (
     "put the SRCMOD .fsp files of the slip models (header lines 'EventTAG' and 'Loc : LAT "
     "= .. LON = ..') in fsp/ of the data folder (data.path), or a CSV events.csv there with "
-    "columns slip_model (or event), latitude, longitude and optionally time (ISO 8601, UTC)")
+    "columns slip_model (or event), latitude, longitude and optionally time (ISO 8601, UTC); "
+    "then rerun acquire with `dvc repro -f acquire` (DVC does not watch data.path, so a file "
+    "added there later is not seen otherwise)")
+LATITUDES, LONGITUDES = (-90.0, 90.0), (-180.0, 360.0)  # accepted ranges, degrees
 
 
 def parse_times(values: pd.Series, where: str) -> pd.Series:
     """ISO 8601 texts (a trailing ' UTC' allowed; no offset = UTC) -> UTC timestamps; empty
-    cells become NaT, anything else unreadable is an error naming ``where`` and the row."""
-    text = values.astype("string").str.strip().str.removesuffix(" UTC")
+    cells become NaT, anything else unreadable is an error naming ``where`` and the data row
+    (blank lines are not counted, so the row, not the line, is named)."""
+    text = values.astype("string").str.strip().str.replace(r"\s*UTC$", "", case=False,
+                                                           regex=True)
     empty = text.isna() | (text == "")
     times = pd.to_datetime(text.where(~empty), utc=True, errors="coerce",
                            format="ISO8601").astype(TIME_DTYPE)
     bad = times.isna() & ~empty
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InputError(f"{where}: data row {row + 1} (line {row + 2}) has time "
+        raise InputError(f"{where}: data row {row + 1} has time "
                          f"{values.iloc[row]!r}; expected ISO 8601, e.g. 1992-06-28 11:57:34")
     return times
 
@@ -97,14 +102,22 @@ def read_fsp_epicentre(path: Path) -> tuple[str, float, float]:
                          f"in the first {FSP_HEADER_LINES} lines")
     name = tag.group(1)
     name = name[1:] if name[:1] == "s" and name[1:5].isdigit() else name
-    return name, float(location.group(1)), float(location.group(2))
+    latitude, longitude = float(location.group(1)), float(location.group(2))
+    if not (LATITUDES[0] <= latitude <= LATITUDES[1]
+            and LONGITUDES[0] <= longitude <= LONGITUDES[1]):
+        raise InputError(f"{path}: the 'Loc' line gives LAT = {latitude:g}, LON = "
+                         f"{longitude:g}; expected degrees, latitude in [{LATITUDES[0]:g}, "
+                         f"{LATITUDES[1]:g}] and longitude in [{LONGITUDES[0]:g}, "
+                         f"{LONGITUDES[1]:g}]")
+    return name, latitude, (longitude + 180.0) % 360.0 - 180.0
 
 
 def check_coordinates(latitude: pd.Series, longitude: pd.Series, where: str) -> pd.Series:
-    """Latitudes in [-90, 90] and longitudes in [-180, 360] (returned in [-180, 180))."""
-    for column, values, low, high in (("latitude", latitude, -90.0, 90.0),
-                                      ("longitude", longitude, -180.0, 360.0)):
-        bad = ~values.between(low, high)
+    """Latitudes in [-90, 90] and longitudes in [-180, 360] (returned in [-180, 180)); NaN
+    passes (not given)."""
+    for column, values, (low, high) in (("latitude", latitude, LATITUDES),
+                                        ("longitude", longitude, LONGITUDES)):
+        bad = values.notna() & ~values.between(low, high)
         if bad.any():
             row = int(np.flatnonzero(bad.to_numpy())[0])
             raise InputError(f"{where}: data row {row + 1} has {column} "
@@ -114,8 +127,10 @@ def check_coordinates(latitude: pd.Series, longitude: pd.Series, where: str) -> 
 
 
 def read_events_csv(path: Path, names: list[str]) -> pd.DataFrame:
-    """A user's ``events.csv``, per slip model of ``names``: latitude, longitude, time (NaT
-    where not given). Rows keyed by ``event`` apply to all of that event's slip models."""
+    """A user's ``events.csv``, per slip model of ``names``: latitude, longitude, time (NaN
+    or NaT where not given). Rows keyed by ``event`` apply to all of that event's slip
+    models; with both key columns (as in the events stage's own output) ``slip_model`` is
+    used. A row may leave latitude and longitude both empty and give only a time."""
     try:
         table = pd.read_csv(path, dtype=str, skipinitialspace=True)
     except (OSError, ValueError) as error:
@@ -123,22 +138,30 @@ def read_events_csv(path: Path, names: list[str]) -> pd.DataFrame:
     table.columns = [str(column).strip().lstrip("\ufeff") for column in table.columns]
     keys = [key for key in ("slip_model", "event") if key in table.columns]
     missing = {"latitude", "longitude"} - set(table.columns)
-    if len(keys) != 1 or missing:
+    if not keys or missing:
         raise InputError(f"{path}: expected columns slip_model (or event), latitude, longitude "
                          f"and optionally time; found {', '.join(table.columns)}")
     key = keys[0]
-    table[key] = table[key].str.strip()
-    if table[key].duplicated().any():
-        raise InputError(f"{path}: {key} {table[key][table[key].duplicated()].iloc[0]!r} "
-                         "appears twice")
+    table[key] = table[key].fillna("").str.strip()
+    for problem, rows in (("an empty", table[key] == ""),
+                          ("a repeated", table[key].duplicated())):
+        if rows.any():
+            row = int(np.flatnonzero(rows.to_numpy())[0])
+            raise InputError(f"{path}: data row {row + 1} has {problem} {key} "
+                             f"{table[key].iloc[row]!r}; expected one row per {key}")
     coordinates = {}
     for column in ("latitude", "longitude"):
-        values = pd.to_numeric(table[column], errors="coerce")
-        if values.isna().any():
-            row = int(np.flatnonzero(values.isna().to_numpy())[0])
+        text = table[column].fillna("").str.strip()
+        values = pd.to_numeric(text.where(text != ""), errors="coerce")
+        if (bad := values.isna() & (text != "")).any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
             raise InputError(f"{path}: data row {row + 1} has {column} "
                              f"{table[column].iloc[row]!r}; expected a number of degrees")
         coordinates[column] = values
+    if (half := coordinates["latitude"].isna() != coordinates["longitude"].isna()).any():
+        row = int(np.flatnonzero(half.to_numpy())[0])
+        raise InputError(f"{path}: data row {row + 1} gives only one of latitude and "
+                         "longitude; expected both, or neither when the row gives only a time")
     table["latitude"] = coordinates["latitude"]
     table["longitude"] = check_coordinates(coordinates["latitude"], coordinates["longitude"],
                                            str(path))
@@ -156,7 +179,7 @@ def read_events_csv(path: Path, names: list[str]) -> pd.DataFrame:
 
 def read_fsp_directory(directory: Path, names: list[str]) -> pd.DataFrame:
     """Epicentres per slip model of ``names`` from the ``.fsp`` files in ``directory``."""
-    found: dict[str, tuple[float, float, str]] = {}
+    found: dict[str, tuple[float, float, str]] = {}  # name -> latitude, longitude, file
     for path in sorted(directory.glob("*.fsp")):
         name, latitude, longitude = read_fsp_epicentre(path)
         if name in found and found[name][:2] != (latitude, longitude):
@@ -165,9 +188,6 @@ def read_fsp_directory(directory: Path, names: list[str]) -> pd.DataFrame:
         found[name] = (latitude, longitude, path.name)
     table = pd.DataFrame.from_dict(found, orient="index",
                                    columns=["latitude", "longitude", "file"])
-    if len(table):
-        table["longitude"] = check_coordinates(table["latitude"], table["longitude"],
-                                               str(directory))
     unknown = sorted(set(table.index) - set(names))
     if unknown:
         log.warning("%s: %d .fsp file(s) of slip models not in the data are ignored, e.g. %s",
@@ -175,44 +195,45 @@ def read_fsp_directory(directory: Path, names: list[str]) -> pd.DataFrame:
     return table.reindex(pd.Index(names, name="slip_model"))
 
 
+def _overlay(table: pd.DataFrame, values: pd.DataFrame, columns: list[str],
+             from_column: str, source: str | pd.Series) -> None:
+    """Lay ``values[columns]`` over ``table`` (same index) where the first of them is given,
+    and record ``source`` (one name, or one per row) in ``from_column`` there."""
+    given = values[columns[0]].notna()
+    table.loc[given, columns] = values.loc[given, columns]
+    table.loc[given, from_column] = source if isinstance(source, str) else source[given]
+
+
 def events_table(layout: Layout, times_path: Path = SHIPPED_TIMES) -> pd.DataFrame:
     """One row per slip model of the layout (``COLUMNS``): epicentre and origin time, and
-    where each came from ('' where nothing supplies it)."""
+    where each came from ('' where nothing supplies it). Later sources win: the shipped
+    times, then ``fsp/*.fsp``, then ``events.csv``."""
     names = sorted(layout.role_of)
     table = pd.DataFrame(index=pd.Index(names, name="slip_model"))
     table["event"] = [event_of(name) for name in names]
     table["latitude"] = table["longitude"] = np.nan
     table["time"] = pd.Series(pd.NaT, index=table.index, dtype=TIME_DTYPE)
     table["location_from"] = table["time_from"] = ""
+    place = ["latitude", "longitude"]
     shipped = read_mainshock_times(times_path)
-    shipped = shipped[~shipped.index.duplicated()].reindex(table.index)
-    known = shipped.notna()
-    table.loc[known, "time"] = shipped[known]
-    table.loc[known, "time_from"] = times_path.name
-    fsp = layout.root / FSP_DIR
-    if fsp.is_dir():
+    shipped = shipped[~shipped.index.duplicated()].reindex(table.index).to_frame()
+    _overlay(table, shipped, ["time"], "time_from", times_path.name)
+    if (fsp := layout.root / FSP_DIR).is_dir():
         epicentres = read_fsp_directory(fsp, names)
-        given = epicentres["latitude"].notna()
-        table.loc[given, ["latitude", "longitude"]] = epicentres.loc[given,
-                                                                     ["latitude", "longitude"]]
-        table.loc[given, "location_from"] = f"{FSP_DIR}/" + epicentres.loc[given, "file"]
-    events_csv = layout.root / EVENTS_CSV
-    if events_csv.is_file():
+        _overlay(table, epicentres, place, "location_from", f"{FSP_DIR}/" + epicentres["file"])
+    if (events_csv := layout.root / EVENTS_CSV).is_file():
         supplied = read_events_csv(events_csv, names)
-        given = supplied["latitude"].notna()
-        table.loc[given, ["latitude", "longitude"]] = supplied.loc[given,
-                                                                   ["latitude", "longitude"]]
-        table.loc[given, "location_from"] = EVENTS_CSV
-        timed = supplied["time"].notna()
-        table.loc[timed, "time"] = supplied.loc[timed, "time"]
-        table.loc[timed, "time_from"] = EVENTS_CSV
+        _overlay(table, supplied, place, "location_from", EVENTS_CSV)
+        _overlay(table, supplied, ["time"], "time_from", EVENTS_CSV)
     return table.reset_index()[list(COLUMNS)]
 
 
 def write_events(table: pd.DataFrame, path: Path) -> None:
-    """The events table as CSV (times ISO 8601 UTC, ``Z``), written atomically."""
+    """The events table as CSV (times ISO 8601 UTC, ``Z``, fractional seconds kept where
+    there are any), written atomically."""
     out = table.copy()
-    out["time"] = out["time"].dt.strftime("%Y-%m-%dT%H:%M:%SZ").fillna("")
+    out["time"] = (out["time"].dt.strftime("%Y-%m-%dT%H:%M:%S.%f")
+                   .str.replace(r"\.?0+$", "", regex=True) + "Z").fillna("")
     with atomic_file(path) as temporary:
         out.to_csv(temporary, index=False, float_format="%.6f")
 

@@ -81,13 +81,16 @@ def spatiotemporal_of_slip_models(
     if events is None:
         reason = "no events table"
     else:
-        positions = event_positions(events[events["slip_model"].isin(models.index)])
-        incomplete = sorted(set(models["event"]) - set(positions.dropna().index))
-        if not incomplete:
+        analysed = events.set_index("slip_model").reindex(models.index)
+        analysed["event"] = models["event"]
+        positions = event_positions(analysed.reset_index(names="slip_model"))
+        lacking = analysed.index[analysed["latitude"].isna() | analysed["time"].isna()]
+        if lacking.empty:
             clusters = spatiotemporal_groups(positions, params.cluster_km, params.cluster_days)
             return models["event"].map(clusters).rename("spatiotemporal"), ""
-        reason = (f"{len(incomplete)} of {models['event'].nunique()} earthquakes lack an "
-                  f"epicentre or origin time, e.g. {incomplete[0]}")
+        reason = (f"{len(lacking)} of {len(models)} slip models (of "
+                  f"{models.loc[lacking, 'event'].nunique()} of {models['event'].nunique()} "
+                  f"earthquakes) lack an epicentre or origin time, e.g. {lacking[0]}")
     if params.grouped_by == "spatiotemporal":
         raise InputError(f"params: split.grouped_by=spatiotemporal needs the epicentre and "
                          f"origin time of every earthquake: {reason}. To supply them, "

@@ -178,3 +178,22 @@ def test_cell_keys_are_unique() -> None:
     index = np.c_[rng.integers(-(1 << 20), 1 << 20, (20000, 2)), rng.integers(0, 10, 20000)]
     index = np.unique(index, axis=0)
     assert len(np.unique(demo._keys(index))) == len(index)
+
+
+def test_the_demo_epicentres_keep_the_frames_distances_within_one_percent() -> None:
+    """Spatio-temporal clusters measure great-circle km between the demo's epicentres, so
+    its map to degrees must keep the distances of its frame: pairs up to 500 km apart
+    anywhere in the frame the generator draws origins from (eastings 0-1000 km, northings
+    0-9000 km) stay within 1 %."""
+    from aftershock_replication.events import great_circle_km
+
+    rng = np.random.default_rng(5)
+    easting = rng.uniform(0, 1_000_000, 400)
+    northing = rng.uniform(0, 9_000_000, 400)
+    # a partner 20-500 km away in a random direction
+    distance, angle = rng.uniform(20_000, 500_000, 400), rng.uniform(0, 2 * np.pi, 400)
+    latitude, longitude = demo.frame_to_degrees(
+        np.r_[easting, easting + distance * np.cos(angle)],
+        np.r_[northing, northing + distance * np.sin(angle)])
+    on_sphere = np.diag(great_circle_km(latitude, longitude)[:400, 400:])
+    assert np.abs(on_sphere / (distance / 1000.0) - 1.0).max() < 0.01

@@ -25,6 +25,7 @@ from aftershock_replication.events import (
     read_events,
     read_fsp_epicentre,
     read_mainshock_times,
+    write_events,
 )
 from helpers import ROOT, SHARED_SAMPLES
 
@@ -145,9 +146,14 @@ def test_events_come_from_shipped_times_fsp_headers_and_events_csv(
     ("slip_model,latitude,longitude\n1995KOBEJA01YOSH,north,135\n",
      "data row 1 has latitude 'north'; expected a number of degrees"),
     ("slip_model,latitude,longitude,time\n1995KOBEJA01YOSH,34,135,17 January\n",
-     "data row 1 \\(line 2\\) has time '17 January'; expected ISO 8601"),
+     "data row 1 has time '17 January'; expected ISO 8601"),
     ("slip_model,latitude,longitude\n1995KOBEJA01YOSH,34,135\n1995KOBEJA01YOSH,34,135\n",
-     "slip_model '1995KOBEJA01YOSH' appears twice"),
+     "data row 2 has a repeated slip_model '1995KOBEJA01YOSH'; expected one row per "
+     "slip_model"),
+    ("event,latitude,longitude\n1995KOBEJA01,34,135\n,34,135\n",
+     "data row 2 has an empty event ''; expected one row per event"),
+    ("slip_model,latitude,longitude\n1995KOBEJA01YOSH,34,\n",
+     "data row 1 gives only one of latitude and longitude"),
 ])
 def test_a_bad_events_csv_is_named_with_its_row(
     original_layout: Path, content: str, message: str,
@@ -155,6 +161,30 @@ def test_a_bad_events_csv_is_named_with_its_row(
     (original_layout / "events.csv").write_text(content)
     with pytest.raises(InputError, match=f"events.csv.*{message}"):
         events_table(open_layout(original_layout))
+
+
+def test_an_fsp_header_out_of_range_is_named_by_its_file(original_layout: Path) -> None:
+    path = write_fsp(original_layout / "fsp", "1995KOBEJA01YOSH", 134.6, 135.0)
+    with pytest.raises(InputError, match=rf"{path.name}: the 'Loc' line gives LAT = 134.6"):
+        events_table(open_layout(original_layout))
+
+
+def test_the_events_stage_output_serves_as_a_users_events_csv(
+    original_layout: Path, tmp_path: Path,
+) -> None:
+    """A user may copy data/events.csv back as events.csv: it has both key columns (slip_model
+    is used), rows without an epicentre, and times with fractional seconds kept."""
+    write_fsp(original_layout / "fsp", "1995KOBEJA01YOSH", 34.6, 135.0)
+    table = events_table(open_layout(original_layout))
+    table.loc[table["slip_model"] == "1995KOBEJA01YOSH", "time"] = pd.Timestamp(
+        "1995-01-16T20:46:52.25", tz="UTC")
+    write_events(table, tmp_path / "events.csv")
+    shutil.rmtree(original_layout / "fsp")
+    shutil.copy(tmp_path / "events.csv", original_layout / "events.csv")
+    again = events_table(open_layout(original_layout))
+    pd.testing.assert_frame_equal(again.drop(columns=["location_from", "time_from"]),
+                                  table.drop(columns=["location_from", "time_from"]))
+    assert set(again.loc[again["latitude"].notna(), "location_from"]) == {"events.csv"}
 
 
 def test_a_linked_layout_carries_its_epicentres(original_layout: Path, tmp_path: Path) -> None:
@@ -191,4 +221,10 @@ def test_the_demo_clusters_its_earthquakes_by_epicentre_and_time(
     assert (events["time"].dt.year == events["slip_model"].str[:4].astype(int)).all()
     splits = yaml.safe_load((tmp_path / "splits.json").read_text())
     assert splits["units"]["grouped"] == "spatiotemporal"
-    assert set(splits["spatiotemporal"]["groups"]) == set(splits["slip_models"])
+    groups = pd.Series(splits["spatiotemporal"]["groups"])
+    assert set(groups.index) == set(splits["slip_models"])
+    # a demo sequence's earthquakes lie near one another, weeks apart: some cluster holds
+    # several earthquakes, and no two sequences (years apart) merge
+    events_per_cluster = groups.groupby(groups).apply(lambda g: g.index.str[:12].nunique())
+    sequences_per_cluster = groups.groupby(groups).apply(lambda g: g.index.str[:10].nunique())
+    assert events_per_cluster.max() > 1 and (sequences_per_cluster == 1).all()

@@ -233,3 +233,26 @@ def test_network_restarts_keep_the_best_validation_loss() -> None:
     assert min(h["val_loss"] for h in several.history) == pytest.approx(min(losses))
     if np.argmin(losses) == 0:  # the first initialisation won: the same network as one fit
         np.testing.assert_allclose(several.score(cells, rows), single.score(cells, rows))
+
+
+def test_per_slip_model_rows_keep_one_class_slip_models_with_their_earthquakes_auc() -> None:
+    """An earthquake whose slip models each hold one class (all aftershocks in one, none in
+    the other) has no per-slip-model AUC but a pooled one: its rows are kept, auc empty."""
+    cells = synthetic_cells(n=6000, models=6, seed=2)
+    codes = cells.slip_model.codes
+    names = cells.slip_model.names
+    labels = cells.labels.copy()
+    labels[codes == list(names).index("2000ABCDEF03AU4x")] = True
+    labels[codes == list(names).index("2000ABCDEF03AU5x")] = False
+    cells = Cells(**{**cells.__dict__, "labels": labels})
+    test = ["2000ABCDEF03AU4x", "2000ABCDEF03AU5x", "2000ABCDEF02AU2x"]
+    splits = {"schemes": {"paper": {"paper": test}}}
+    result = evaluate_method("sum_abs", None, cells, splits, SERIAL, None)
+    table = result.per_slip_model[0].set_index("slip_model")
+    assert sorted(table.index) == sorted(test)
+    assert table.loc[["2000ABCDEF03AU4x", "2000ABCDEF03AU5x"], "auc"].isna().all()
+    assert table.loc["2000ABCDEF03AU4x", "positives"] == table.loc["2000ABCDEF03AU4x", "rows"]
+    pooled = np.isin(codes, [list(names).index(n) for n in test[:2]])
+    expected = pooled_auc(labels[pooled], cells.sum_abs[pooled])
+    assert table.loc[test[:2], "event_auc"].tolist() == pytest.approx([expected] * 2)
+    assert table.loc["2000ABCDEF02AU2x", "auc"] == table.loc["2000ABCDEF02AU2x", "event_auc"]

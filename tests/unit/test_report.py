@@ -446,6 +446,28 @@ def test_audit_names_straddling_sequences(demo_render: dict[str, Any]) -> None:
     assert "no earthquake straddles" in text
 
 
+def test_the_supplement_says_why_no_spatiotemporal_clusters_were_formed(
+    tree: dict[str, Path],
+) -> None:
+    audit = json.loads((tree["metrics_dir"] / "leakage_audit.json").read_text())
+    for by_partition in audit.values():
+        for levels in by_partition.values():
+            levels.pop("spatiotemporal", None)
+    write_json(tree["metrics_dir"] / "leakage_audit.json", audit)
+    reason = "199 of 199 slip models (of 148 of 148 earthquakes) lack an epicentre"
+    splits = json.loads(tree["splits"].read_text())
+    splits["spatiotemporal"] = {"groups": None, "not_computed_because": reason}
+    write_json(tree["splits"], splits)
+    inputs = load_inputs(tree["metrics_dir"], tree["plots_dir"], tree["results_dir"],
+                         tree["splits"], CURVES)
+    provenance = collect(inputs=inputs.files, params=PARAMS, features=inputs.features,
+                         commands=[])
+    html = render_html(build_context(inputs, PARAMS, {}, provenance), TEMPLATES,
+                       "supplementary.html.j2")
+    text = flat(re.sub(r"<[^>]+>", " ", html))
+    assert f"Spatio-temporal clusters were not formed: {reason}" in text
+
+
 @pytest.mark.parametrize("document", ["letter", "pdf", "cover"])
 def test_demo_mark_on_every_page_and_generation_on_first(
     demo_render: dict[str, Any], document: str

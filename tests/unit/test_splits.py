@@ -111,27 +111,32 @@ def test_spatiotemporal_merges_nearby_events_transitively() -> None:
     assert len({groups["A"], groups["D"], groups["E"]}) == 3
 
 
-def test_with_the_default_params_a_new_year_pair_merges_but_not_400_days_apart() -> None:
+def test_with_the_default_params_a_new_year_pair_merges_but_not_400_days_or_150_km_apart(
+) -> None:
     """Exact times and great-circle distances: two earthquakes 60 km apart on either side of
-    the antimeridian, 20 days apart across a new year, merge; 400 days apart they do not."""
+    the antimeridian, 20 days apart across a new year, merge; 400 days apart they do not, nor
+    do they 20 days but 150 km apart (each condition is needed)."""
     defaults = yaml.safe_load((ROOT / "params.yaml").read_text())["split"]
-    near_latitude = 60.0 / (EARTH_RADIUS_KM * np.pi / 180.0) / 2  # +-: 60 km apart
-    for days, merged in ((20, True), (400, False)):
+    degrees_per_km = 1.0 / (EARTH_RADIUS_KM * np.pi / 180.0)
+    for km, days, merged in ((60, 20, True), (60, 400, False), (150, 20, False)):
+        half = km * degrees_per_km / 2  # +- half: km apart, 2 km across the antimeridian
         events = pd.DataFrame({
-            "latitude": [-near_latitude, near_latitude], "longitude": [179.99, -179.99],
+            "latitude": [-half, half], "longitude": [179.99, -179.99],
             "time": [pd.Timestamp("1999-12-22T10:00", tz="UTC"),
                      pd.Timestamp("1999-12-22T10:00", tz="UTC") + pd.Timedelta(days=days)],
         }, index=["1999AAAAAA01", "2000BBBBBB01"])
         groups = spatiotemporal_groups(events, defaults["cluster_km"], defaults["cluster_days"])
-        assert (groups.nunique() == 1) is merged, days
+        assert (groups.nunique() == 1) is merged, (km, days)
 
 
 def test_spatiotemporal_grouping_without_epicentres_says_what_to_supply() -> None:
     models = models_table(NAMES)
     events = events_table(NAMES)
     events.loc[events["slip_model"] == "2004PARKFI01CUST", "latitude"] = np.nan
-    with pytest.raises(InputError, match=r"1 of 8 earthquakes lack an epicentre.*2004PARKFI01"
-                                         r".*fsp/.*events.csv.*split.grouped_by=sequence"):
+    with pytest.raises(InputError, match=rf"1 of {len(NAMES)} slip models \(of 1 of 8 "
+                                         r"earthquakes\) lack an epicentre.*2004PARKFI01CUST"
+                                         r".*fsp/.*events.csv.*dvc repro -f acquire"
+                                         r".*split.grouped_by=sequence"):
         make_splits(models, params(grouped_by="spatiotemporal"), events)
     # by sequence the clusters are not needed: left out of the splits and the audit
     splits = make_splits(models, params(), events)

@@ -204,6 +204,7 @@ def audit_findings(inputs: Inputs) -> dict[str, Any]:
         "sequence_share": fmt.percent(share),
         "spatiotemporal": len(spatiotemporal),
         "spatiotemporal_known": "spatiotemporal" in paper,
+        "spatiotemporal_missing": inputs.clusters_missing_because,
         "leaky_sequences": mean_count("leaky", "sequence"),
         "grouped_sequences": mean_count("grouped", "sequence"),
         "grouped_spatiotemporal": mean_count("grouped", "spatiotemporal"),

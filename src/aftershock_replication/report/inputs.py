@@ -37,6 +37,9 @@ class Inputs:
     roles_complete: bool
     methods: list[str]
     files: list[tuple[str, Path]] = field(default_factory=list)
+    # why the split stage formed no spatio-temporal clusters (None: formed, or not known
+    # because no splits file was given)
+    clusters_missing_because: str | None = None
 
 
 def _shown(path: Path, root: Path) -> str:
@@ -163,10 +166,12 @@ def load_inputs(
         splits = _read_json(splits_path, "the split stage")
         files.append((_shown(splits_path, splits_path.parent), splits_path))
         roles, complete = roles_from_splits(splits, str(splits_path))
+        missing = (splits.get("spatiotemporal") or {}).get("not_computed_because")
     else:
         roles, complete = roles_from_results(per_slip_model, audit, features)
+        missing = None
     return Inputs(features, auc, audit, stats, leakage, curves, summaries, roc, per_slip_model,
-                  roles, complete, methods, files)
+                  roles, complete, methods, files, missing)
 
 
 def _roles_table(test: set[str], every: set[str]) -> pd.DataFrame:
