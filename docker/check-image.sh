@@ -36,16 +36,16 @@ fi
 # command names no network (docker keeps its default bridge). ${net[@]+...}: an empty
 # array under `set -u` is an error before bash 4.4
 net=(); [ "${engine[0]}" = podman ] && net=(--network host)
-# bind mounts need a private SELinux label where SELinux enforces
+# bind mounts get a private SELinux label where SELinux is enabled
 label=; command -v selinuxenabled >/dev/null && selinuxenabled && label=:Z
 run() {
     if [[ " $* " == *" --network "* ]]; then "${engine[@]}" run --rm "$@"
     else "${engine[@]}" run --rm ${net[@]+"${net[@]}"} "$@"; fi
 }
 sha256() { if command -v sha256sum >/dev/null; then sha256sum; else shasum -a 256; fi; }
+rootless() { [ "${engine[0]}" = podman ] && [ "$(id -u)" != 0 ] && "${engine[@]}" unshare true 2>/dev/null; }
 owner() {  # the uid owning a file, as the container sees it (rootless podman maps uids)
-    if [ "${engine[0]}" = podman ] && [ "$(id -u)" != 0 ]; then
-        podman unshare stat -c %u "$1"
+    if rootless; then "${engine[@]}" unshare stat -c %u "$1"
     else stat -c %u "$1" 2>/dev/null || stat -f %u "$1"; fi
 }
 check() {  # check "what" command...: PASS/FAIL line
@@ -56,7 +56,11 @@ elapsed() { local start=$1; echo $(( $(date +%s) - start )); }
 keep_logs=
 cleanup() {
     "${engine[@]}" rm -f check-sigterm >/dev/null 2>&1
-    [ -n "$keep_logs" ] || rm -rf "$work"
+    [ -n "$keep_logs" ] && return
+    # out/figures/ belongs to the container's uid: rootless podman removes it in its
+    # namespace; otherwise say what is left
+    rm -rf "$work" 2>/dev/null || { rootless && "${engine[@]}" unshare rm -rf "$work"; } \
+        || echo "note: $work holds files of uid $uid that this user cannot remove" >&2
 }
 trap cleanup EXIT
 "${engine[@]}" rm -f check-sigterm >/dev/null 2>&1  # left by an interrupted check

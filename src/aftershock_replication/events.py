@@ -102,7 +102,11 @@ def read_fsp_epicentre(path: Path) -> tuple[str, float, float]:
                          f"in the first {FSP_HEADER_LINES} lines")
     name = tag.group(1)
     name = name[1:] if name[:1] == "s" and name[1:5].isdigit() else name
-    latitude, longitude = float(location.group(1)), float(location.group(2))
+    try:
+        latitude, longitude = float(location.group(1)), float(location.group(2))
+    except ValueError:
+        raise InputError(f"{path}: the 'Loc' line gives LAT = {location.group(1)!r}, LON = "
+                         f"{location.group(2)!r}; expected numbers of degrees") from None
     if not (LATITUDES[0] <= latitude <= LATITUDES[1]
             and LONGITUDES[0] <= longitude <= LONGITUDES[1]):
         raise InputError(f"{path}: the 'Loc' line gives LAT = {latitude:g}, LON = "
@@ -132,7 +136,8 @@ def read_events_csv(path: Path, names: list[str]) -> pd.DataFrame:
     models; with both key columns (as in the events stage's own output) ``slip_model`` is
     used. A row may leave latitude and longitude both empty and give only a time."""
     try:
-        table = pd.read_csv(path, dtype=str, skipinitialspace=True)
+        # only an empty cell is missing: 'NA' or 'null' is a value (and an error where wrong)
+        table = pd.read_csv(path, dtype=str, skipinitialspace=True, keep_default_na=False)
     except (OSError, ValueError) as error:
         raise InputError(f"{path}: cannot read the events table ({error})") from error
     table.columns = [str(column).strip().lstrip("\ufeff") for column in table.columns]
@@ -187,7 +192,8 @@ def read_fsp_directory(directory: Path, names: list[str]) -> pd.DataFrame:
                              f"epicentres ({found[name][2]} and {path.name})")
         found[name] = (latitude, longitude, path.name)
     table = pd.DataFrame.from_dict(found, orient="index",
-                                   columns=["latitude", "longitude", "file"])
+                                   columns=["latitude", "longitude", "file"]).astype(
+        {"latitude": float, "longitude": float, "file": str})
     unknown = sorted(set(table.index) - set(names))
     if unknown:
         log.warning("%s: %d .fsp file(s) of slip models not in the data are ignored, e.g. %s",
@@ -200,6 +206,8 @@ def _overlay(table: pd.DataFrame, values: pd.DataFrame, columns: list[str],
     """Lay ``values[columns]`` over ``table`` (same index) where the first of them is given,
     and record ``source`` (one name, or one per row) in ``from_column`` there."""
     given = values[columns[0]].notna()
+    if not given.any():  # nothing to lay (an empty frame would not keep the dtypes)
+        return
     table.loc[given, columns] = values.loc[given, columns]
     table.loc[given, from_column] = source if isinstance(source, str) else source[given]
 

@@ -88,9 +88,11 @@ def spatiotemporal_of_slip_models(
         if lacking.empty:
             clusters = spatiotemporal_groups(positions, params.cluster_km, params.cluster_days)
             return models["event"].map(clusters).rename("spatiotemporal"), ""
-        reason = (f"{len(lacking)} of {len(models)} slip models (of "
-                  f"{models.loc[lacking, 'event'].nunique()} of {models['event'].nunique()} "
-                  f"earthquakes) lack an epicentre or origin time, e.g. {lacking[0]}")
+        reason = (f"{len(lacking)} of the {len(models)} slip models, in "
+                  f"{models.loc[lacking, 'event'].nunique()} of the "
+                  f"{models['event'].nunique()} earthquakes, "
+                  f"{'lacks' if len(lacking) == 1 else 'lack'} an epicentre or origin time "
+                  f"(e.g. {lacking[0]})")
     if params.grouped_by == "spatiotemporal":
         raise InputError(f"params: split.grouped_by=spatiotemporal needs the epicentre and "
                          f"origin time of every earthquake: {reason}. To supply them, "

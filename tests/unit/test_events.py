@@ -169,6 +169,28 @@ def test_an_fsp_header_out_of_range_is_named_by_its_file(original_layout: Path) 
         events_table(open_layout(original_layout))
 
 
+def test_an_empty_fsp_folder_and_unreadable_headers(original_layout: Path) -> None:
+    (original_layout / "fsp").mkdir()
+    (original_layout / "fsp" / "notes.txt").write_text("not a slip model\n")
+    table = events_table(open_layout(original_layout))  # nothing supplied: no epicentres
+    assert table["latitude"].isna().all() and table["latitude"].dtype == float
+    path = original_layout / "fsp" / "s1995KOBEJA01YOSH.fsp"
+    path.write_text(FSP_HEADER.format(name="1995KOBEJA01YOSH", lat="-", lon="135.0"))
+    with pytest.raises(InputError, match=rf"{path.name}: the 'Loc' line gives LAT = '-'"):
+        events_table(open_layout(original_layout))
+
+
+def test_na_like_texts_are_values_not_missing_cells(original_layout: Path) -> None:
+    """Only an empty cell is missing: 'NA' as a key or a coordinate is an error, not a
+    silently absent epicentre."""
+    (original_layout / "events.csv").write_text("event,latitude,longitude\nNA,34,135\n")
+    events_table(open_layout(original_layout))  # an unknown event: ignored with a warning
+    (original_layout / "events.csv").write_text(
+        "slip_model,latitude,longitude\n1995KOBEJA01YOSH,NA,NA\n")
+    with pytest.raises(InputError, match="data row 1 has latitude 'NA'"):
+        events_table(open_layout(original_layout))
+
+
 def test_the_events_stage_output_serves_as_a_users_events_csv(
     original_layout: Path, tmp_path: Path,
 ) -> None:

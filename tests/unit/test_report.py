@@ -454,7 +454,7 @@ def test_the_supplement_says_why_no_spatiotemporal_clusters_were_formed(
         for levels in by_partition.values():
             levels.pop("spatiotemporal", None)
     write_json(tree["metrics_dir"] / "leakage_audit.json", audit)
-    reason = "199 of 199 slip models (of 148 of 148 earthquakes) lack an epicentre"
+    reason = "199 of the 199 slip models, in 148 of the 148 earthquakes, lack an epicentre"
     splits = json.loads(tree["splits"].read_text())
     splits["spatiotemporal"] = {"groups": None, "not_computed_because": reason}
     write_json(tree["splits"], splits)

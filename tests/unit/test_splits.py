@@ -133,15 +133,15 @@ def test_spatiotemporal_grouping_without_epicentres_says_what_to_supply() -> Non
     models = models_table(NAMES)
     events = events_table(NAMES)
     events.loc[events["slip_model"] == "2004PARKFI01CUST", "latitude"] = np.nan
-    with pytest.raises(InputError, match=rf"1 of {len(NAMES)} slip models \(of 1 of 8 "
-                                         r"earthquakes\) lack an epicentre.*2004PARKFI01CUST"
+    with pytest.raises(InputError, match=rf"1 of the {len(NAMES)} slip models, in 1 of the 8 "
+                                         r"earthquakes, lacks an epicentre.*2004PARKFI01CUST"
                                          r".*fsp/.*events.csv.*dvc repro -f acquire"
                                          r".*split.grouped_by=sequence"):
         make_splits(models, params(grouped_by="spatiotemporal"), events)
     # by sequence the clusters are not needed: left out of the splits and the audit
     splits = make_splits(models, params(), events)
     assert splits["spatiotemporal"]["groups"] is None
-    assert "lack an epicentre" in splits["spatiotemporal"]["not_computed_because"]
+    assert "lacks an epicentre" in splits["spatiotemporal"]["not_computed_because"]
     assert "spatiotemporal" not in leakage_audit(models, splits)["paper"]["paper"]
     assert splits["slip_models"] == sorted(NAMES)
 

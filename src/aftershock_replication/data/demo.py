@@ -474,9 +474,10 @@ def event_labels(
 
 def frame_to_degrees(easting: np.ndarray, northing: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Latitude and longitude of points of the demo's frame, laid along the equator: the
-    northing runs east along it and the easting (within ~400 km of the false easting) north
-    of it, as arc lengths (an equirectangular map). The east-west scale is the cosine of the
-    latitude, so distances are kept to within 1 - cos(6.3 deg) = 0.6 %."""
+    northing runs east along it and the easting north of it, as arc lengths (an
+    equirectangular map). The east-west scale is the cosine of the latitude; the demo's
+    eastings lie within ~400 km of the false easting (3.6 deg), so distances are kept to
+    within 1 - cos(3.6 deg) = 0.2 %."""
     latitude = (easting - FALSE_EASTING_M) / EARTH_RADIUS_M
     longitude = northing / EARTH_RADIUS_M
     return np.degrees(latitude), np.degrees(longitude)
