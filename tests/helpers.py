@@ -124,7 +124,7 @@ FAST_PIPELINE = {
                            "steps_per_epoch": None},
     },
     "learning_curve": {"methods": ["neural_network", "random_forest", "logistic"], "points": 3,
-                       "min_share": 0.01, "steps_per_epoch": None},
+                       "min_share": 0.01, "steps_per_epoch": None, "test_auc_negatives": None},
 }
 
 

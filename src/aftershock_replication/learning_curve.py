@@ -13,6 +13,12 @@ network) takes at every share the steps per epoch of its full training rows
 less. Each point records whether the validation loss was still falling at the last epoch
 (the fit had not converged). Every (seed, share) point is an independent task
 (``compute.run_tasks``).
+
+Each point's test AUC is computed on every positive test cell and at most
+``learning_curve.test_auc_negatives`` negative ones, the same seeded draw at every share of
+a seed (``auc.auc_sample``): on the published data scoring 1.4 million test cells 70 times
+would dominate the stage. The share-1 point is the main evaluation's fit, so the scale
+benchmark measures the approximation against that fit's all-cells AUC.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from .atomic import atomic_files, json_text, read_splits
-from .auc import pooled_auc
+from .auc import auc_sample, pooled_auc
 from .cells import Cells, load_cells
 from .compute import run_tasks
 from .errors import InputError
@@ -87,11 +93,13 @@ def still_improving(history: list[dict[str, float]]) -> bool | None:
 
 def curve_point(
     method_name: str, settings: Settings, cells: Cells, test_models: list[str],
-    seed: int, share: float, steps: int | None,
+    seed: int, share: float, steps: int | None, test_auc_negatives: int | None = None,
 ) -> dict[str, Any] | None:
     """Fit on the first ``share`` of the seed's order of the main evaluation's training rows;
-    the grouped-test AUC (None when that subset holds one class only)."""
-    test = cells.slip_model.rows(test_models)
+    the grouped-test AUC on every positive test cell and at most ``test_auc_negatives``
+    negative ones (None when that subset holds one class only)."""
+    test = auc_sample(cells.labels, cells.slip_model.rows(test_models), test_auc_negatives,
+                      seed)
     train = cells.slip_model.rows(test_models, include=False)
     full = create(method_name, settings).training_rows(cells, train, seed)  # the main fit's
     order = np.random.default_rng(np.random.SeedSequence([seed, 13])).permutation(full)
@@ -110,6 +118,7 @@ def curve_point(
             "train_rows": len(subset), "train_positives": positives,
             "partition_train_rows": len(train),
             "test_auc": pooled_auc(cells.labels[test][keep], scores[keep]),
+            "test_auc_cells": int(keep.sum()),
             "steps_per_epoch": steps,
             "still_improving": still_improving(method.describe().get("history", []))}
 
@@ -147,7 +156,7 @@ def learning_curve(
                 int(partition))
         for share in curve_shares(first, curve.points):
             tasks.append((method_name, settings, cells, test_models, int(partition), share,
-                          steps))
+                          steps, curve.test_auc_negatives))
 
     def describe(number: int, point: dict[str, Any] | None) -> str:
         seed, share = tasks[number][4], tasks[number][5]
@@ -166,7 +175,8 @@ def learning_curve(
 
 
 def curve_summary(method: str, table: pd.DataFrame, steps_fixed: bool,
-                  min_share: float | None = None) -> dict[str, Any]:
+                  min_share: float | None = None,
+                  test_auc_negatives: int | None = None) -> dict[str, Any]:
     """Per share: mean, sd and seeds of the grouped-test AUC and the rows it was fitted on;
     how many seeds' full-data fit was still improving at its last epoch."""
     if table.empty:
@@ -186,6 +196,9 @@ def curve_summary(method: str, table: pd.DataFrame, steps_fixed: bool,
         "method": method,
         "x": "share of the main evaluation's training rows",
         "min_share": {"requested": min_share, "used": float(table["train_share"].min())},
+        "test_auc_cells": "every test cell" if test_auc_negatives is None else
+        f"every positive test cell and at most {test_auc_negatives} negative ones, drawn "
+        "once per seed (an approximation of the all-cells AUC; see the scale benchmark)",
         "by_train_share": by_share,
         "training_length": "fixed along the curve: the steps per epoch of the full training "
                            "rows" if steps_fixed else "the method's own fit",
@@ -213,7 +226,8 @@ def learning_curve_stage(
     grouped = read_splits(splits, cells.slip_model.names)["schemes"]["grouped"]
     table = learning_curve(method, settings, cells, grouped, curve,
                            ComputeParams.from_params(params))
-    summary = curve_summary(method, table, trains_by_steps(settings), curve.min_share)
+    summary = curve_summary(method, table, trains_by_steps(settings), curve.min_share,
+                            curve.test_auc_negatives)
     with atomic_files(out, plot) as (out_file, plot_file):  # replaced together
         out_file.write_text(json_text(summary))
         table.to_csv(plot_file, index=False, float_format="%.6f")

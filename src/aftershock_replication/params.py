@@ -269,6 +269,12 @@ class ComputeParams:
         return cls(backend=backend, n_jobs=n_jobs, scheduler=scheduler)
 
 
+def negatives_cap(raw: dict[str, Any], section_name: str, key: str) -> int | None:
+    """A cap on the negative cells an AUC is estimated on (``auc.auc_sample``); None = all."""
+    value = require(raw, section_name, key)
+    return None if value is None else as_int(value, f"{section_name}.{key}", minimum=1)
+
+
 @dataclass(frozen=True)
 class EvaluateParams:
     """``evaluate.*``: how the training-cell AUC is computed."""
@@ -278,9 +284,7 @@ class EvaluateParams:
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> EvaluateParams:
         raw = section(params, "evaluate", {"train_auc_negatives"})
-        value = require(raw, "evaluate", "train_auc_negatives")
-        return cls(train_auc_negatives=None if value is None else as_int(
-            value, "evaluate.train_auc_negatives", minimum=1))
+        return cls(train_auc_negatives=negatives_cap(raw, "evaluate", "train_auc_negatives"))
 
 
 # the one-neuron model's input: one of schema.METRIC_COLUMNS (not imported: schema loads
@@ -331,11 +335,13 @@ class LearningCurveParams:
     points: int
     min_share: float
     steps_per_epoch: int | None
+    test_auc_negatives: int | None = None  # None: every test cell
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> LearningCurveParams:
         raw = section(params, "learning_curve",
-                      {"methods", "points", "min_share", "steps_per_epoch"})
+                      {"methods", "points", "min_share", "steps_per_epoch",
+                       "test_auc_negatives"})
         methods = require(raw, "learning_curve", "methods")
         if not isinstance(methods, list) or not methods:
             raise InputError("params: 'learning_curve.methods' must be a non-empty list")
@@ -352,6 +358,7 @@ class LearningCurveParams:
                                high_open=True),
             steps_per_epoch=None if steps is None else as_int(
                 steps, "learning_curve.steps_per_epoch", 1),
+            test_auc_negatives=negatives_cap(raw, "learning_curve", "test_auc_negatives"),
         )
 
 
@@ -364,11 +371,12 @@ class LeakageParams:
     control_draws: int
     bootstrap_replicates: int
     seed: int
+    test_auc_negatives: int | None = None  # None: every test cell
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> LeakageParams:
         raw = section(params, "leakage", {"methods", "control_draws", "bootstrap_replicates",
-                                          "seed"})
+                                          "seed", "test_auc_negatives"})
         methods = require(raw, "leakage", "methods")
         if not isinstance(methods, list) or not methods:
             raise InputError(f"params: 'leakage.methods' must be a non-empty list of methods, "
@@ -384,6 +392,7 @@ class LeakageParams:
             bootstrap_replicates=as_int(require(raw, "leakage", "bootstrap_replicates"),
                                         "leakage.bootstrap_replicates", minimum=100),
             seed=as_int(require(raw, "leakage", "seed"), "leakage.seed", minimum=0),
+            test_auc_negatives=negatives_cap(raw, "leakage", "test_auc_negatives"),
         )
 
 

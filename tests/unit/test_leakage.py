@@ -6,11 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from aftershock_replication.auc import auc_sample, pooled_auc
 from aftershock_replication.benchmarks.dataset import paper_split_names
 from aftershock_replication.cells import Cells, Groups
 from aftershock_replication.compute import SERIAL
 from aftershock_replication.data.layout import event_of, sequence_of
-from aftershock_replication.evaluate import evaluate_method
+from aftershock_replication.evaluate import evaluate_method, partition_seed
 from aftershock_replication.leakage import (
     CONTROL_TOLERANCE,
     SlipModels,
@@ -189,3 +190,27 @@ def test_an_arm_too_small_to_fit_is_not_measured() -> None:
                             SERIAL)["paper"]["paper"]
     assert paper["measured"] is False
     assert "purged training set holds 0 positive" in paper["reason"]
+
+
+def test_arms_scored_on_a_negative_sample_stay_paired_on_the_same_cells() -> None:
+    """With ``test_auc_negatives`` every arm scores every positive test cell and the same
+    seeded draw of that many negatives: the as-split AUC is the stored scores' AUC on those
+    cells, and an untrained metric's effect is still exactly 0."""
+    cells = two_sequence_cells()
+    names = sorted(str(n) for n in cells.slip_model.names)
+    test = [names[0], names[4]]
+    splits = splits_for(cells, test)
+    rows = cells.slip_model.rows(test)
+    negatives = 300
+    params = LeakageParams(methods=("logistic",), control_draws=2, bootstrap_replicates=200,
+                           seed=0, test_auc_negatives=negatives)
+    for method, settings in (("max_shear", None), ("logistic", FAST["logistic"])):
+        stored = evaluate_method(method, settings, cells, splits, SERIAL, None).test_scores
+        paper = measure_leakage(method, settings, cells, splits, stored, params, SERIAL)[
+            "paper"]["paper"]
+        assert paper["scored_test_cells"] == int(cells.labels[rows].sum()) + negatives
+        sample = auc_sample(cells.labels, rows, negatives, partition_seed("paper"))
+        kept = stored["paper/paper"][np.searchsorted(rows, sample)]
+        assert paper["aucs"]["as_split"]["all"] == pooled_auc(cells.labels[sample], kept)
+        if method == "max_shear":
+            assert paper["effect"]["all"] == 0.0

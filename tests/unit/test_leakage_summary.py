@@ -124,7 +124,7 @@ def test_nothing_measured_is_untested() -> None:
 
 def test_stage_names_a_missing_method_file(tmp_path: Path) -> None:
     params = {"leakage": {"methods": ["logistic", "random_forest"], "control_draws": 1,
-                          "bootstrap_replicates": 100, "seed": 0},
+                          "bootstrap_replicates": 100, "seed": 0, "test_auc_negatives": None},
               "stats": {"bootstrap_replicates": 100, "permutations": 100,
                         "permutation_method": "logistic", "seed": 0, "alpha": 0.05}}
     (tmp_path / "logistic.json").write_text(json.dumps({**method_result([0.01, 0.02]),

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
 import pytest
 
+from aftershock_replication.auc import auc_sample, pooled_auc
 from aftershock_replication.compute import SERIAL
 from aftershock_replication.evaluate import evaluate_method
 from aftershock_replication.learning_curve import curve_shares, curve_summary, learning_curve
@@ -62,3 +64,26 @@ def test_the_network_trains_as_long_at_every_share() -> None:
     summary = curve_summary("neural_network", table, True)
     assert summary["training_length"].startswith("fixed along the curve")
     assert summary["full_point_still_improving"]["of"] == 2
+
+
+def test_a_negative_sample_scores_every_point_of_a_seed_on_the_same_cells() -> None:
+    """With ``test_auc_negatives`` each point's AUC uses every positive test cell and the
+    seed's one draw of that many negatives: at share 1 it is the main fit's AUC on exactly
+    those cells."""
+    cells = synthetic_cells(n=8000)
+    grouped = grouped_partitions(list(cells.slip_model.names))
+    negatives = 400
+    sampled = replace(CURVE, test_auc_negatives=negatives)
+    table = learning_curve("logistic", FAST["logistic"], cells, grouped, sampled, SERIAL)
+    main = evaluate_method("logistic", FAST["logistic"], cells,
+                           {"schemes": {"grouped": grouped}}, SERIAL, None)
+    for partition, test_models in grouped.items():
+        rows = cells.slip_model.rows(test_models)
+        part = table[table["seed"] == int(partition)]
+        assert (part["test_auc_cells"] == int(cells.labels[rows].sum()) + negatives).all()
+        sample = auc_sample(cells.labels, rows, negatives, int(partition))
+        scores = main.test_scores[f"grouped/{partition}"][np.searchsorted(rows, sample)]
+        full = part.loc[part["train_share"] == 1.0, "test_auc"].iloc[0]
+        assert full == pytest.approx(pooled_auc(cells.labels[sample], scores), abs=1e-12)
+    assert "at most 400 negative" in curve_summary("logistic", table, False, 0.1,
+                                                   negatives)["test_auc_cells"]

@@ -310,6 +310,7 @@ PARAMS = {
     "seeds": 3,
     "data": {"source": "demo", "path": "data/original"},
     "learning_curve": {"methods": list(CURVES), "points": 4, "min_share": 0.01,
+                       "test_auc_negatives": None,
                        "steps_per_epoch": None},
     "letter": {"authors": [{"name": "A. Author", "affiliation": "Somewhere University"},
                            {"name": "B. Author", "affiliation": "Elsewhere Institute"}],

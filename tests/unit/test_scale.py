@@ -170,3 +170,31 @@ def test_benchmark_runs_every_stage_of_the_pipeline() -> None:
     assert {f"score@{m}" for m in ("coulomb", "max_shear")} <= set(names)
     assert "fit@neural_network" in names and "learning_curve@svm" in names
     assert "learning_curve@random_forest" not in names
+
+
+def test_the_benchmark_compares_sampled_test_aucs_with_the_same_fits_on_all_cells(
+    tmp_path: Path,
+) -> None:
+    """The share-1 curve point and the as-split leakage arm are the evaluation stage's fits:
+    the benchmark reports their sampled AUC minus that fit's all-cells AUC."""
+    import json
+
+    from aftershock_replication.benchmarks.pipeline import sampled_test_auc_check
+
+    (tmp_path / "metrics/methods").mkdir(parents=True)
+    (tmp_path / "metrics/leakage").mkdir(parents=True)
+    (tmp_path / "plots/learning_curve").mkdir(parents=True)
+    (tmp_path / "metrics/methods/random_forest.json").write_text(json.dumps({"partitions": {
+        "grouped": {"0": {"pooled": 0.700}, "1": {"pooled": 0.650}},
+        "paper": {"paper": {"pooled": 0.600}}, "leaky": {"0": {"pooled": 0.800}}}}))
+    pd.DataFrame({"seed": [0, 0, 1, 1], "train_share": [0.1, 1.0, 0.1, 1.0],
+                  "test_auc": [0.6, 0.7005, 0.55, 0.6490]}).to_csv(
+        tmp_path / "plots/learning_curve/random_forest.csv", index=False)
+    (tmp_path / "metrics/leakage/random_forest.json").write_text(json.dumps({"partitions": {
+        "paper": {"paper": {"measured": True, "aucs": {"as_split": {"all": 0.6015}}}},
+        "leaky": {"0": {"measured": False}}}}))
+    result = sampled_test_auc_check(tmp_path)
+    curve = result["learning_curve"]["random_forest"]
+    assert [row["difference"] for row in curve] == pytest.approx([0.0005, -0.0010])
+    assert [row["partition"] for row in result["leakage"]["random_forest"]] == ["paper/paper"]
+    assert result["max_abs_difference"] == pytest.approx(0.0015)

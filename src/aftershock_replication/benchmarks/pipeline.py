@@ -6,8 +6,10 @@ a scratch git + DVC copy of this project whose params point at it, and runs ever
 with ``dvc repro --single-item`` in pipeline order, measuring each one's wall time, CPU
 time and peak memory over its whole process tree (``measure.py``). It then measures the
 reader ratio (the features stage against the original study's row-by-row reader on the
-same CSV files) and the training-AUC sample (``evaluate.train_auc_negatives``) against
-the all-cells value on the paper's split. Results are printed as a table and written to
+same CSV files), the training-AUC sample (``evaluate.train_auc_negatives``) against
+the all-cells value on the paper's split, and the test-AUC samples of the learning curves
+and the leakage arms (``*.test_auc_negatives``) against the evaluation stage's all-cells
+AUC of the same fits. Results are printed as a table and written to
 ``benchmarks/results/<name>.json``.
 """
 
@@ -150,6 +152,43 @@ def train_auc_check(project: Path) -> dict[str, Any]:
     return out
 
 
+def sampled_test_auc_check(project: Path) -> dict[str, Any]:
+    """Learning-curve and leakage AUCs on the sampled test cells against the evaluation
+    stage's all-cells AUC of the same fit: the share-1 curve point per grouped seed, and
+    the as-split arm per measured partition (identical models, so the difference is the
+    sampling error alone)."""
+    import pandas as pd
+
+    def main_pooled(method: str) -> dict[str, dict[str, float]]:
+        metrics = json.loads((project / "metrics/methods" / f"{method}.json").read_text())
+        return {scheme: {p: v["pooled"] for p, v in parts.items()}
+                for scheme, parts in metrics["partitions"].items()}
+
+    out: dict[str, Any] = {"learning_curve": {}, "leakage": {}}
+    for path in sorted((project / "plots/learning_curve").glob("*.csv")):
+        curve = pd.read_csv(path)
+        full = curve[curve["train_share"] == curve["train_share"].max()]
+        grouped = main_pooled(path.stem)["grouped"]
+        out["learning_curve"][path.stem] = [
+            {"seed": int(seed), "sample": float(auc), "all_cells": grouped[str(int(seed))],
+             "difference": float(auc) - grouped[str(int(seed))]}
+            for seed, auc in zip(full["seed"], full["test_auc"], strict=True)]
+    for path in sorted((project / "metrics/leakage").glob("*.json")):
+        leakage = json.loads(path.read_text())["partitions"]
+        pooled = main_pooled(path.stem)
+        out["leakage"][path.stem] = [
+            {"partition": f"{scheme}/{partition}",
+             "sample": record["aucs"]["as_split"]["all"],
+             "all_cells": pooled[scheme][partition],
+             "difference": record["aucs"]["as_split"]["all"] - pooled[scheme][partition]}
+            for scheme, parts in leakage.items() for partition, record in parts.items()
+            if record.get("measured")]
+    differences = [abs(row["difference"]) for kind in ("learning_curve", "leakage")
+                   for rows in out[kind].values() for row in rows]
+    out["max_abs_difference"] = max(differences, default=None)
+    return out
+
+
 def table(result: dict[str, Any]) -> str:
     """The per-stage resources as a Markdown table."""
     lines = ["| stage | wall s | CPU s | peak RSS MB |", "|---|---:|---:|---:|"]
@@ -220,6 +259,8 @@ def run_benchmark(
         if check_train_auc and (project / "data/splits.json").is_file():
             with timed("training-cell AUC: sampled negatives against all cells"):
                 result["train_auc_sample"] = train_auc_check(project)
+        if (project / "metrics/methods").is_dir():
+            result["test_auc_sample"] = sampled_test_auc_check(project)
     finally:
         if not keep and workdir is None:
             shutil.rmtree(work, ignore_errors=True)
@@ -231,6 +272,9 @@ def run_benchmark(
     if "train_auc_sample" in result:
         print("largest |training AUC on the sample - on all cells|: "
               f"{result['train_auc_sample']['max_abs_difference']:.5f}")
+    if (result.get("test_auc_sample") or {}).get("max_abs_difference") is not None:
+        print("largest |test AUC on the sample - on all cells| (learning curves, leakage): "
+              f"{result['test_auc_sample']['max_abs_difference']:.5f}")
     return result
 
 
