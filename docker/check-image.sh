@@ -76,10 +76,18 @@ if [ -n "$(git status --porcelain 2>/dev/null)" ]; then
     fi
     commit="$commit-dirty"
 fi
+# build from the commit itself (git archive: what git tracks, as .dockerignore expects), so
+# that edits to the working tree during the check (about an hour) reach neither build;
+# a dirty build uses the working tree
+context=.
+if [ "$commit" != unknown ] && [ "${commit%-dirty}" = "$commit" ]; then
+    context="$work/context" && mkdir -p "$context"
+    git archive --format=tar "$commit" | tar -x -C "$context" || { echo "FAIL git archive" >&2; exit 2; }
+fi
 epoch=$(git log -1 --format=%ct 2>/dev/null || echo 1700000000)
 start=$(date +%s)
 if "${build[@]}" --build-arg SOURCE_COMMIT="$commit" --build-arg SOURCE_DATE_EPOCH="$epoch" \
-        -t "$tag" . >"$work/build.log" 2>&1; then
+        -t "$tag" "$context" >"$work/build.log" 2>&1; then
     echo "PASS build ($(elapsed "$start") s, source commit $commit)"
 else
     echo "FAIL build: last lines of the log:"; tail -20 "$work/build.log"; exit 1
@@ -142,7 +150,7 @@ check "two runs give the same letter bytes ($(sha256 < "$work/exp1/letter.pdf" |
 # ---- optionally a second build from scratch: the same snapshot commit, the same letter
 if [ -n "${CHECK_SECOND_BUILD:-}" ]; then
     "${build[@]}" --no-cache --build-arg SOURCE_COMMIT="$commit" \
-        --build-arg SOURCE_DATE_EPOCH="$epoch" -t "$tag-second" . >"$work/build2.log" 2>&1
+        --build-arg SOURCE_DATE_EPOCH="$epoch" -t "$tag-second" "$context" >"$work/build2.log" 2>&1
     mkdir -p "$work/exp3" && chmod 777 "$work/exp3"
     run --network none -v "$work/exp3:$project/paper/out$label" "$tag-second" \
         dvc exp run -S seeds="$seeds" -S demo.size="$demo_size" >"$work/exp3.log" 2>&1
