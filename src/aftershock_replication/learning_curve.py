@@ -98,8 +98,8 @@ def curve_point(
     """Fit on the first ``share`` of the seed's order of the main evaluation's training rows;
     the grouped-test AUC on every positive test cell and at most ``test_auc_negatives``
     negative ones (None when that subset holds one class only)."""
-    test = auc_sample(cells.labels, cells.slip_model.rows(test_models), test_auc_negatives,
-                      seed)
+    all_test = cells.slip_model.rows(test_models)
+    test = auc_sample(cells.labels, all_test, test_auc_negatives, seed)
     train = cells.slip_model.rows(test_models, include=False)
     full = create(method_name, settings).training_rows(cells, train, seed)  # the main fit's
     order = np.random.default_rng(np.random.SeedSequence([seed, 13])).permutation(full)
@@ -119,6 +119,7 @@ def curve_point(
             "partition_train_rows": len(train),
             "test_auc": pooled_auc(cells.labels[test][keep], scores[keep]),
             "test_auc_cells": int(keep.sum()),
+            "test_cells": len(all_test),
             "steps_per_epoch": steps,
             "still_improving": still_improving(method.describe().get("history", []))}
 

@@ -26,7 +26,7 @@ from aftershock_replication.learning_curve import curve_summary
 from aftershock_replication.methods import ALL_METHODS, COMPETITORS, CONTROLS, FITTED
 from aftershock_replication.report import DEMO_MARK, render_documents
 from aftershock_replication.report import formatting as fmt
-from aftershock_replication.report.findings import build_context
+from aftershock_replication.report.findings import build_context, scored_cells
 from aftershock_replication.report.inputs import load_inputs
 from aftershock_replication.report.limits import count_letter
 from aftershock_replication.report.provenance import collect, git_state, source_digest
@@ -852,3 +852,41 @@ def test_a_page_holding_only_a_heading_or_signature_is_refused() -> None:
     assert pages(text + f'<div style="break-before: page">{alone}</div>') == [
         "x.pdf page 2 holds only a heading or signature"]
     assert pages(text + '<p style="break-before: page">a short last page</p>') == []
+
+
+def test_scored_cells_says_whether_a_sample_was_scored() -> None:
+    assert scored_cells([(2000, 8000), (3000, 8000)]) == {"sampled": True,
+                                                          "share": f"25%{fmt.EN_DASH}38%"}
+    assert scored_cells([(8000, 8000)]) == {"sampled": False, "share": "100%"}
+    assert scored_cells([]) is None
+
+
+@pytest.mark.parametrize("sampled", [True, False])
+def test_the_supplement_says_when_aucs_use_a_sample_of_the_test_cells(
+    tree: dict[str, Path], sampled: bool,
+) -> None:
+    plots, metrics = tree["plots_dir"], tree["metrics_dir"]
+    for method in CURVES:
+        path = plots / "learning_curve" / f"{method}.csv"
+        table = pd.read_csv(path).assign(test_cells=8000)
+        table.assign(test_auc_cells=2000 if sampled else 8000).to_csv(path, index=False)
+    leakage = json.loads((metrics / "leakage.json").read_text())
+    for entry in leakage["methods"].values():
+        for scheme in entry["partitions"].values():
+            for record in scheme.values():
+                record.update(scored_test_cells=1500 if sampled else 6000,
+                              unscored_test_cells=0)
+    write_json(metrics / "leakage.json", leakage)
+    inputs = load_inputs(metrics, plots, tree["results_dir"], tree["splits"], CURVES)
+    provenance = collect(inputs=inputs.files, params=PARAMS, features=inputs.features,
+                         commands=[])
+    html = render_html(build_context(inputs, PARAMS, {}, provenance), TEMPLATES,
+                       "supplementary.html.j2")
+    text = flat(re.sub(r"<[^>]+>", " ", html))
+    curve = (f"Each point{Q}s AUC is computed on every positive test cell and a seeded sample "
+             "of the negative ones, drawn once per split and the same at every share (25% of "
+             f"a split{Q}s test cells).")
+    matched = ("All arms of a split are scored on the same cells: every positive test cell "
+               f"and one seeded sample of the negative ones (25% of the split{Q}s test cells).")
+    assert (curve in text) is sampled and (matched in text) is sampled
+    assert ("seeded sample" in text) is sampled

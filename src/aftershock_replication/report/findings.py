@@ -336,6 +336,7 @@ def matched_leakage_findings(inputs: Inputs) -> dict[str, Any]:
         "rows": rows, "focus": focus, "family": str(summary.get("family", "")),
         "tested": tested, "by_group": by_group,
         "grouped_by": str(summary.get("grouped_by") or "sequence"),
+        "cells": matched_cells(summary),
         "leaking": [r["prose"] for r in rows if r["verdict"] == "higher"],
         "leaking_rows": [r for r in rows if r["verdict"] == "higher"],
         "negative": [r["prose"] for r in rows if r["verdict"] == "lower"],
@@ -389,6 +390,37 @@ def curve_findings(inputs: Inputs, tolerance: float, reference: dict[str, Any]) 
                                 and sum(full) / len(full) > reference["grouped_mean"]),
         })
     return found
+
+
+def scored_cells(pairs: list[tuple[int, int]]) -> dict[str, Any] | None:
+    """Whether AUCs were computed on a sample of the test cells, from (cells scored, test
+    cells) per split or curve point, and the share scored (a range); None without counts."""
+    pairs = [(int(scored), int(total)) for scored, total in pairs if total]
+    if not pairs:
+        return None
+    return {"sampled": any(scored < total for scored, total in pairs),
+            "share": _range([scored / total for scored, total in pairs],
+                            lambda v: fmt.percent(v, 0))}
+
+
+def curve_cells(inputs: Inputs) -> dict[str, Any] | None:
+    """The learning curves' test cells: sampled or not, and the share scored per point."""
+    return scored_cells([pair for table in inputs.curves.values()
+                         if {"test_auc_cells", "test_cells"} <= set(table.columns)
+                         for pair in zip(table["test_auc_cells"], table["test_cells"],
+                                         strict=True)])
+
+
+def matched_cells(summary: dict[str, Any]) -> dict[str, Any] | None:
+    """The matched experiment's test cells: sampled or not, and the share each partition's
+    arms were scored on (cells drawn, scored or not, over the partition's test cells)."""
+    return scored_cells([
+        (record["scored_test_cells"] + record.get("unscored_test_cells", 0),
+         record["test_cells"])
+        for entry in summary["methods"].values()
+        for scheme in (entry.get("partitions") or {}).values()
+        for record in scheme.values()
+        if record.get("measured") and "scored_test_cells" in record])
 
 
 def _range(values: list[float], show: Any) -> str:
@@ -722,6 +754,7 @@ def build_context(
         "decomposition": decomposition_findings(inputs),
         "matched": matched,
         "curves": curves,
+        "curve_cells": curve_cells(inputs),
         "curves_small": bool(curves) and all(c["max_share"] <= 0.1 for c in curves),
         "capped_curves": [c["prose"] for c in curves if c["capped"]],
         "curves_any_beats_reference": any(c["beats_reference"] for c in curves),
