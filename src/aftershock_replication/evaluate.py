@@ -75,9 +75,10 @@ def evaluate_partition(
     train_scores = method.score(cells, train_rows).astype(np.float32)
     keep = np.isfinite(test_scores)  # methods may leave rows unscored (NaN)
     labels, scores = cells.labels[test][keep], test_scores[keep]
-    by_model = per_group_auc(labels, scores, cells.slip_model.codes[test][keep],
-                             cells.slip_model.names)
-    by_event = per_group_auc(labels, scores, cells.event.codes[test][keep], cells.event.names)
+    model_codes_kept, event_codes_kept = (cells.slip_model.codes[test][keep],
+                                          cells.event.codes[test][keep])
+    by_model = per_group_auc(labels, scores, model_codes_kept, cells.slip_model.names)
+    by_event = per_group_auc(labels, scores, event_codes_kept, cells.event.names)
     train_keep = np.isfinite(train_scores)
     description = method.describe()
     metrics = {
@@ -103,15 +104,15 @@ def evaluate_partition(
     # a row per scored test slip model (auc empty where its cells hold one class), carrying
     # its earthquake's AUC over the earthquake's pooled test cells: the per-earthquake AUC
     # that event_weighted averages, defined also where each slip model alone is one-class
-    model_codes, first_row = np.unique(cells.slip_model.codes[test][keep], return_index=True)
+    model_codes, first_row, rows_per_model = np.unique(model_codes_kept, return_index=True,
+                                                       return_counts=True)
     names = pd.Index(cells.slip_model.names[model_codes].astype(str), name="group")
     table = by_model.table.reindex(names)
-    table["rows"] = np.bincount(cells.slip_model.codes[test][keep],
-                                minlength=len(cells.slip_model))[model_codes]
-    table["positives"] = np.bincount(cells.slip_model.codes[test][keep], weights=labels,
+    table["rows"] = rows_per_model
+    table["positives"] = np.bincount(model_codes_kept, weights=labels,
                                      minlength=len(cells.slip_model))[model_codes].astype(int)
     table = table.reset_index().rename(columns={"group": "slip_model"})
-    table["event"] = cells.event.names[cells.event.codes[test][keep][first_row]].astype(str)
+    table["event"] = cells.event.names[event_codes_kept[first_row]].astype(str)
     table["event_auc"] = table["event"].map(by_event.table["auc"])
     metrics_seconds = round(time.perf_counter() - start, 1)
     return PartitionResult(scheme, partition, {**metrics, "seconds": metrics_seconds},

@@ -83,9 +83,9 @@ def spatiotemporal_of_slip_models(
     else:
         analysed = events.set_index("slip_model").reindex(models.index)
         analysed["event"] = models["event"]
-        positions = event_positions(analysed.reset_index(names="slip_model"))
         lacking = analysed.index[analysed["latitude"].isna() | analysed["time"].isna()]
         if lacking.empty:
+            positions = event_positions(analysed.reset_index(names="slip_model"))
             clusters = spatiotemporal_groups(positions, params.cluster_km, params.cluster_days)
             return models["event"].map(clusters).rename("spatiotemporal"), ""
         reason = (f"{len(lacking)} of the {len(models)} slip models, in "

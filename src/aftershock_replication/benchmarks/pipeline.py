@@ -15,6 +15,7 @@ AUC of the same fits. Results are printed as a table and written to
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -159,6 +160,7 @@ def sampled_test_auc_check(project: Path) -> dict[str, Any]:
     sampling error alone)."""
     import pandas as pd
 
+    @functools.cache  # each method's metrics are read once (curve and leakage share them)
     def main_pooled(method: str) -> dict[str, dict[str, float]]:
         metrics = json.loads((project / "metrics/methods" / f"{method}.json").read_text())
         return {scheme: {p: v["pooled"] for p, v in parts.items()}
