@@ -15,16 +15,19 @@ from statsmodels.stats.multitest import multipletests
 from aftershock_replication.auc import pooled_auc
 from aftershock_replication.benchmarks.calibration import (
     calibrate,
+    candidate_scale,
     histogram_auc,
     score_histogram,
     summarise_strength,
 )
+from aftershock_replication.data.demo import count_cells, plan_demo, scale_for
 from aftershock_replication.errors import InputError
 from aftershock_replication.leakage_summary import (
     exposed_group_effects,
     leakage_summary_stage,
     summarise,
 )
+from aftershock_replication.params import DemoParams
 
 # five exposed test earthquakes in five sequences, each off the partition's effect by its own
 # fixed amount (mean 0)
@@ -190,3 +193,20 @@ def test_calibration_resumes_from_its_file_and_refuses_other_settings(
     assert len(outcomes) == 6 and list(table["generator_seeds"]) == [3, 3]
     with pytest.raises(InputError, match=r"calibration\.json: made with the settings"):
         calibrate(3, [0.0], {**settings, "trees": 100}, RandomForestSettings(), out)
+
+
+def test_a_candidate_geometry_keeps_the_small_preset_and_shrinks_each_slip_model() -> None:
+    small = scale_for("small")
+    name = candidate_scale(100, 30.0, 30.0)
+    candidate = scale_for(name)
+    assert scale_for("small") == small  # the pipeline's preset is untouched
+    assert (candidate.slip_models, candidate.buffer_m, candidate.length_median_m) == (
+        100, 30_000.0, 30_000.0)
+    assert candidate.length_max_m == small.length_max_m * 30 / 40
+    params = {"seed": 0, "leakage": 3.0, "sequence_share": 0.8, "positive_rate": 0.02}
+    small_plan = plan_demo(DemoParams(size="small", **params))
+    candidate_plan = plan_demo(DemoParams(size=name, **params))
+    per_model = [count_cells(plan) / len(plan.slip_models())
+                 for plan in (small_plan, candidate_plan)]
+    assert per_model[1] < 0.7 * per_model[0]  # fewer cells per slip model
+    assert len(candidate_plan.sequences) > len(small_plan.sequences)
