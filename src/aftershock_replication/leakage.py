@@ -180,11 +180,11 @@ def fit_and_score(
     return method.score(cells, test_rows).astype(np.float32)
 
 
-def scored_rows(cells: Cells, plan: Plan, test_rows: np.ndarray,
-                negatives: int | None) -> np.ndarray:
-    """The test cells (of ``plan``'s ``test_rows``) every arm is scored on: all positive
-    ones and at most ``negatives`` negative ones (seeded by the partition; all when None)."""
-    return auc_sample(cells.labels, test_rows, negatives, partition_seed(plan.partition))
+def scored_rows(cells: Cells, plan: Plan, negatives: int | None) -> np.ndarray:
+    """The test cells every arm of ``plan`` is scored on: all positive ones and at most
+    ``negatives`` negative ones (seeded by the partition; all when None)."""
+    return auc_sample(cells.labels, cells.slip_model.rows(plan.test), negatives,
+                      partition_seed(plan.partition))
 
 
 def arm_aucs(
@@ -320,9 +320,7 @@ def measure_leakage(
     fitted = spec(method_name).fitted
     unfit = {id(plan): too_few_cells(plan, models) if fitted else None for plan in plans}
     measured = [plan for plan in plans if plan.exposed_events and unfit[id(plan)] is None]
-    test_rows = {id(plan): cells.slip_model.rows(plan.test) for plan in measured}
-    rows = {id(plan): scored_rows(cells, plan, test_rows[id(plan)], leakage.test_auc_negatives)
-            for plan in measured}
+    rows = {id(plan): scored_rows(cells, plan, leakage.test_auc_negatives) for plan in measured}
     tasks = [(method_name, settings, cells, train, rows[id(plan)],
               partition_seed(plan.partition))
              for plan in measured for train in (plan.purged, *plan.controls)]
@@ -343,15 +341,15 @@ def measure_leakage(
             purged = next(scores)
             controls = [next(scores) for _ in plan.controls]
             stored = np.asarray(stored_scores[score_key(plan.scheme, plan.partition)])
-            partition_rows = test_rows[id(plan)]
-            if len(stored) != len(partition_rows):
+            test_rows = cells.slip_model.rows(plan.test)
+            if len(stored) != len(test_rows):
                 raise InputError(f"stored test scores of {plan.scheme}/{plan.partition} hold "
-                                 f"{len(stored):,} cells, the partition "
-                                 f"{len(partition_rows):,}; rerun the evaluation stage")
+                                 f"{len(stored):,} cells, the partition {len(test_rows):,}; "
+                                 "rerun the evaluation stage")
             sampled = rows[id(plan)]  # a sorted subset of the sorted test rows
             record["measured"] = True
             record.update(measure_partition(plan, cells, sampled,
-                                            stored[np.searchsorted(partition_rows, sampled)],
+                                            stored[np.searchsorted(test_rows, sampled)],
                                             purged, controls,
                                             leakage.bootstrap_replicates,
                                             leakage.seed + partition_seed(plan.partition),

@@ -97,7 +97,8 @@ def curve_point(
 ) -> dict[str, Any] | None:
     """Fit on the first ``share`` of the seed's order of the main evaluation's training rows;
     the grouped-test AUC on every positive test cell and at most ``test_auc_negatives``
-    negative ones (None when that subset holds one class only)."""
+    negative ones (None when that subset holds one class only). Records the cells scored,
+    the cells drawn and the split's test cells, so reports can say whether it sampled."""
     all_test = cells.slip_model.rows(test_models)
     test = auc_sample(cells.labels, all_test, test_auc_negatives, seed)
     train = cells.slip_model.rows(test_models, include=False)
@@ -119,6 +120,7 @@ def curve_point(
             "partition_train_rows": len(train),
             "test_auc": pooled_auc(cells.labels[test][keep], scores[keep]),
             "test_auc_cells": int(keep.sum()),
+            "test_cells_drawn": len(test),
             "test_cells": len(all_test),
             "steps_per_epoch": steps,
             "still_improving": still_improving(method.describe().get("history", []))}

@@ -13,14 +13,16 @@ from scipy.stats import ttest_1samp
 from statsmodels.stats.multitest import multipletests
 
 from aftershock_replication.auc import pooled_auc
+from aftershock_replication.benchmarks import calibration
 from aftershock_replication.benchmarks.calibration import (
     calibrate,
-    candidate_scale,
     histogram_auc,
+    register_candidate_scale,
     score_histogram,
     summarise_strength,
 )
-from aftershock_replication.data.demo import count_cells, plan_demo, scale_for
+from aftershock_replication.data import demo
+from aftershock_replication.data.demo import count_cells, plan_demo
 from aftershock_replication.errors import InputError
 from aftershock_replication.leakage_summary import (
     exposed_group_effects,
@@ -167,7 +169,6 @@ def test_histogram_auc_matches_the_pooled_auc_of_the_cells() -> None:
 def test_calibration_resumes_from_its_file_and_refuses_other_settings(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A stopped grid picks up where it stopped; a file of other settings is not mixed in."""
-    from aftershock_replication.benchmarks import calibration
     from aftershock_replication.methods import RandomForestSettings
 
     made = []
@@ -195,18 +196,22 @@ def test_calibration_resumes_from_its_file_and_refuses_other_settings(
         calibrate(3, [0.0], {**settings, "trees": 100}, RandomForestSettings(), out)
 
 
-def test_a_candidate_geometry_keeps_the_small_preset_and_shrinks_each_slip_model() -> None:
-    small = scale_for("small")
-    name = candidate_scale(100, 30.0, 30.0)
-    candidate = scale_for(name)
-    assert scale_for("small") == small  # the pipeline's preset is untouched
+def test_a_candidate_geometry_has_smaller_slip_models_and_more_sequences(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(calibration, "SCALES", dict(calibration.SCALES))  # left as it was
+    small = calibration.SCALES["small"]
+    name = register_candidate_scale(100, 30.0, 30.0)
+    candidate = calibration.SCALES[name]
     assert (candidate.slip_models, candidate.buffer_m, candidate.length_median_m) == (
         100, 30_000.0, 30_000.0)
     assert candidate.length_max_m == small.length_max_m * 30 / 40
     params = {"seed": 0, "leakage": 3.0, "sequence_share": 0.8, "positive_rate": 0.02}
+    monkeypatch.setattr(demo, "SCALES", calibration.SCALES)
     small_plan = plan_demo(DemoParams(size="small", **params))
     candidate_plan = plan_demo(DemoParams(size=name, **params))
     per_model = [count_cells(plan) / len(plan.slip_models())
                  for plan in (small_plan, candidate_plan)]
     assert per_model[1] < 0.7 * per_model[0]  # fewer cells per slip model
+    assert 0.8 < count_cells(candidate_plan) / count_cells(small_plan) < 1.2  # as many cells
     assert len(candidate_plan.sequences) > len(small_plan.sequences)

@@ -854,28 +854,33 @@ def test_a_page_holding_only_a_heading_or_signature_is_refused() -> None:
     assert pages(text + '<p style="break-before: page">a short last page</p>') == []
 
 
-def test_scored_cells_says_whether_a_sample_was_scored() -> None:
-    assert scored_cells([(2000, 8000), (3000, 8000)]) == {"sampled": True,
-                                                          "share": f"25%{fmt.EN_DASH}38%"}
-    assert scored_cells([(8000, 8000)]) == {"sampled": False, "share": "100%"}
-    assert scored_cells([]) is None
+def test_scored_cells_says_which_splits_were_sampled() -> None:
+    found = scored_cells({"0": (2000, 8000), "1": (3000, 8000), "2": (8000, 8000)})
+    assert found == {"sampled": True, "sampled_splits": 2, "splits": 3,
+                     "share": f"25%{fmt.EN_DASH}38%"}
+    # a sample of 99.8 % of the cells is still a sample: never shown as 100 %
+    assert scored_cells({"0": (7990, 8000)})["share"] == "99%"
+    assert scored_cells({"0": (8000, 8000)}) == {"sampled": False, "sampled_splits": 0,
+                                                 "splits": 1, "share": None}
+    assert scored_cells({}) is None
 
 
 @pytest.mark.parametrize("sampled", [True, False])
 def test_the_supplement_says_when_aucs_use_a_sample_of_the_test_cells(
     tree: dict[str, Path], sampled: bool,
 ) -> None:
+    """Cells a method leaves unscored (NaN) are not a sample: only cells never drawn are."""
     plots, metrics = tree["plots_dir"], tree["metrics_dir"]
     for method in CURVES:
         path = plots / "learning_curve" / f"{method}.csv"
-        table = pd.read_csv(path).assign(test_cells=8000)
-        table.assign(test_auc_cells=2000 if sampled else 8000).to_csv(path, index=False)
+        table = pd.read_csv(path).assign(test_cells=8000, test_auc_cells=1900)
+        table.assign(test_cells_drawn=2000 if sampled else 8000).to_csv(path, index=False)
     leakage = json.loads((metrics / "leakage.json").read_text())
     for entry in leakage["methods"].values():
         for scheme in entry["partitions"].values():
             for record in scheme.values():
-                record.update(scored_test_cells=1500 if sampled else 6000,
-                              unscored_test_cells=0)
+                record.update(scored_test_cells=1400 if sampled else 5900,
+                              unscored_test_cells=100)
     write_json(metrics / "leakage.json", leakage)
     inputs = load_inputs(metrics, plots, tree["results_dir"], tree["splits"], CURVES)
     provenance = collect(inputs=inputs.files, params=PARAMS, features=inputs.features,
@@ -883,10 +888,13 @@ def test_the_supplement_says_when_aucs_use_a_sample_of_the_test_cells(
     html = render_html(build_context(inputs, PARAMS, {}, provenance), TEMPLATES,
                        "supplementary.html.j2")
     text = flat(re.sub(r"<[^>]+>", " ", html))
-    curve = (f"Each point{Q}s AUC is computed on every positive test cell and a seeded sample "
-             "of the negative ones, drawn once per split and the same at every share (25% of "
-             f"a split{Q}s test cells).")
-    matched = ("All arms of a split are scored on the same cells: every positive test cell "
-               f"and one seeded sample of the negative ones (25% of the split{Q}s test cells).")
+    splits = leakage["methods"]["random_forest"]["partitions"]
+    partitions = sum(len(scheme) for scheme in splits.values())
+    curve = (f"On 3 of the 3 splits each point{Q}s AUC is computed on every positive test "
+             "cell and a seeded sample of the negative ones, drawn once per split and the "
+             f"same at every share (25% of the split{Q}s test cells)")
+    matched = (f"On {partitions} of the {partitions} splits all arms are scored on the same "
+               "cells: every positive test cell and one seeded sample of the negative ones "
+               f"(25% of the split{Q}s test cells).")
     assert (curve in text) is sampled and (matched in text) is sampled
     assert ("seeded sample" in text) is sampled

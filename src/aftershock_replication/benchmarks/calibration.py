@@ -152,12 +152,14 @@ def one_dataset(
     }
 
 
-def candidate_scale(slip_models: int, buffer_km: float, length_km: float) -> str:
+def register_candidate_scale(slip_models: int, buffer_km: float, length_km: float) -> str:
     """Register a candidate demo geometry (the small demo's, scaled to ``buffer_km`` and a
     median rupture length of ``length_km``) under a name ``demo.size`` can take here.
 
     Only this benchmark uses it: the pipeline's presets stay as they are until a candidate
-    is shown to reach the power target."""
+    is shown to reach the power target. The registry is this process's module state, which
+    is enough because the demo is generated here, never in worker processes. Its other
+    settings (length spread, share of multi-earthquake sequences) are the small demo's."""
     small = SCALES["small"]
     name = f"candidate-{slip_models}-{buffer_km:g}-{length_km:g}"
     SCALES[name] = replace(small, slip_models=slip_models, buffer_m=buffer_km * 1e3,
@@ -309,7 +311,7 @@ def main(argv: list[str] | None = None) -> None:
     size = int(args.size) if str(args.size).isdigit() else args.size
     geometry = None
     if args.geometry_km is not None:
-        size = candidate_scale(scale_for(size).slip_models, *args.geometry_km)
+        size = register_candidate_scale(scale_for(size).slip_models, *args.geometry_km)
         geometry = {"buffer_km": args.geometry_km[0], "length_median_km": args.geometry_km[1]}
     forest = RandomForestSettings(n_estimators=args.trees)
     settings = {"generator_version": GENERATOR_VERSION, "sequence_share": SEQUENCE_SHARE,

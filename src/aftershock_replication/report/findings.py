@@ -392,35 +392,41 @@ def curve_findings(inputs: Inputs, tolerance: float, reference: dict[str, Any]) 
     return found
 
 
-def scored_cells(pairs: list[tuple[int, int]]) -> dict[str, Any] | None:
-    """Whether AUCs were computed on a sample of the test cells, from (cells scored, test
-    cells) per split or curve point, and the share scored (a range); None without counts."""
-    pairs = [(int(scored), int(total)) for scored, total in pairs if total]
-    if not pairs:
+def scored_cells(splits: dict[str, tuple[int, int]]) -> dict[str, Any] | None:
+    """Which splits' AUCs were computed on a sample of their test cells, from the cells
+    drawn and the test cells per split, and the share drawn on those (a range; a sample
+    never shows as 100%); None without counts."""
+    counts = {key: (int(drawn), int(total)) for key, (drawn, total) in splits.items() if total}
+    if not counts:
         return None
-    return {"sampled": any(scored < total for scored, total in pairs),
-            "share": _range([scored / total for scored, total in pairs],
-                            lambda v: fmt.percent(v, 0))}
+    sampled = [drawn / total for drawn, total in counts.values() if drawn < total]
+    return {"sampled": bool(sampled), "sampled_splits": len(sampled), "splits": len(counts),
+            "share": _range(sampled, lambda v: fmt.percent(min(v, 0.99), 0))
+            if sampled else None}
 
 
 def curve_cells(inputs: Inputs) -> dict[str, Any] | None:
-    """The learning curves' test cells: sampled or not, and the share scored per point."""
-    return scored_cells([pair for table in inputs.curves.values()
-                         if {"test_auc_cells", "test_cells"} <= set(table.columns)
-                         for pair in zip(table["test_auc_cells"], table["test_cells"],
-                                         strict=True)])
+    """The learning curves' test cells: per grouped split (the draw is the same at every
+    share and for every method), the cells drawn and the split's test cells."""
+    return scored_cells({
+        str(seed): (drawn, total)
+        for table in inputs.curves.values()
+        if {"test_cells_drawn", "test_cells"} <= set(table.columns)
+        for seed, drawn, total in zip(table["seed"], table["test_cells_drawn"],
+                                      table["test_cells"], strict=True)})
 
 
 def matched_cells(summary: dict[str, Any]) -> dict[str, Any] | None:
-    """The matched experiment's test cells: sampled or not, and the share each partition's
-    arms were scored on (cells drawn, scored or not, over the partition's test cells)."""
-    return scored_cells([
-        (record["scored_test_cells"] + record.get("unscored_test_cells", 0),
-         record["test_cells"])
+    """The matched experiment's test cells: per partition (one draw for every arm and
+    method), the cells drawn (scored or not) and the partition's test cells."""
+    return scored_cells({
+        f"{scheme_name}/{partition}": (
+            record["scored_test_cells"] + record.get("unscored_test_cells", 0),
+            record["test_cells"])
         for entry in summary["methods"].values()
-        for scheme in (entry.get("partitions") or {}).values()
-        for record in scheme.values()
-        if record.get("measured") and "scored_test_cells" in record])
+        for scheme_name, scheme in (entry.get("partitions") or {}).items()
+        for partition, record in scheme.items()
+        if record.get("measured") and "scored_test_cells" in record})
 
 
 def _range(values: list[float], show: Any) -> str:
