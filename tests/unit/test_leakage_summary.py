@@ -185,7 +185,8 @@ def test_calibration_resumes_from_its_file_and_refuses_other_settings(
 
     monkeypatch.setattr(calibration, "one_dataset", fake_dataset)
     settings = {"size": "small", "split_seeds": 10, "trees": 5, "max_train_rows": 20000,
-                "control_draws": 3, "replicates": 10, "alpha": 0.05}
+                "control_draws": 3, "replicates": 10, "alpha": 0.05,
+                "sequence_share": 0.8}
     out = tmp_path / "calibration.json"
     calibrate(2, [0.0], settings, RandomForestSettings(), out)
     assert made == [(0.0, 0), (0.0, 1)]

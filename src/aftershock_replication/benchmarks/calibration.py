@@ -104,10 +104,10 @@ def partition_effects(partitions: dict[str, Any]) -> dict[str, Any]:
 
 def one_dataset(
     seed: int, leakage: float, size: str | int, split_seeds: int, forest: RandomForestSettings,
-    control_draws: int, replicates: int, work: Path,
+    control_draws: int, replicates: int, work: Path, sequence_share: float = SEQUENCE_SHARE,
 ) -> dict[str, Any]:
     """Generate one demo dataset and run both leakage tests and the paper-split bootstrap."""
-    demo = DemoParams(seed=seed, size=size, leakage=leakage, sequence_share=SEQUENCE_SHARE,
+    demo = DemoParams(seed=seed, size=size, leakage=leakage, sequence_share=sequence_share,
                       positive_rate=POSITIVE_RATE)
     raw = work / f"raw-{seed}-{leakage}"
     generate_demo(demo, raw)
@@ -273,7 +273,8 @@ def calibrate(generator_seeds: int, leakages: list[float], settings: dict[str, A
                 start = time.perf_counter()
                 outcome = one_dataset(seed, leakage, settings["size"], settings["split_seeds"],
                                       forest, settings["control_draws"],
-                                      settings["replicates"], Path(directory))
+                                      settings["replicates"], Path(directory),
+                                      settings["sequence_share"])
                 outcome["seconds"] = round(time.perf_counter() - start, 1)
                 outcomes.append(outcome)
                 wall += outcome["seconds"]
@@ -301,6 +302,9 @@ def main(argv: list[str] | None = None) -> None:
                              "and the median rupture length in km (the small demo's: 40 40), "
                              "with --size slip models; fewer cells per slip model give more "
                              "sequences for the same total")
+    parser.add_argument("--sequence-share", type=float, default=SEQUENCE_SHARE,
+                        help="demo.sequence_share: the share of the leakable component that "
+                             "is the sequence's response to stress (the default demo's: 0.8)")
     parser.add_argument("--split-seeds", type=int, default=10, help="seeds (10, the default)")
     parser.add_argument("--trees", type=int, default=RandomForestSettings().n_estimators)
     parser.add_argument("--control-draws", type=int, default=3)
@@ -314,7 +318,7 @@ def main(argv: list[str] | None = None) -> None:
         size = register_candidate_scale(scale_for(size).slip_models, *args.geometry_km)
         geometry = {"buffer_km": args.geometry_km[0], "length_median_km": args.geometry_km[1]}
     forest = RandomForestSettings(n_estimators=args.trees)
-    settings = {"generator_version": GENERATOR_VERSION, "sequence_share": SEQUENCE_SHARE,
+    settings = {"generator_version": GENERATOR_VERSION, "sequence_share": args.sequence_share,
                 "positive_rate": POSITIVE_RATE, "grouped_by": "sequence",
                 "size": size, **({"geometry": geometry} if geometry else {}),
                 "split_seeds": args.split_seeds, "trees": args.trees,
