@@ -14,7 +14,7 @@ from sklearn.ensemble import RandomForestRegressor
 
 from aftershock_replication.data import demo
 from aftershock_replication.data.dislocation import stress_change
-from aftershock_replication.data.layout import event_of, open_layout, sequence_of
+from aftershock_replication.data.layout import CSV_DIR, event_of, open_layout, sequence_of
 from aftershock_replication.params import DemoParams
 from helpers import SHARED_SAMPLES, TINY_DEMO
 
@@ -140,6 +140,21 @@ def test_leakage_zero_removes_the_shared_signal() -> None:
     sequence, event = leaky.sequences[0], leaky.sequences[0].events[0]
     assert demo.event_labels(leaky, sequence, event, 1) != demo.event_labels(
         leaky, sequence, event, 2)
+
+
+def test_without_leakage_the_sequence_share_changes_no_label(tmp_path: Path) -> None:
+    """At demo.leakage 0 the share of the (absent) component is irrelevant: the whole
+    dataset is the same byte for byte, so the calibration's strength-0 datasets hold for
+    every sequence_share."""
+    written = {}
+    for share in (0.8, 1.0):
+        params = DemoParams(seed=2, size=6, leakage=0.0, sequence_share=share,
+                            positive_rate=0.03)
+        out = tmp_path / str(share)
+        demo.generate_demo(params, out)
+        written[share] = {p.relative_to(out): p.read_bytes()
+                          for p in sorted((out / CSV_DIR).rglob("*.csv"))}
+    assert written[0.8] and written[0.8] == written[1.0]
 
 
 def test_a_sequence_response_is_learnable_from_its_other_earthquake_only() -> None:
