@@ -538,15 +538,17 @@ def test_no_demo_mark_without_demo(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 # ---------------------------------------------------------------- wording follows statistics
 
 
-def context_text(tree: dict[str, Path], stats: dict[str, Any], tmp_path: Path) -> str:
-    """The letter's HTML text for modified statistics (no PDF: the wording is in the HTML)."""
+def context_text(tree: dict[str, Path], stats: dict[str, Any], tmp_path: Path,
+                 template: str = "supplementary.html.j2") -> str:
+    """A document's HTML text (by default the supplement's) for modified statistics (no
+    PDF: the wording is in the HTML)."""
     write_json(tree["metrics_dir"] / "stats.json", stats)
     inputs = load_inputs(tree["metrics_dir"], tree["plots_dir"], tree["results_dir"],
                          tree["splits"], CURVES)
     provenance = collect(inputs=inputs.files, params=PARAMS, features=inputs.features,
                          commands=[])
     context = build_context(inputs, PARAMS, {}, provenance)
-    html = render_html(context, TEMPLATES, "supplementary.html.j2")
+    html = render_html(context, TEMPLATES, template)
     return flat(re.sub(r"<[^>]+>", " ", html))
 
 
@@ -628,6 +630,9 @@ def test_matched_leakage_leads_and_never_claims_absence_from_few_splits(
     assert (f"the neural network{Q}s AUC on the same exposed test earthquakes{Q} cells rose "
             "by +0.044 [0.026, 0.061]") in text
     assert "the effect is significantly positive for the neural network;" in text
+    # the letter's claim carries its number, interval and Holm-adjusted p
+    letter = context_text(tree, stats, tmp_path, "letter.html.j2")
+    assert "The rise is significant for the neural network (+0.044 [0.026, 0.061], p = " in letter
     assert "On all test cells the effect is +0.022 [0.019, 0.024]" in text
     assert "exposed test earthquakes is +0.060 [0.040, 0.080]" in text
     # four test earthquakes: the bootstrap interval is flagged, not presented as reliable
