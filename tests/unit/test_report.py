@@ -633,6 +633,21 @@ def test_matched_leakage_leads_and_never_claims_absence_from_few_splits(
     # the letter's claim carries its number, interval and Holm-adjusted p
     letter = context_text(tree, stats, tmp_path, "letter.html.j2")
     assert "The rise is significant for the neural network (+0.044 [0.026, 0.061], p = " in letter
+    assert ", Holm-adjusted); the test is underpowered for the random forest" in letter
+    # several leaking methods are listed "A, B and C", in the letter and the supplement
+    rising = [0.03] + [0.02 + 0.002 * (i % 3) for i in range(10)]
+    write_json(tree["metrics_dir"] / "leakage.json", build_leakage(
+        {m: rising for m in ("neural_network", "random_forest", "logistic")}))
+    letter = context_text(tree, stats, tmp_path, "letter.html.j2")
+    listed = re.findall(r"The rise is significant for (.*?) \(Supplementary", letter)[0]
+    assert re.fullmatch(r"[a-z ]+ \([^)]+\), [a-z ]+ \([^)]+\) and [a-z ]+ \([^)]+\)",
+                        listed), listed
+    assert all(name in listed for name in ("neural network", "random forest", "logistic")), listed
+    supplement = context_text(tree, stats, tmp_path)
+    found = re.search(r"on the exposed earthquakes (of [a-z ]+ by \S+ \[[^]]+\], of [a-z ]+ by "
+                      r"\S+ \[[^]]+\] and of [a-z ]+ by \S+ \[[^]]+\])\.", supplement)
+    assert found and all(name in found[1] for name in ("neural network", "random forest",
+                                                        "logistic")), supplement
     assert "On all test cells the effect is +0.022 [0.019, 0.024]" in text
     assert "exposed test earthquakes is +0.060 [0.040, 0.080]" in text
     # four test earthquakes: the bootstrap interval is flagged, not presented as reliable

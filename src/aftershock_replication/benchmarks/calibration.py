@@ -24,7 +24,7 @@ dataset and a rerun with the same settings resumes from it: a grid that takes ho
 run in pieces, and more generator seeds can be added later.
 
     python -m aftershock_replication.benchmarks.calibration --generator-seeds 20 \\
-        --leakage 0 0.5 1 2 3 --out benchmarks/results/calibration.json
+        --leakage 6 10 3 2 1 0.5 --trees 25 --out benchmarks/results/calibration-share1.json
 """
 
 from __future__ import annotations
@@ -288,6 +288,14 @@ def calibrate(generator_seeds: int, leakages: list[float], settings: dict[str, A
     return table_of(leakages, outcomes), outcomes
 
 
+def share(text: str) -> float:
+    """``--sequence-share``: a number from 0 to 1 (argparse reports anything else)."""
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, not {text}")
+    return value
+
+
 def main(argv: list[str] | None = None) -> None:
     """Command line of the calibration benchmark; prints the table, optionally saves it."""
     parser = argparse.ArgumentParser(description=__doc__,
@@ -302,7 +310,7 @@ def main(argv: list[str] | None = None) -> None:
                              "and the median rupture length in km (the small demo's: 40 40), "
                              "with --size slip models; fewer cells per slip model give more "
                              "sequences for the same total")
-    parser.add_argument("--sequence-share", type=float, default=SEQUENCE_SHARE,
+    parser.add_argument("--sequence-share", type=share, default=SEQUENCE_SHARE,
                         help="demo.sequence_share: the share of the leakable component that "
                              "is the sequence's response to stress (the default demo's: 1)")
     parser.add_argument("--split-seeds", type=int, default=10, help="seeds (10, the default)")
