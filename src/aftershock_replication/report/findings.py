@@ -338,7 +338,12 @@ def matched_leakage_findings(inputs: Inputs) -> dict[str, Any]:
         "grouped_by": str(summary.get("grouped_by") or "sequence"),
         "cells": matched_cells(summary),
         "leaking": [r["prose"] for r in rows if r["verdict"] == "higher"],
-        "leaking_rows": [r for r in rows if r["verdict"] == "higher"],
+        # the same methods with the numbers each claim rests on, for the macro ``listed``
+        "leaking_with_numbers": [
+            f"{r['prose']} ({r['estimate']} {r['ci']}, {r['p_holm_text']}, Holm-adjusted)"
+            for r in rows if r["verdict"] == "higher"],
+        "leaking_rises": [f"of {r['prose']} by {r['estimate']} {r['ci']}"
+                          for r in rows if r["verdict"] == "higher"],
         "negative": [r["prose"] for r in rows if r["verdict"] == "lower"],
         "absent": [r["prose"] for r in rows if r["verdict"] == "ns"],
         "underpowered": [r["prose"] for r in rows if r["verdict"] == "underpowered"],
