@@ -186,14 +186,28 @@ def _docstring(module: str, function: str) -> str:
     return ast.get_docstring(node) or function
 
 
+# What a stage that stops early leaves: its outputs are written to temporaries and renamed
+# into place together, and dvc.yaml marks every output `persist`, so DVC does not delete
+# them before the stage runs either (tests/e2e/test_pipeline_e2e.py checks both).
+KEPT = ("no output of this stage was replaced: its previous outputs, if any, are kept as "
+        "they were")
+
+
 def interruption_advice(command: str) -> str:
     """What an interrupted stage left behind and what running it again does."""
     if command == "acquire":
         return ("run the same command again to resume: finished files are kept, downloads "
                 "resume from their .part files and the demo from its .partial directory")
-    return ("no output of this stage was replaced (outputs are written only when complete); "
-            "running it again restarts the stage from the beginning, and `dvc repro` reruns "
-            "only this stage and those after it")
+    return (f"{KEPT}; running it again restarts the stage from the beginning, and "
+            "`dvc repro` reruns only this stage and those after it")
+
+
+def failure_note(command: str) -> str | None:
+    """What a stage that stopped on bad input left behind (None: not a pipeline stage)."""
+    if command == "acquire":
+        return ("data/raw was not replaced; finished downloads and an interrupted demo "
+                "generation are kept for the next run")
+    return f"{KEPT}" if command in OUTPUTS else None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -205,6 +219,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.function(args)
     except InputError as error:
         log.error("%s", error)
+        note = failure_note(args.command)
+        if note is not None:
+            log.error("%s", note)
         return 2
     except KeyboardInterrupt:
         log.error("interrupted: %s", interruption_advice(args.command))

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from dvc.repo import Repo
 from pypdf import PdfReader
 from sklearn.metrics import roc_auc_score
 
@@ -18,7 +22,15 @@ from aftershock_replication.auc import pooled_auc
 from aftershock_replication.benchmarks.pipeline import copy_project
 from aftershock_replication.cells import load_cells
 from aftershock_replication.methods import ALL_METHODS
-from helpers import FAST_PIPELINE, FIXTURE_TEST, FIXTURE_TRAIN, ROOT, make_layout, run
+from helpers import (
+    FAST_PIPELINE,
+    FIXTURE_TEST,
+    FIXTURE_TRAIN,
+    ROOT,
+    make_layout,
+    run,
+    run_environment,
+)
 
 pytestmark = pytest.mark.e2e
 DOCUMENTS = ("paper/letter.pdf", "paper/supplementary.pdf", "paper/cover_letter.pdf")
@@ -138,6 +150,104 @@ def test_demo_pipeline_runs_offline_and_is_reproducible(project: Path) -> None:
         assert (project / "metrics" / name).read_bytes() == content, name
     for name, content in documents_before.items():
         assert (project / name).read_bytes() == content, name
+
+
+# one stage of each kind: data, split, fit, aggregate, stats, letter
+STAGE_KINDS = {"data": "features", "split": "split", "fit": "fit@logistic",
+               "aggregate": "aggregate", "stats": "stats", "letter": "letter"}
+# stands in for `replicate` on PATH: the stage whose subcommand is $FAULT_COMMAND fails at
+# once (exit 1) or hangs until interrupted; every other command runs the real one
+SHIM = """#!/bin/sh
+if [ "$1" = "$FAULT_COMMAND" ]; then
+  if [ "$FAULT" = fail ]; then echo "injected failure" >&2; exit 1; fi
+  touch "$FAULT_STARTED"
+  exec sleep 600
+fi
+exec "$REAL_REPLICATE" "$@"
+"""
+
+
+def stage_outputs(project: Path) -> dict[str, list[Path]]:
+    """Each stage's declared outputs (files, and directories' files), as DVC resolves them."""
+    with Repo(str(project)) as repo:
+        return {stage.name: [Path(out.fs_path) for out in stage.outs]
+                for stage in repo.index.stages if getattr(stage, "name", None)}
+
+
+def output_bytes(paths: list[Path]) -> dict[str, bytes]:
+    files = [q for p in paths for q in ([p] if p.is_file() else sorted(p.rglob("*")))]
+    return {str(f): f.read_bytes() for f in files if f.is_file()}
+
+
+def run_with_fault(project: Path, command: list[str], subcommand: str, fault: str,
+                   shim_dir: Path) -> subprocess.CompletedProcess[str]:
+    """Run a DVC command whose stage fails or is interrupted (SIGINT to the process group,
+    as Ctrl-C in a terminal sends) once it has started."""
+    started = shim_dir / "started"
+    started.unlink(missing_ok=True)
+    base = run_environment()
+    environment = {**base, "FAULT": fault, "FAULT_COMMAND": subcommand,
+                   "FAULT_STARTED": str(started),
+                   "REAL_REPLICATE": str(Path(sys.executable).parent / "replicate"),
+                   "PATH": os.pathsep.join([str(shim_dir), str(Path(sys.executable).parent),
+                                            base["PATH"]])}
+    process = subprocess.Popen(command, cwd=project, env=environment, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               start_new_session=True)
+    if fault == "interrupt":
+        deadline = time.monotonic() + 120
+        while not started.exists() and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert started.exists(), f"{command}: the stage never started"
+        os.killpg(process.pid, signal.SIGINT)
+    output, _ = process.communicate(timeout=120)
+    return subprocess.CompletedProcess(command, process.returncode, output, "")
+
+
+def test_a_failed_or_interrupted_stage_keeps_its_previous_outputs(
+    project: Path, tmp_path: Path,
+) -> None:
+    """DVC deletes a stage's outputs before running it unless they persist; every output
+    does, so a stage of any kind that fails or is interrupted, under `dvc repro` or `dvc
+    exp run`, leaves the previous outputs byte for byte (the `cache: false` ones could not
+    be restored otherwise)."""
+    run(["dvc", "repro"], project)
+    shim = tmp_path / "shim"
+    shim.mkdir()
+    (shim / "replicate").write_text(SHIM)
+    (shim / "replicate").chmod(0o755)
+    outputs = stage_outputs(project)
+    failures = []
+    for kind, stage in STAGE_KINDS.items():
+        before = output_bytes(outputs[stage])
+        assert before, stage
+        subcommand = "evaluate" if stage.startswith(("fit@", "score@")) else stage
+        for dvc in (["dvc", "repro"], ["dvc", "exp", "run"]):
+            for fault in ("fail", "interrupt"):
+                command = [*dvc, "--force", "--single-item", stage]
+                result = run_with_fault(project, command, subcommand, fault, shim)
+                assert result.returncode != 0, (command, fault, result.stdout)
+                if output_bytes(outputs[stage]) != before:
+                    failures.append(f"{kind} ({stage}), {fault}, {' '.join(dvc)}")
+    assert not failures, f"outputs lost or changed: {failures}"
+    # the stages' own failures, as a user meets them (the letter over its word limit; a
+    # split with a negative number of seeds): refused, the previous outputs untouched
+    letter, split = (output_bytes(outputs[s]) for s in ("letter", "split"))
+    params_text = (project / "params.yaml").read_text()
+    params = yaml.safe_load(params_text)
+    params["letter"]["limits"]["words"] = 10
+    (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    result = subprocess.run(["dvc", "repro", "letter"], cwd=project, capture_output=True,
+                            text=True, env=run_environment())
+    assert result.returncode != 0 and "previous outputs" in result.stdout + result.stderr
+    assert output_bytes(outputs["letter"]) == letter
+    (project / "params.yaml").write_text(params_text)
+    result = subprocess.run(["dvc", "exp", "run", "-S", "seeds=-1", "split"], cwd=project,
+                            capture_output=True, text=True, env=run_environment())
+    assert result.returncode != 0 and "seeds" in result.stdout + result.stderr
+    assert output_bytes(outputs["split"]) == split
+    (project / "params.yaml").write_text(params_text)
+    run(["dvc", "repro"], project)  # nothing lost, so nothing but the faulted stages reruns
 
 
 def test_local_source_goes_through_the_same_reader(project: Path, tmp_path: Path) -> None:

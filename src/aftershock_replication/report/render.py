@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ..atomic import atomic_files, json_text
+from ..atomic import atomic_directory, atomic_files, json_text
 from ..errors import InputError
 from ..params import LearningCurveParams
 from ..progress import format_seconds, timed
@@ -248,32 +248,39 @@ def render_documents(
                          curve_methods)
     provenance = collect(inputs=inputs.files, params=params, features=inputs.features,
                          commands=commands)
-    with timed("drawing the figures"):
-        figures = make_figures(inputs, Path(figures_dir))
-    context = build_context(inputs, params, figures, provenance)
-    html = {option: render_html(context, Path(template_dir), template)
-            for option, template in DOCUMENTS.items()}
-    counts = count_letter(html["out"])
-    check_limits(counts, limits, str(Path(template_dir) / DOCUMENTS["out"]))
-    with timed("laying out the letter, supplement and cover letter"):
-        rendered = {option: render_pdf(text, Path(figures_dir)) for option, text in html.items()}
-    stranded = [problem for option, document in rendered.items()
-                for problem in page_problems(document, Path(outputs[option]).name)]
-    if stranded:
-        raise InputError(f"{Path(template_dir)}: {'; '.join(stranded)} (a heading, caption or "
-                         f"signature separated from its text); no document was written")
-    pages = {Path(outputs[option]).name: len(document.pages)
-             for option, document in rendered.items()}
-    report = {"letter": {**counts.as_dict(), "limits": limits}, "pages": pages,
-              "pdf_variant": PDF_VARIANT, "demo": context["demo"] is not None,
-              "provenance": {"commit": provenance.commit,
-                             "uncommitted_changes": provenance.dirty}}
-    attached = attachments(inputs, params_file, provenance)
-    options = list(DOCUMENTS)
-    with atomic_files(*(outputs[o] for o in options), outputs["report"]) as temporaries:
-        for option, temporary in zip(options, temporaries, strict=False):
-            write_pdf(rendered[option], temporary, attached, provenance.run_date)
-        temporaries[-1].write_text(json_text(report))
+    # the figures are drawn into a temporary directory that replaces figures_dir only
+    # after the documents are written: a refused or failed letter leaves every output as it
+    # was, the old figures included
+    with atomic_directory(figures_dir) as new_figures:
+        with timed("drawing the figures"):
+            figures = make_figures(inputs, new_figures)
+        context = build_context(inputs, params, figures, provenance)
+        html = {option: render_html(context, Path(template_dir), template)
+                for option, template in DOCUMENTS.items()}
+        counts = count_letter(html["out"])
+        check_limits(counts, limits, str(Path(template_dir) / DOCUMENTS["out"]))
+        with timed("laying out the letter, supplement and cover letter"):
+            # images are data URIs; the base URL is the final directory's, so the bytes
+            # do not depend on the temporary's name
+            rendered = {option: render_pdf(text, Path(figures_dir))
+                        for option, text in html.items()}
+        stranded = [problem for option, document in rendered.items()
+                    for problem in page_problems(document, Path(outputs[option]).name)]
+        if stranded:
+            raise InputError(f"{Path(template_dir)}: {'; '.join(stranded)} (a heading, caption "
+                             "or signature separated from its text); no document was written")
+        pages = {Path(outputs[option]).name: len(document.pages)
+                 for option, document in rendered.items()}
+        report = {"letter": {**counts.as_dict(), "limits": limits}, "pages": pages,
+                  "pdf_variant": PDF_VARIANT, "demo": context["demo"] is not None,
+                  "provenance": {"commit": provenance.commit,
+                                 "uncommitted_changes": provenance.dirty}}
+        attached = attachments(inputs, params_file, provenance)
+        options = list(DOCUMENTS)
+        with atomic_files(*(outputs[o] for o in options), outputs["report"]) as temporaries:
+            for option, temporary in zip(options, temporaries, strict=False):
+                write_pdf(rendered[option], temporary, attached, provenance.run_date)
+            temporaries[-1].write_text(json_text(report))
     log.info("letter: %d words, %d display items, %d references; pages %s (%s)",
              counts.words, counts.display_items, counts.references,
              ", ".join(f"{name} {n}" for name, n in pages.items()),
