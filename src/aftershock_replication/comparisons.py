@@ -27,8 +27,7 @@ from .stats import (
     corrected_ttest,
     delong_paired,
     delong_variance,
-    detectable_effect,
-    holm,
+    family_verdicts,
     permutation_pvalue,
     seed_summary,
 )
@@ -39,9 +38,6 @@ log = logging.getLogger(__name__)
 REFERENCE_CANDIDATES = STRESS_METRICS
 T_TEST = "Nadeau-Bengio corrected resampled t-test"
 SEED_UNIT = "repeated split (seed)"
-# fewer degrees of freedom than the critique's 10 seeds give: a non-significant result is
-# reported as underpowered (with the effect it could have detected), never as absence
-MIN_DF_FOR_ABSENCE = 9
 EVENT_UNIT = "event (cluster bootstrap)"
 SEQUENCE_UNIT = "region-year sequence (cluster bootstrap)"
 MIN_CLUSTERS = 20  # below this a cluster bootstrap's interval is too narrow (caveat printed)
@@ -84,34 +80,12 @@ def _row_ratio(per_method: dict[str, Any], schemes: tuple[str, ...]) -> tuple[fl
             float(np.mean([p["test_rows"] for p in parts])))
 
 
-def verdict(estimate: float | None, p_holm: float | None, alpha: float,
-            df: int | None = None) -> str:
-    """'higher' or 'lower' (by the sign of the estimate) when the Holm-adjusted p-value is
-    below ``alpha``; otherwise 'underpowered' when the test had fewer than
-    ``MIN_DF_FOR_ABSENCE`` degrees of freedom, else 'ns'; 'untested' without a p-value."""
-    if p_holm is None or estimate is None or not np.isfinite(p_holm):
-        return "untested"
-    if p_holm < alpha:
-        return "higher" if estimate > 0 else "lower"
-    if df is not None and df < MIN_DF_FOR_ABSENCE:
-        return "underpowered"
-    return "ns"
-
-
-def _table(family: str, rows: list[dict[str, Any]], alpha: float,
+def _table(family: str, rows: list[dict[str, Any]], alpha: float, margin: float,
            **extra: Any) -> dict[str, Any]:
-    """Attach Holm-adjusted p-values over the family, and each row's verdict at ``alpha``."""
-    adjusted = holm([np.nan if r["p_value"] is None else r["p_value"] for r in rows])
-    for row, p in zip(rows, adjusted, strict=True):
-        row["p_holm"] = None if np.isnan(p) else float(p)
-        row["verdict"] = verdict(row["estimate"], row["p_holm"], alpha, row.get("df"))
-        # at the Bonferroni level alpha/m: Holm rejects at least what Bonferroni does, so
-        # this is a conservative statement of the power after the family's correction
-        splits = row.get("df", 0) + 1
-        row["detectable_effect_80"] = (
-            detectable_effect(row["se"], splits, alpha / len(rows))
-            if row.get("se") is not None else None)
-    return {"family": family, "alpha": alpha, "min_df_for_absence": MIN_DF_FOR_ABSENCE,
+    """Attach each row's Holm-adjusted p-values (difference and equivalence within
+    ``margin``), its verdict at ``alpha`` and what its test could detect."""
+    family_verdicts(rows, alpha, margin)
+    return {"family": family, "alpha": alpha, "smallest_effect": margin,
             "detectable_at": f"80 % power at alpha / {len(rows)} (Bonferroni bound on Holm)",
             **extra, "rows": rows}
 
@@ -132,8 +106,9 @@ def _test_row(method: str, comparison: str, differences: list[float], n_train: f
     }
 
 
-def seed_tables(per_method: dict[str, Any], alpha: float) -> dict[str, Any]:
-    """Seed summaries, the reference metric, the three test tables and the decomposition."""
+def seed_tables(per_method: dict[str, Any], alpha: float, margin: float) -> dict[str, Any]:
+    """Seed summaries, the reference metric, the three test tables and the decomposition;
+    verdicts at ``alpha`` with ``margin`` the smallest effect of interest (AUC)."""
     references = reference_by_seed(per_method)
     grouped = _partitions(per_method, "grouped")
     leaky = _partitions(per_method, "leaky")
@@ -205,17 +180,17 @@ def seed_tables(per_method: dict[str, Any], alpha: float) -> dict[str, Any]:
         "tables": {
             "vs_best_stress_metric": _table(
                 "each fitted method vs the best untrained stress metric, grouped partitions",
-                vs_best, alpha, scheme="grouped"),
+                vs_best, alpha, margin, scheme="grouped"),
             "leaky_minus_grouped": _table(
                 "every method but the negative control and the test-label Coulomb: leaky "
-                "minus grouped pooled AUC, paired by seed", drops, alpha),
+                "minus grouped pooled AUC, paired by seed", drops, alpha, margin),
             "leakage_term": _table(
                 "fitted methods: leakage term (difference in differences vs the reference)",
-                leaks, alpha),
+                leaks, alpha, margin),
             "negative_control": _table(
                 "negative control (a monotone transform of a stress metric): vs the best "
                 "untrained stress metric, grouped partitions, and leakage term",
-                control_rows, alpha, scheme="grouped"),
+                control_rows, alpha, margin, scheme="grouped"),
         },
         "decomposition": decomposition,
     }
@@ -338,12 +313,13 @@ def stats_stage(
             raise InputError(f"{path}: missing; run the stage {spec(method).stage} first")
         scores[method] = np.load(path)
     paper_test = read_json(splits, "the split stage")["schemes"]["paper"]["paper"]
-    tables = seed_tables(per_method, settings.alpha)
+    tables = seed_tables(per_method, settings.alpha, settings.smallest_effect)
     cells = load_cells(features)
     by_method = paper_scores(scores)
     reference = tables["reference_metric"]["by_seed"]["paper"]
     write_json(out, finite_or_none({
         "alpha": settings.alpha,
+        "smallest_effect": settings.smallest_effect,
         **tables,
         "paper_split": paper_split_tests(cells, paper_test, by_method, reference, settings),
         "permutation": permutation_tests(cells, paper_test, by_method[settings.permutation_method],

@@ -34,11 +34,11 @@ from typing import Any
 import numpy as np
 
 from .atomic import read_json, write_json
-from .comparisons import MIN_CLUSTERS, T_TEST, finite_or_none, verdict
+from .comparisons import MIN_CLUSTERS, T_TEST, finite_or_none
 from .data.layout import sequence_of
 from .errors import InputError
 from .params import LeakageParams, StatsParams
-from .stats import cluster_mean_ttest, corrected_ttest, detectable_effect, holm
+from .stats import cluster_mean_ttest, corrected_ttest, detectable_effect, family_verdicts
 
 log = logging.getLogger(__name__)
 
@@ -147,9 +147,11 @@ def tested_entry(entry: dict[str, Any]) -> dict[str, Any]:
     return entry["by_group"] if PRIMARY_TEST == "by_group" else entry["combined"][PRIMARY]
 
 
-def summarise(by_method: dict[str, dict[str, Any]], alpha: float) -> dict[str, Any]:
+def summarise(by_method: dict[str, dict[str, Any]], alpha: float,
+              margin: float) -> dict[str, Any]:
     """Per method: the combined leaky-partition tests, the paper's split, and the
-    per-partition records; Holm over the methods on the primary test."""
+    per-partition records; Holm over the methods on the primary test, verdicts with
+    ``margin`` the smallest effect of interest."""
     methods: dict[str, Any] = {}
     # detectable effects at the Bonferroni level alpha/m, a conservative bound for Holm
     level = alpha / max(len(by_method), 1)
@@ -162,14 +164,8 @@ def summarise(by_method: dict[str, dict[str, Any]], alpha: float) -> dict[str, A
             "paper": paper_split(result["partitions"].get("paper", {})),
             "partitions": result["partitions"],
         }
-    tested = [tested_entry(m) for m in methods.values()]
-    adjusted = holm([np.nan if t["p_value"] is None or not np.isfinite(t["p_value"])
-                     else t["p_value"] for t in tested])
-    for primary, p in zip(tested, adjusted, strict=True):
-        primary["p_holm"] = None if np.isnan(p) else float(p)
-        primary["verdict"] = verdict(primary["estimate"], primary["p_holm"], alpha,
-                                     primary["df"])
-    return {"alpha": alpha, "family": FAMILY, "primary": PRIMARY,
+    family_verdicts([tested_entry(m) for m in methods.values()], alpha, margin)
+    return {"alpha": alpha, "smallest_effect": margin, "family": FAMILY, "primary": PRIMARY,
             "primary_test": PRIMARY_TEST,
             "detectable_at": f"80 % power at alpha / {len(by_method)} (Bonferroni bound on Holm)",
             "methods": methods}
@@ -182,10 +178,10 @@ def leakage_summary_stage(params: dict[str, Any], leakage_dir: Path, out: Path) 
     outputs: out (JSON): alpha, the Holm family, and per method the combined tests over the
              leaky partitions (all, exposed, unexposed test cells; as_split - purged), the
              paper's split, and every partition's arms, effects and per-earthquake effects.
-    params:  leakage.methods (which files to read), stats.alpha
+    params:  leakage.methods (which files to read), stats.alpha, stats.smallest_effect
     """
     methods = LeakageParams.from_params(params).methods
-    alpha = StatsParams.from_params(params).alpha
+    stats = StatsParams.from_params(params)
     by_method = {}
     for method in methods:
         path = Path(leakage_dir) / f"{method}.json"
@@ -199,6 +195,6 @@ def leakage_summary_stage(params: dict[str, Any], leakage_dir: Path, out: Path) 
     if len(grouped_by) > 1:
         raise InputError(f"{leakage_dir}: methods measured at different grouping levels "
                          f"{sorted(grouped_by)}; rerun the leakage stages")
-    summary = summarise(by_method, alpha)
+    summary = summarise(by_method, stats.alpha, stats.smallest_effect)
     write_json(out, finite_or_none({**summary, "grouped_by": next(iter(grouped_by), None)}))
     log.info("matched leakage of %d methods combined into %s", len(methods), out)

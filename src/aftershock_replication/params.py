@@ -399,18 +399,20 @@ class LeakageParams:
 @dataclass(frozen=True)
 class StatsParams:
     """``stats.*``: bootstrap size, permutations, whose per-slip-model test to repeat, seed,
-    and the significance level of the verdicts."""
+    the significance level of the verdicts and the smallest effect of interest (AUC)."""
 
     bootstrap_replicates: int
     permutations: int
     permutation_method: str
     seed: int
     alpha: float
+    smallest_effect: float
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> StatsParams:
         raw = section(params, "stats", {"bootstrap_replicates", "permutations",
-                                        "permutation_method", "seed", "alpha"})
+                                        "permutation_method", "seed", "alpha",
+                                        "smallest_effect"})
         method = as_str(require(raw, "stats", "permutation_method"), "stats.permutation_method")
         if method not in ALL_METHODS:
             raise InputError(f"params: 'stats.permutation_method' must name a method, "
@@ -424,4 +426,6 @@ class StatsParams:
             seed=as_int(require(raw, "stats", "seed"), "stats.seed", minimum=0),
             alpha=as_float(require(raw, "stats", "alpha"), "stats.alpha", 0.0, 0.5,
                            low_open=True),
+            smallest_effect=as_float(require(raw, "stats", "smallest_effect"),
+                                     "stats.smallest_effect", 0.0, 0.5, low_open=True),
         )

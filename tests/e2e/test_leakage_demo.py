@@ -69,7 +69,7 @@ def test_no_leakage_field_no_difference(tmp_path: Path) -> None:
     this dataset all drop by about -0.03). What leakage would add is the difference between
     a fitted method's drop and the untrained reference's drop."""
     per_method = evaluate_demo(tmp_path, leakage=0.0, share=0.8, leaky_by="event")
-    table = seed_tables(per_method, alpha=0.05)["tables"]["leakage_term"]
+    table = seed_tables(per_method, alpha=0.05, margin=0.02)["tables"]["leakage_term"]
     leaks = {r["method"]: r for r in table["rows"]}
     reference = drops(per_method, "von_mises")
     for method in ("random_forest", "logistic"):
@@ -105,7 +105,7 @@ def test_matched_test_finds_a_strong_planted_leak(tmp_path: Path) -> None:
         stored = evaluate_method(method, forest, cells, splits, PARALLEL, None).test_scores
         partitions = measure_leakage(method, forest, cells, splits, stored, settings,
                                      PARALLEL)
-        effects[method] = summarise({method: {"partitions": partitions}}, 0.05)[
+        effects[method] = summarise({method: {"partitions": partitions}}, 0.05, 0.02)[
             "methods"][method]["by_group"]
     forest = effects["random_forest"]
     assert forest["groups"] >= 5 and forest["estimate"] > 0.02, forest

@@ -22,6 +22,7 @@ from aftershock_replication.auc import pooled_auc
 from aftershock_replication.benchmarks.pipeline import copy_project
 from aftershock_replication.cells import load_cells
 from aftershock_replication.methods import ALL_METHODS
+from aftershock_replication.names import VERDICTS
 from helpers import (
     FAST_PIPELINE,
     FIXTURE_TEST,
@@ -123,12 +124,17 @@ def test_demo_pipeline_runs_offline_and_is_reproducible(project: Path) -> None:
         tested = entry["by_group"]  # the tested combination: one value per exposed sequence
         assert tested["groups"] <= tested["earthquakes"]
         assert tested["df"] == max(tested["groups"] - 1, 0)
-        # a handful of exposed sequences: fewer than 10, so never a verdict of absence
-        assert tested["verdict"] in ("higher", "lower", "underpowered", "untested")
+        # absence only by equivalence: an "equivalent" verdict's test rejected
+        assert tested["verdict"] in VERDICTS
+        if tested["verdict"] == "equivalent":
+            assert tested["p_equivalence_holm"] < combined["alpha"]
     stats = json.loads((project / "metrics/stats.json").read_text())
     assert {"vs_best_stress_metric", "leaky_minus_grouped", "leakage_term"} <= set(stats["tables"])
-    assert all(row["verdict"] != "ns" for table in stats["tables"].values()
-               for row in table["rows"])
+    for table in stats["tables"].values():
+        for row in table["rows"]:
+            assert row["verdict"] in VERDICTS and row["smallest_effect"] == 0.02
+            if row["verdict"] == "equivalent":
+                assert row["p_equivalence_holm"] < stats["alpha"] <= row["p_holm"]
     assert set(stats["reference_metric"]["by_seed"]) == {"paper", "0", "1", "2"}
     for document in DOCUMENTS:
         pages = PdfReader(project / document).pages

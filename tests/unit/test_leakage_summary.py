@@ -70,7 +70,7 @@ def test_combined_effects_over_splits_and_over_sequences_with_holm_on_the_tested
     effects = {"random_forest": list(0.05 + rng.normal(0, 0.01, 10)),
                "logistic": list(rng.normal(0, 0.01, 10)),
                "neural_network": list(0.01 + rng.normal(0, 0.01, 10))}
-    summary = summarise({m: method_result(e) for m, e in effects.items()}, 0.05)
+    summary = summarise({m: method_result(e) for m, e in effects.items()}, 0.05, 0.02)
     assert summary["primary"] == "exposed"  # only exposed test earthquakes can leak
     assert summary["primary_test"] == "by_group"
     p_values = []
@@ -114,15 +114,20 @@ def test_an_earthquake_is_averaged_over_its_splits_before_its_sequence() -> None
     assert exposed_group_effects(records) == pytest.approx({"S": (0.2 + 0.4) / 2, "T": 0.0})
 
 
-def test_few_groups_are_underpowered_not_absent() -> None:
-    summary = summarise({"logistic": method_result([0.001, -0.002, 0.0015])}, 0.05)
-    tested = summary["methods"]["logistic"]["by_group"]
-    assert tested["verdict"] == "underpowered"  # five sequences: df 4
-    assert tested["detectable_effect_80"] > tested["ci"][1] - tested["estimate"]
+def test_few_groups_decide_absence_only_by_equivalence() -> None:
+    """Five sequences (df 4): tight effects near 0 are equivalent within a wide margin and
+    undecided within a narrow one; neither is decided by the degrees of freedom."""
+    result = {"logistic": method_result([0.001, -0.002, 0.0015])}
+    wide = summarise(result, 0.05, 0.05)["methods"]["logistic"]["by_group"]
+    narrow = summarise(result, 0.05, 0.005)["methods"]["logistic"]["by_group"]
+    assert wide["df"] == narrow["df"] == 4
+    assert wide["verdict"] == "equivalent" and wide["p_equivalence_holm"] < 0.05
+    assert narrow["verdict"] == "undecided" and narrow["equivalence_bound"] > 0.005
+    assert narrow["detectable_effect_80"] > narrow["ci"][1] - narrow["estimate"]
 
 
 def test_nothing_measured_is_untested() -> None:
-    summary = summarise({"logistic": method_result([])}, 0.05)
+    summary = summarise({"logistic": method_result([])}, 0.05, 0.02)
     tested = summary["methods"]["logistic"]["by_group"]
     assert tested["estimate"] is None and tested["verdict"] == "untested"
 
@@ -131,7 +136,8 @@ def test_stage_names_a_missing_method_file(tmp_path: Path) -> None:
     params = {"leakage": {"methods": ["logistic", "random_forest"], "control_draws": 1,
                           "bootstrap_replicates": 100, "seed": 0, "test_auc_negatives": None},
               "stats": {"bootstrap_replicates": 100, "permutations": 100,
-                        "permutation_method": "logistic", "seed": 0, "alpha": 0.05}}
+                        "permutation_method": "logistic", "seed": 0, "alpha": 0.05,
+                        "smallest_effect": 0.02}}
     (tmp_path / "logistic.json").write_text(json.dumps({**method_result([0.01, 0.02]),
                                                         "method": "logistic"}))
     with pytest.raises(InputError, match=r"random_forest\.json: missing; run the stage "

@@ -19,7 +19,6 @@ import pytest
 import yaml
 from pypdf import PdfReader
 
-from aftershock_replication.comparisons import verdict
 from aftershock_replication.errors import InputError
 from aftershock_replication.leakage_summary import summarise
 from aftershock_replication.learning_curve import curve_summary
@@ -31,6 +30,7 @@ from aftershock_replication.report.inputs import load_inputs
 from aftershock_replication.report.limits import count_letter
 from aftershock_replication.report.provenance import collect, git_state, source_digest
 from aftershock_replication.report.render import page_problems, render_html, render_pdf
+from aftershock_replication.stats import decide, equivalence_bound, equivalence_pvalue
 from helpers import ROOT
 
 REPO = ROOT
@@ -40,6 +40,7 @@ Q = "\u2019"  # the letter's apostrophe
 
 METHODS = ALL_METHODS
 ALPHA = 0.05
+MARGIN = 0.02  # stats.smallest_effect
 BASE_AUC = dict(zip(METHODS, (0.61, 0.66, 0.79, 0.81, 0.80, 0.80, 0.79, 0.78, 0.79, 0.80,
                               0.82), strict=True))
 SEEDS = ("0", "1", "2")
@@ -94,13 +95,24 @@ def _row(method: str, comparison: str, estimate: float, p: float | None,
             "statistic": None if p is None else estimate / 0.004, "df": 9,
             "p_value": p, "p_holm": p_holm, "unit": "repeated split (seed)",
             "test": "Nadeau-Bengio corrected resampled t-test", "se": 0.004,
-            "detectable_effect_80": 0.0123, "verdict": verdict(estimate, p_holm, ALPHA, 9)}
+            "detectable_effect_80": 0.0123, "smallest_effect": MARGIN} | _verdict(
+                estimate, p_holm, 0.004, 9)
+
+
+def _verdict(estimate: float, p_holm: float | None, se: float, df: int) -> dict[str, Any]:
+    """A row's verdict as the statistics stage decides it (the equivalence p-value of a
+    one-row family: Holm leaves it unchanged)."""
+    p_equivalence = equivalence_pvalue(estimate, se, df, MARGIN)
+    found = decide(estimate, p_holm, p_equivalence, ALPHA)
+    return {"p_equivalence": p_equivalence, "p_equivalence_holm": p_equivalence,
+            "verdict": found, "equivalence_bound": equivalence_bound(estimate, se, df, ALPHA),
+            "within_smallest_effect": found in ("higher", "lower") and p_equivalence < ALPHA}
 
 
 def update_row(row: dict[str, Any], **changes: Any) -> None:
     """Change a row as the statistics stage would have written it (verdict included)."""
     row.update(changes)
-    row["verdict"] = verdict(row["estimate"], row["p_holm"], ALPHA, row["df"])
+    row.update(_verdict(row["estimate"], row["p_holm"], row["se"], row["df"]))
 
 
 # each exposed test earthquake's own deviation from the partition's effect (mean 0): the
@@ -136,7 +148,7 @@ def build_leakage(effects: dict[str, list[float]]) -> dict[str, Any]:
             "leaky": {str(i): leakage_record(v, events, exposed)
                       for i, v in enumerate(values[1:])}}}
         for method, values in effects.items()}
-    return {**summarise(by_method, ALPHA), "grouped_by": "sequence"}
+    return {**summarise(by_method, ALPHA, MARGIN), "grouped_by": "sequence"}
 
 
 def build_stats(auc: dict[str, Any]) -> dict[str, Any]:
@@ -175,6 +187,7 @@ def build_stats(auc: dict[str, Any]) -> dict[str, Any]:
     paper = auc["paper"]
     return {
         "alpha": ALPHA,
+        "smallest_effect": MARGIN,
         "seed_summary": seed_summary,
         "reference_metric": {
             "rule": "untrained stress metric with the highest pooled AUC on the training cells",
@@ -587,7 +600,9 @@ def test_drop_and_leakage_wording_flip(tree: dict[str, Path], tmp_path: Path) ->
     stats = _stats(tree)
     text = context_text(tree, stats, tmp_path)
     assert f"lowers no method{Q}s AUC significantly" in text
-    assert "not significant; the test would have detected a term of 0.012" in text
+    # the leakage term's tight interval around +0.004 lies within the smallest effect
+    assert ("(p = 1.000, Holm-adjusted): equivalent, within ±0.020, the smallest effect of "
+            "interest (two one-sided tests, p = 0.002, Holm-adjusted)") in text
     assert "No fitted method has a significant leakage term" in text
     assert f"about 75% of the neural network{Q}s drop is the composition" in text
     flipped = copy.deepcopy(stats)
@@ -612,16 +627,20 @@ def test_matched_leakage_leads_and_never_claims_absence_from_few_splits(
 ) -> None:
     stats = _stats(tree)
     text = context_text(tree, stats, tmp_path)
-    # the fixture: four exposed sequences (df 3), small effects: underpowered, not absent
+    # the fixture: four exposed sequences (df 3), small effects whose interval reaches
+    # beyond the smallest effect of interest: undecided, never absent
     assert "Leakage is measured best on identical test cells" in text
     assert text.index("identical test cells") < text.index("A second, secondary estimate")
     assert f"exposed test earthquakes{Q} cells changed by +0.003" in text
     assert "mean over 4 sequences, 95% CI with the sequence as unit" in text
     assert f"Combined over the splits instead (Nadeau{fmt.EN_DASH}Bengio corrected t" in text
-    assert "the test is underpowered — it would detect only an effect of about" in text
-    assert "no evidence of absence" in text
-    assert "not significant, although the test would have detected" not in text
-    assert "the matched test is underpowered with 4 exposed sequences" in text
+    assert ("undecided, neither a difference nor equivalence within ±0.020 is shown (the test "
+            "would detect 0.030 with 80% power; the data rule out only differences beyond "
+            "±0.021)") in text
+    assert "the matched test is undecided with 4 exposed sequences" in text
+    assert "rules out only changes beyond ±0.021" in text
+    assert "equivalent" not in text.split("Supplementary Table 2 |")[0].split(
+        "Leakage is measured best")[1]
     # ten splits with a consistent positive effect: significant, the conclusion says so
     leak = build_leakage({"neural_network": [0.03] + [0.02 + 0.002 * (i % 3) for i in range(10)],
                           "random_forest": [0.0] + [0.001 * (-1) ** i for i in range(10)]})
@@ -633,7 +652,9 @@ def test_matched_leakage_leads_and_never_claims_absence_from_few_splits(
     # the letter's claim carries its number, interval and Holm-adjusted p
     letter = context_text(tree, stats, tmp_path, "letter.html.j2")
     assert "The rise is significant for the neural network (+0.044 [0.026, 0.061], p = " in letter
-    assert ", Holm-adjusted); the test is underpowered for the random forest" in letter
+    # the forest's group means (+-0.012, +-0.006 around 0) lie within the smallest effect
+    assert (", Holm-adjusted); for the random forest the change is equivalent to zero within "
+            "±0.020 (Supplementary Table 2)") in letter
     # several leaking methods are listed "A, B and C", in the letter and the supplement
     rising = [0.03] + [0.02 + 0.002 * (i % 3) for i in range(10)]
     write_json(tree["metrics_dir"] / "leakage.json", build_leakage(
@@ -655,7 +676,7 @@ def test_matched_leakage_leads_and_never_claims_absence_from_few_splits(
     assert ("Leakage is not rare in effect: on identical test cells, training with the test "
             f"earthquakes{Q} sequence neighbours raises the AUC on the exposed earthquakes of "
             "the neural network by +0.044 [0.026, 0.061].") in text
-    assert "for the random forest the test is underpowered" in text
+    assert "for the random forest it is equivalent to zero within ±0.020" in text
 
 
 def test_paper_split_interval_by_sequence_carries_its_caveat(

@@ -1,6 +1,7 @@
 """What the letter says: formatted numbers and the findings its wording follows.
 
-Verdicts (significantly higher, lower, not significant) are decided by the statistics stage
+Verdicts (significantly higher or lower, equivalent within the smallest effect of interest,
+undecided) are decided by the statistics stage
 (``metrics/stats.json``); here they are only looked up and put into words. The only literal
 numbers are the published values of the paper and of its critics (``PUBLISHED``), quoted
 as theirs, with attribution.
@@ -14,6 +15,7 @@ from typing import Any
 
 from ..errors import InputError
 from ..methods import CONTROLS
+from ..names import VERDICTS
 from ..params import as_float, require, section
 from . import formatting as fmt
 from .inputs import SCHEMES, Inputs, dig, label, order_methods, prose
@@ -48,13 +50,10 @@ SCHEME_LABELS = {
 }
 
 
-VERDICTS = ("higher", "lower", "ns", "underpowered", "untested")
-
-
 def verdict(row: dict[str, Any], source: str) -> str:
     """The statistics stage's verdict on one comparison: 'higher' or 'lower' (significant
-    after Holm), 'ns', 'underpowered' (not significant, too few seeds to claim absence) or
-    'untested'."""
+    after Holm), 'equivalent' (within the smallest effect of interest), 'undecided'
+    (neither) or 'untested'."""
     found = dig(row, ["verdict"], source)
     if found not in VERDICTS:
         raise InputError(f"{source}: unknown verdict {found!r}; expected one of "
@@ -78,6 +77,10 @@ def format_row(row: dict[str, Any], source: str) -> dict[str, Any]:
         "p_holm_text": fmt.p_value(row.get("p_holm")),
         "verdict": verdict(row, source),
         "detectable": fmt.fixed(row.get("detectable_effect_80")),
+        "p_equivalence": fmt.p_cell(row.get("p_equivalence_holm")),
+        "p_equivalence_text": fmt.p_value(row.get("p_equivalence_holm")),
+        "bound": fmt.fixed(row.get("equivalence_bound")),
+        "negligible": bool(row.get("within_smallest_effect")),
         "raw_estimate": row.get("estimate"),
     }
 
@@ -97,11 +100,7 @@ def significance_table(table: dict[str, Any], source: str) -> dict[str, Any]:
         "scheme": table.get("scheme"),
         "rows": formatted,
         "by_method": {r["method"]: r for r in formatted},
-        "higher": by_verdict["higher"],
-        "lower": by_verdict["lower"],
-        "ns": by_verdict["ns"],
-        "underpowered": by_verdict["underpowered"],
-        "untested": by_verdict["untested"],
+        **by_verdict,
         "units": fmt.join_words(units),
         "tests": fmt.join_words(tests),
     }
@@ -257,6 +256,9 @@ def decomposition_findings(inputs: Inputs) -> dict[str, Any]:
             "p_holm_text": term["p_holm_text"] if term else fmt.p_value(None),
             "verdict": term["verdict"] if term else "untested",
             "detectable": term["detectable"] if term else fmt.MISSING,
+            "p_equivalence_text": term["p_equivalence_text"] if term else fmt.p_value(None),
+            "bound": term["bound"] if term else fmt.MISSING,
+            "negligible": bool(term and term["negligible"]),
             "share": fmt.percent(share, 0) if share is not None else None,
             "drops": total is not None and total > 0,
             "composition_drops": composition is not None and composition > 0,
@@ -345,8 +347,8 @@ def matched_leakage_findings(inputs: Inputs) -> dict[str, Any]:
         "leaking_rises": [f"of {r['prose']} by {r['estimate']} {r['ci']}"
                           for r in rows if r["verdict"] == "higher"],
         "negative": [r["prose"] for r in rows if r["verdict"] == "lower"],
-        "absent": [r["prose"] for r in rows if r["verdict"] == "ns"],
-        "underpowered": [r["prose"] for r in rows if r["verdict"] == "underpowered"],
+        "equivalent": [r["prose"] for r in rows if r["verdict"] == "equivalent"],
+        "undecided": [r["prose"] for r in rows if r["verdict"] == "undecided"],
     }
 
 
@@ -713,13 +715,13 @@ def build_context(
     baseline = significance_table(inputs.stats["tables"]["vs_best_stress_metric"],
                                   "metrics/stats.json")
     fitted = {m for m in inputs.methods if inputs.auc["paper"][m].get("fitted")}
-    for verdict_name in ("higher", "lower", "ns", "underpowered"):
+    for verdict_name in VERDICTS:
         baseline[f"fitted_{verdict_name}"] = [prose(m) for m in baseline[verdict_name]
                                               if m in fitted]
     drop = significance_table(inputs.stats["tables"]["leaky_minus_grouped"],
                               "metrics/stats.json")
     drop["untrained_higher"] = [prose(m) for m in drop["higher"] if m not in fitted]
-    for verdict_name in ("higher", "lower", "ns", "underpowered"):
+    for verdict_name in VERDICTS:
         drop[verdict_name] = [prose(m) for m in drop[verdict_name]]
     curves = curve_findings(inputs, tolerance, reference)
     signed = signatures(params, fmt.long_date(provenance.run_date))
@@ -739,6 +741,7 @@ def build_context(
                       "critique_samples": fmt.integer(PUBLISHED["critique_samples"]),
                       "critique_grouped_auc": fmt.fixed(PUBLISHED["critique_grouped_auc"], 2)},
         "alpha": fmt.fixed(alpha, 2),
+        "margin": fmt.fixed(dig(inputs.stats, ["smallest_effect"], "metrics/stats.json")),
         "tolerance": fmt.fixed(tolerance, 3),
         "seeds": seeds,
         "schemes": SCHEME_LABELS,

@@ -6,6 +6,7 @@
   the t-test over independent clusters (unit = cluster).
 - ``multiple``: Holm's correction over a table's family, NaN-tolerant.
 - ``permutation``: the original's per-slip-model label-permutation test.
+- ``verdicts``: higher / lower / equivalent / undecided from a smallest effect of interest.
 """
 
 from aftershock_replication.stats.bootstrap import (
@@ -29,16 +30,28 @@ from aftershock_replication.stats.resampled import (
     detectable_effect,
     seed_summary,
 )
+from aftershock_replication.stats.verdicts import (
+    VERDICTS,
+    decide,
+    equivalence_bound,
+    equivalence_pvalue,
+    family_verdicts,
+)
 
 __all__ = [
+    "VERDICTS",
     "auc_from_weights",
     "cluster_bootstrap",
     "cluster_mean_ttest",
     "corrected_ttest",
+    "decide",
     "delong",
     "delong_paired",
     "delong_variance",
     "detectable_effect",
+    "equivalence_bound",
+    "equivalence_pvalue",
+    "family_verdicts",
     "group_codes",
     "holm",
     "midrank",
