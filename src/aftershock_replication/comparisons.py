@@ -19,7 +19,7 @@ from .cells import Cells, load_cells
 from .data.layout import sequence_of
 from .errors import InputError
 from .evaluate import method_partitions, score_key
-from .methods import ALL_METHODS, COMPETITORS, CONTROLS, STRESS_METRICS, spec
+from .methods import ALL_METHODS, COMPETITORS, CONTROLS, FITTED, STRESS_METRICS, spec
 from .params import StatsParams
 from .progress import timed
 from .stats import (
@@ -106,10 +106,56 @@ def _test_row(method: str, comparison: str, differences: list[float], n_train: f
     }
 
 
+HEALTH_RULE = ("a fit is healthy when its pooled AUC on the training cells is at least that of "
+               "the best untrained stress metric on the same cells (every method is scored on "
+               "one seeded sample of each partition's training cells) and, for a method that "
+               "records a validation loss (the network), its best validation loss is below the "
+               "loss before training")
+
+
+def fit_health(per_method: dict[str, Any]) -> dict[str, Any]:
+    """Which fits failed: per fitted method, scheme and partition, the reasons a fit is not
+    healthy (``HEALTH_RULE``; each a record of its kind and numbers). A fitted model that
+    ranks its own training cells worse than a formula with no parameters has not learnt
+    from them, and its test AUC says nothing about what the method can do."""
+    stress = [m for m in STRESS_METRICS if m in per_method]
+    methods: dict[str, Any] = {}
+    for method in (m for m in FITTED if m in per_method):
+        failed: dict[str, dict[str, list[dict[str, Any]]]] = {}
+        total = 0
+        for scheme, partitions in per_method[method].items():
+            for partition, record in partitions.items():
+                total += 1
+                reasons = []
+                best = max(stress, key=lambda m: per_method[m][scheme][partition]["train_pooled"])
+                best_auc = per_method[best][scheme][partition]["train_pooled"]
+                if record["train_pooled"] < best_auc:
+                    reasons.append({"kind": "training_auc", "auc": record["train_pooled"],
+                                    "reference": best, "reference_auc": best_auc})
+                model = record.get("model") or {}
+                losses = [h["val_loss"] for h in model.get("history") or []]
+                initial = model.get("initial_val_loss")
+                if initial is not None and losses and not min(losses) < initial:
+                    reasons.append({"kind": "validation_loss", "initial": initial,
+                                    "best": min(losses)})
+                if reasons:
+                    failed.setdefault(scheme, {})[partition] = reasons
+        methods[method] = {"failed": failed, "partitions": total,
+                           "failures": sum(len(parts) for parts in failed.values())}
+    return {"rule": HEALTH_RULE, "methods": methods}
+
+
 def seed_tables(per_method: dict[str, Any], alpha: float, margin: float) -> dict[str, Any]:
     """Seed summaries, the reference metric, the three test tables and the decomposition;
-    verdicts at ``alpha`` with ``margin`` the smallest effect of interest (AUC)."""
+    verdicts at ``alpha`` with ``margin`` the smallest effect of interest (AUC). Each row of
+    the three tables also carries the same test without the seeds where the method's fit
+    failed (``without_failed_fits``, Holm over the family again; ``fit_health``)."""
     references = reference_by_seed(per_method)
+    health = fit_health(per_method)
+
+    def failed_seeds(method: str, schemes: tuple[str, ...]) -> set[str]:
+        failed = health["methods"].get(method, {}).get("failed", {})
+        return {seed for scheme in schemes for seed in failed.get(scheme, {})}
     grouped = _partitions(per_method, "grouped")
     leaky = _partitions(per_method, "leaky")
     paired = [seed for seed in grouped if seed in leaky]
@@ -128,25 +174,38 @@ def seed_tables(per_method: dict[str, Any], alpha: float, margin: float) -> dict
     controls = [m for m in CONTROLS if m in per_method]
     compared = [m for m in per_method if m not in CONTROLS and not spec(m).uses_test_labels]
 
-    def vs_best_row(m: str) -> dict[str, Any]:
+    def vs_best_row(m: str, skip: set[str] = frozenset()) -> dict[str, Any]:
         return _test_row(m, f"{m} minus the best untrained stress metric (grouped)",
-                         [versus_reference(m, "grouped", s) for s in grouped],
+                         [versus_reference(m, "grouped", s) for s in grouped if s not in skip],
                          n_train_g, n_test_g)
 
-    def leak_row(m: str) -> dict[str, Any]:
+    def leak_row(m: str, skip: set[str] = frozenset()) -> dict[str, Any]:
         return _test_row(
             m, f"leak({m}) = [{m} - reference] leaky - [{m} - reference] grouped",
             [versus_reference(m, "leaky", s) - versus_reference(m, "grouped", s)
-             for s in paired], n_train_b, n_test_b)
+             for s in paired if s not in skip], n_train_b, n_test_b)
 
-    vs_best = [vs_best_row(m) for m in fitted]
-    drops = [
-        _test_row(m, f"{m}: leaky minus grouped AUC",
-                  [_pooled(per_method, m, "leaky", s) - _pooled(per_method, m, "grouped", s)
-                   for s in paired], n_train_b, n_test_b)
-        for m in compared
-    ]
-    leaks = [leak_row(m) for m in fitted]
+    def drop_row(m: str, skip: set[str] = frozenset()) -> dict[str, Any]:
+        return _test_row(m, f"{m}: leaky minus grouped AUC",
+                         [_pooled(per_method, m, "leaky", s) - _pooled(per_method, m, "grouped", s)
+                          for s in paired if s not in skip], n_train_b, n_test_b)
+
+    def with_healthy(rows: list[dict[str, Any]], make: Any, schemes: tuple[str, ...],
+                     ) -> list[dict[str, Any]]:
+        """Attach to each row the same test without the seeds whose fit failed (a family of
+        its own for Holm: the same methods, fewer seeds where fits failed)."""
+        healthy = []
+        for row in rows:
+            skip = failed_seeds(row["method"], schemes)
+            healthy.append({**make(row["method"], skip), "excluded_seeds": sorted(skip, key=int)})
+        family_verdicts(healthy, alpha, margin)
+        for row, without in zip(rows, healthy, strict=True):
+            row["without_failed_fits"] = without
+        return rows
+
+    vs_best = with_healthy([vs_best_row(m) for m in fitted], vs_best_row, ("grouped",))
+    drops = with_healthy([drop_row(m) for m in compared], drop_row, ("leaky", "grouped"))
+    leaks = with_healthy([leak_row(m) for m in fitted], leak_row, ("leaky", "grouped"))
     control_rows = [row for m in controls for row in (vs_best_row(m), leak_row(m))]
     reference_paper = references["paper"]
     decomposition = {}
@@ -193,6 +252,7 @@ def seed_tables(per_method: dict[str, Any], alpha: float, margin: float) -> dict
                 control_rows, alpha, margin, scheme="grouped"),
         },
         "decomposition": decomposition,
+        "fit_health": health,
     }
 
 

@@ -153,6 +153,9 @@ class DataParams:
         )
 
 
+MAX_STRENGTH = 50.0  # the demo's label components, in logit units
+
+
 @dataclass(frozen=True)
 class DemoParams:
     """``demo.*``: the synthetic data generator's settings."""
@@ -162,11 +165,13 @@ class DemoParams:
     leakage: float
     sequence_share: float
     positive_rate: float
+    transferable: float = 0.0
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> DemoParams:
         raw = section(
-            params, "demo", {"seed", "size", "leakage", "sequence_share", "positive_rate"}
+            params, "demo",
+            {"seed", "size", "leakage", "sequence_share", "positive_rate", "transferable"},
         )
         size = require(raw, "demo", "size")
         if isinstance(size, str):
@@ -183,7 +188,9 @@ class DemoParams:
         return cls(
             seed=as_int(require(raw, "demo", "seed"), "demo.seed", minimum=0),
             size=size,
-            leakage=as_float(require(raw, "demo", "leakage"), "demo.leakage", low=0.0),
+            # strengths on the logit scale: beyond ~50 the labels are deterministic
+            leakage=as_float(require(raw, "demo", "leakage"), "demo.leakage", 0.0,
+                             MAX_STRENGTH),
             sequence_share=as_float(
                 require(raw, "demo", "sequence_share"), "demo.sequence_share", 0.0, 1.0
             ),
@@ -191,6 +198,8 @@ class DemoParams:
                 require(raw, "demo", "positive_rate"), "demo.positive_rate", 0.0, 0.5,
                 low_open=True, high_open=True,
             ),
+            transferable=as_float(require(raw, "demo", "transferable"), "demo.transferable",
+                                  0.0, MAX_STRENGTH),
         )
 
 

@@ -81,3 +81,40 @@ def test_every_tested_row_states_its_verdict_and_what_it_could_detect(seeds: int
                 assert row["verdict"] == "equivalent"
             else:
                 assert row["verdict"] == "undecided"
+
+
+def test_failed_fits_are_found_and_the_tests_repeated_without_them() -> None:
+    """A fit whose training AUC is below the best untrained metric's on the same cells, or
+    whose validation loss never fell, failed; the tables repeat each test without the
+    seeds where the method's fit failed (on either scheme for leaky minus grouped)."""
+    method = COMPETITORS[0]
+    per_method = partitions(6, {"von_mises": {"grouped": 0.65, "leaky": 0.65}})
+    per_method[method]["grouped"]["1"]["train_pooled"] = 0.60  # below von Mises' 0.65
+    for scheme in ("grouped", "leaky"):
+        for record in per_method[method][scheme].values():
+            record.setdefault("train_pooled", 0.7)
+        for other in FITTED:
+            for key, record in per_method[other][scheme].items():
+                if (other, scheme, key) != (method, "grouped", "1"):
+                    record["train_pooled"] = 0.7
+    network = "neural_network"
+    per_method[network]["leaky"]["3"]["model"] = {
+        "initial_val_loss": 0.6931, "history": [{"epoch": 1, "val_loss": 0.6935}]}
+    tables = seed_tables(per_method, 0.05, 0.02)
+    health = tables["fit_health"]["methods"]
+    assert health[method]["failed"] == {"grouped": {"1": [
+        {"kind": "training_auc", "auc": 0.60, "reference": "von_mises",
+         "reference_auc": 0.65}]}}
+    assert health[network]["failed"] == {"leaky": {"3": [
+        {"kind": "validation_loss", "initial": 0.6931, "best": 0.6935}]}}
+    assert all(health[m]["failures"] == 0 for m in FITTED if m not in (method, network))
+    assert health[method]["partitions"] == 1 + 6 + 6
+    rows = {r["method"]: r for r in tables["tables"]["vs_best_stress_metric"]["rows"]}
+    without = rows[method]["without_failed_fits"]
+    assert without["excluded_seeds"] == ["1"] and len(without["per_seed"]) == 5
+    assert without["per_seed"] == [v for k, v in enumerate(rows[method]["per_seed"]) if k != 1]
+    assert rows[network]["without_failed_fits"]["excluded_seeds"] == []  # grouped fits fine
+    drops = {r["method"]: r for r in tables["tables"]["leaky_minus_grouped"]["rows"]}
+    assert drops[network]["without_failed_fits"]["excluded_seeds"] == ["3"]
+    assert drops[method]["without_failed_fits"]["excluded_seeds"] == ["1"]
+    assert without["verdict"] in ("higher", "lower", "equivalent", "undecided")

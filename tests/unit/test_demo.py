@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import re
 from collections import Counter
 from pathlib import Path
@@ -22,6 +23,7 @@ from aftershock_replication.data.layout import (
     sequence_of,
 )
 from aftershock_replication.params import DemoParams
+from aftershock_replication.stress import max_shear, sum_abs, von_mises
 from helpers import SHARED_SAMPLES, TINY_DEMO
 
 NAME = re.compile(r"^(19[6-9]\d|20[01]\d)[A-Zx]{6}\d{2}[A-Zx]{4}$")
@@ -129,7 +131,8 @@ def test_nearby_events_have_overlapping_aftershock_cells() -> None:
     plan = demo.plan_demo(DemoParams(seed=2, size=6, leakage=1.0, sequence_share=0.8,
                                      positive_rate=0.03))
     sequence = next(s for s in plan.sequences if len(s.events) > 1)
-    first, second = (demo.event_labels(plan, sequence, event, 123) for event in sequence.events[:2])
+    first, second = (demo.event_labels(plan, sequence, event, 123).counts
+                     for event in sequence.events[:2])
     assert first and second
     assert set(first) & set(second)
 
@@ -140,12 +143,12 @@ def test_leakage_zero_removes_the_shared_signal() -> None:
     plan = demo.plan_demo(params)
     sequence = plan.sequences[0]
     event = sequence.events[0]
-    assert demo.event_labels(plan, sequence, event, 1) == demo.event_labels(
-        plan, sequence, event, 2)
+    assert demo.event_labels(plan, sequence, event, 1).counts == demo.event_labels(
+        plan, sequence, event, 2).counts
     leaky = demo.plan_demo(DemoParams(**{**params.__dict__, "leakage": 2.0}))
     sequence, event = leaky.sequences[0], leaky.sequences[0].events[0]
-    assert demo.event_labels(leaky, sequence, event, 1) != demo.event_labels(
-        leaky, sequence, event, 2)
+    assert demo.event_labels(leaky, sequence, event, 1).counts != demo.event_labels(
+        leaky, sequence, event, 2).counts
 
 
 def test_without_leakage_the_sequence_share_changes_no_label(tmp_path: Path) -> None:
@@ -194,6 +197,51 @@ def test_a_sequence_response_is_learnable_from_its_other_earthquake_only() -> No
     # share that trend), but not on average
     assert min(np.subtract(own_fit, foreign_fit)) > 0.15, (own_fit, foreign_fit)
     assert np.mean(own_fit) > 0.6 and np.median(foreign_fit) < 0.3, (own_fit, foreign_fit)
+
+
+def test_the_transferable_component_is_one_function_no_stress_metric_holds() -> None:
+    """The transferable component is a fixed function of the tensor (the same for every
+    earthquake; blind to the signs of the components), nearly uncorrelated with the
+    untrained metrics (on average over the demo's earthquakes), and a model fitted on
+    other sequences' cells predicts it on a held-out sequence."""
+    plan = demo.plan_demo(DemoParams(seed=2, size=20, leakage=0.0, sequence_share=1.0,
+                                     positive_rate=0.03, transferable=1.0))
+    seen, signal, correlations = [], [], []
+    for sequence in plan.sequences[:8]:
+        event = sequence.events[0]
+        _, centres = demo.cells_3d(demo.cells_2d(event.reference, plan.scale.buffer_m))
+        tensors = stress_change(centres, event.reference.patches(np.ones((1, 1))))
+        values = demo.transferable_signal(tensors)
+        assert np.array_equal(values, demo.transferable_signal(-tensors))
+        for metric in (max_shear, von_mises, sum_abs):
+            correlations.append(np.corrcoef(values, np.log10(metric(tensors) + 1e3))[0, 1])
+        seen.append(np.log10(np.abs(tensors) + 1e3))
+        signal.append(values)
+    assert abs(np.mean(correlations)) < 0.15, correlations
+    model = RandomForestRegressor(50, min_samples_leaf=5, random_state=0).fit(
+        np.concatenate(seen[:-1]), np.concatenate(signal[:-1]))
+    assert np.corrcoef(model.predict(seen[-1]), signal[-1])[0, 1] > 0.8
+
+
+def test_the_truth_records_what_was_planted(tmp_path: Path) -> None:
+    """DEMO_DATA.json says what the generator planted: no transferable gain at strength 0,
+    a positive one above; no sequence gain without leakage, a positive one with it."""
+    truths = {}
+    for transferable, leakage in ((0.0, 0.0), (2.0, 0.0), (0.0, 4.0)):
+        params = DemoParams(seed=2, size=12, leakage=leakage, sequence_share=1.0,
+                            positive_rate=0.03, transferable=transferable)
+        out = tmp_path / f"{transferable}-{leakage}"
+        summary = demo.generate_demo(params, out)
+        assert json.loads((out / DEMO_MARKER).read_text())["truth"] == summary["truth"]
+        assert not (out / demo.TRUTH_DIR).exists()
+        truths[(transferable, leakage)] = summary["truth"]
+    null = truths[(0.0, 0.0)]
+    assert null["transferable_gain"] == 0.0 and null["sequence_gain"] == 0.0
+    assert 0.5 < null["stress_auc"] <= null["oracle_auc"] < 1.0
+    assert truths[(2.0, 0.0)]["transferable_gain"] > 0.02
+    assert truths[(2.0, 0.0)]["sequence_gain"] == 0.0
+    assert truths[(0.0, 4.0)]["sequence_gain"] > 0.02
+    assert truths[(0.0, 4.0)]["transferable_gain"] == 0.0
 
 
 def test_cell_keys_are_unique() -> None:

@@ -15,7 +15,14 @@ detail:
 * labels drawn once per earthquake from a logistic model: an earthquake-specific intercept
   (setting its share of positive cells) and slope on the maximum shear stress change of
   the earthquake's reference rupture (one function of the stress for every earthquake),
-  plus ``demo.leakage`` times a shared component. A share ``demo.sequence_share`` of it is
+  plus ``demo.transferable`` times a *transferable* component, plus ``demo.leakage`` times
+  a shared component. The transferable component is one fixed function of the stress
+  tensor for every earthquake that no untrained scalar metric represents: how much of the
+  stress change shears horizontal planes (|sigma_xz| + |sigma_yz|) against vertical ones
+  (|sigma_xy|), a ratio independent of the change's size. A model fitted on other
+  sequences can learn it and then beat the stress metrics on held-out sequences; with
+  ``demo.transferable: 0`` the untrained metrics are the best forecasts a model of the
+  stress can make. A share ``demo.sequence_share`` of the shared component is
   the *sequence's response to stress*: a smooth random function of the six stress-change
   magnitudes the models see, one per region-year sequence. The rest is a smooth spatial
   field of the earthquake alone (shared by its slip models). A model can learn a
@@ -27,7 +34,14 @@ detail:
 * one extra earthquake with no aftershock cells, which the feature stage must skip;
 * ``events.csv``: each slip model's epicentre (its rupture's reference point, mapped from
   the demo's one frame to latitude and longitude) and its earthquake's origin time (a
-  sequence's earthquakes follow its first within weeks, inside the year of their names).
+  sequence's earthquakes follow its first within weeks, inside the year of their names);
+* the truth, in ``DEMO_DATA.json`` (and so in ``metrics/features.json``): on the cells of
+  all earthquakes, the AUC of the generating probability, the AUC a forecast gains from
+  the transferable component (``transferable_gain``: stress and transferable parts of the
+  linear predictor against the stress part alone), and on the cells of the earthquakes of
+  multi-earthquake sequences the AUC it gains from knowing each sequence's own response
+  (``sequence_gain``, the most a leak could give). A verdict can be scored right or wrong
+  against them.
 """
 
 from __future__ import annotations
@@ -43,6 +57,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
+from sklearn.metrics import roc_auc_score
 
 from .. import stress as stress_metrics
 from ..atomic import atomic_file, remove_stale_temporaries
@@ -61,7 +76,7 @@ from .layout import (
 
 log = logging.getLogger(__name__)
 
-GENERATOR_VERSION = "5"
+GENERATOR_VERSION = "6"
 CELL_M = 5_000.0
 DEPTHS_M = np.arange(2_500.0, 50_000.0, 5_000.0)  # layer centroids 2.5 ... 47.5 km
 # 2 x 3 patches (12 triangles): a third of the dislocation cost of 3 x 6, so the full-size
@@ -75,6 +90,11 @@ FIELD_FEATURES = 64  # random Fourier features of the smooth spatial field
 FIELD_SCALE_M = (20_000.0, 20_000.0, 10_000.0)
 # the sequence's response to stress varies over about this many decades of each |sigma_ij|
 RESPONSE_SCALE_LOG10 = 1.5
+# the transferable component: log10 of (|sigma_xz| + |sigma_yz|) / |sigma_xy| in units of
+# this many decades, its spread over the small demo's cells (sd 0.39 decades; correlation
+# with log10 maximum shear 0.01 on average over earthquakes), so strength 1 is about one
+# logit unit per standard deviation
+TRANSFER_SCALE_LOG10 = 0.4
 MAGNITUDE_FLOOR_PA = 1e3  # below ~1 kPa a stress change is noise: magnitudes floored there
 # events.csv: the demo's frame (easting, northing in metres, false easting 500 km) laid along
 # the equator of a sphere of this radius (frame_to_degrees); later earthquakes of a sequence
@@ -434,20 +454,45 @@ def _intercept_for_rate(linear: np.ndarray, rate: float) -> float:
     return (low + high) / 2
 
 
+def transferable_signal(tensors: np.ndarray) -> np.ndarray:
+    """The transferable component: one fixed function of the stress-change tensor for every
+    earthquake, log10 (|sigma_xz| + |sigma_yz|) - log10 |sigma_xy| (floored at
+    ``MAGNITUDE_FLOOR_PA``) in units of ``TRANSFER_SCALE_LOG10``. A ratio, so nearly
+    independent of the change's size, which is all that maximum shear, von Mises and the
+    summed magnitudes measure; a model of the components learns it from any earthquake."""
+    xy, xz, yz = (np.abs(tensors[:, stress_metrics.COMPONENTS.index(name)])
+                  for name in ("xy", "xz", "yz"))
+    return (np.log10(xz + yz + MAGNITUDE_FLOOR_PA) - np.log10(xy + MAGNITUDE_FLOOR_PA)) \
+        / TRANSFER_SCALE_LOG10
+
+
+@dataclass
+class EventLabels:
+    """One earthquake's aftershock counts per positive lattice cell, and on all its cells
+    the parts of the linear predictor the labels were drawn from (the truth)."""
+
+    counts: dict[int, int]
+    truth: dict[str, np.ndarray]  # TRUTH_PARTS, float32, one value per cell of the earthquake
+
+
+# parts of an earthquake's linear predictor, saved per cell to score verdicts against:
+# the label, the generating probability, the common stress part (slope x maximum shear),
+# the transferable part and the shared (leakable) part
+TRUTH_PARTS = ("label", "probability", "stress", "transferable", "shared")
+
+
 def event_labels(
     plan: DemoPlan, sequence: SequencePlan, event: EventPlan, sequence_seed: int,
-) -> dict[int, int]:
-    """Aftershock counts per lattice cell of one earthquake, drawn once for all its slip models.
-
-    Returns ``{cell key: count}`` for positive cells only.
-    """
+) -> EventLabels:
+    """Aftershock counts per lattice cell of one earthquake, drawn once for all its slip
+    models (``counts``: {cell key: count} for positive cells only), and the truth."""
     index_2d = np.unique(
         np.concatenate([cells_2d(m.rupture, plan.scale.buffer_m) for m in event.slip_models]),
         axis=0,
     )
     index, centres = cells_3d(index_2d)
     if event.positive_rate == 0.0:
-        return {}
+        return EventLabels({}, {})
     uniform = np.ones((1, 1))  # uniform slip: one rectangle is the same field as several
     reference = stress_change(centres, event.reference.patches(uniform))
     # one function of the stress tensor for every earthquake (maximum shear does not depend
@@ -461,12 +506,67 @@ def event_labels(
     )
     own_field = _smooth_field(event_rng, centres)
     shared = math.sqrt(share) * response + math.sqrt(1.0 - share) * own_field
-    linear = event.stress_slope * driver + plan.params.leakage * shared
+    parts = {"stress": event.stress_slope * driver,
+             "transferable": plan.params.transferable * transferable_signal(reference),
+             "shared": plan.params.leakage * shared}
+    linear = parts["stress"] + parts["transferable"] + parts["shared"]
     intercept = _intercept_for_rate(linear, event.positive_rate)
     probability = 1.0 / (1.0 + np.exp(-(intercept + linear)))
     positive = event_rng.random(len(probability)) < probability
     counts = 1 + event_rng.poisson(0.8, size=int(positive.sum()))
-    return dict(zip(_keys(index[positive]).tolist(), counts.tolist(), strict=True))
+    truth = {"label": positive, "probability": probability, **parts}
+    return EventLabels(dict(zip(_keys(index[positive]).tolist(), counts.tolist(), strict=True)),
+                       {name: np.asarray(truth[name], dtype=np.float32) for name in TRUTH_PARTS})
+
+
+def demo_truth(per_event: dict[str, dict[str, np.ndarray]],
+               multi_event: set[str]) -> dict[str, float | int | None]:
+    """What the generator planted, measured on the earthquakes' cells (``per_event``: the
+    ``EventLabels.truth`` of each earthquake; ``multi_event``: the earthquakes of sequences
+    with more than one). Pooled AUCs (scikit-learn): of the generating probability; the
+    gain from the transferable part (stress + transferable against stress alone); and, on
+    the multi-earthquake sequences' cells, the gain from the shared part (all three
+    against stress + transferable), the most that training with neighbours could add."""
+    def pooled(names: list[str]) -> dict[str, np.ndarray]:
+        return {part: np.concatenate([per_event[n][part] for n in names]) for part in TRUTH_PARTS}
+
+    def auc(cells: dict[str, np.ndarray], *parts: str) -> float:
+        return float(roc_auc_score(cells["label"] > 0, sum(cells[p].astype(np.float64)
+                                                           for p in parts)))
+
+    everything = pooled(sorted(per_event))
+    truth: dict[str, float | int | None] = {
+        "oracle_auc": auc(everything, "probability"),
+        "stress_auc": auc(everything, "stress"),
+        "transferable_gain": auc(everything, "stress", "transferable")
+        - auc(everything, "stress"),
+        "sequence_gain": None, "multi_event_earthquakes": len(multi_event & set(per_event)),
+    }
+    if truth["multi_event_earthquakes"]:
+        related = pooled(sorted(multi_event & set(per_event)))
+        truth["sequence_gain"] = (auc(related, "stress", "transferable", "shared")
+                                  - auc(related, "stress", "transferable"))
+    return truth
+
+
+def sequence_seed_of(params: DemoParams, sequence: SequencePlan) -> int:
+    """The seed of a sequence's own response to stress."""
+    return int.from_bytes(
+        hashlib.sha256(f"{params.seed}/{sequence.sequence_id}".encode()).digest()[:8], "little")
+
+
+def planted_truth(params: DemoParams) -> dict[str, float | int | None]:
+    """The truth ``generate_demo`` records, computed without writing the layout (for
+    choosing the demo's strengths by a rule on the truth alone; README, "Calibration")."""
+    plan = plan_demo(params)
+    per_event = {}
+    for sequence in plan.sequences:
+        for event in sequence.events:
+            labels = event_labels(plan, sequence, event, sequence_seed_of(params, sequence))
+            if labels.truth:
+                per_event[event.event_id] = labels.truth
+    multi_event = {e.event_id for s in plan.sequences if len(s.events) > 1 for e in s.events}
+    return demo_truth(per_event, multi_event)
 
 
 # ----------------------------------------------------------------------------- writing
@@ -545,11 +645,15 @@ def _fingerprint(params: DemoParams) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
+TRUTH_DIR = ".truth"  # per-earthquake truth arrays inside the partial directory
+
+
 def generate_demo(params: DemoParams, out_dir: Path) -> dict[str, object]:
     """Write the demo layout to ``out_dir`` and return a summary of what was generated.
 
-    Work goes to ``<out_dir>.partial`` one complete CSV at a time; an interrupted run with the
-    same params resumes there, and ``out_dir`` appears only when everything is written.
+    Work goes to ``<out_dir>.partial`` one complete CSV at a time (each earthquake's truth
+    arrays first, in ``.truth/``); an interrupted run with the same params resumes there,
+    and ``out_dir`` appears only when everything is written.
     """
     out_dir = Path(out_dir)
     partial = out_dir.with_name(f".{out_dir.name}.partial")
@@ -559,6 +663,7 @@ def generate_demo(params: DemoParams, out_dir: Path) -> dict[str, object]:
         log.info("discarding an interrupted generation made with other params: %s", partial)
         shutil.rmtree(partial)
     (partial / CSV_DIR).mkdir(parents=True, exist_ok=True)
+    (partial / TRUTH_DIR).mkdir(exist_ok=True)
     stamp.write_text(fingerprint)
     remove_stale_temporaries(out_dir)
 
@@ -573,17 +678,16 @@ def generate_demo(params: DemoParams, out_dir: Path) -> dict[str, object]:
         work = [(s, e) for s in plan.sequences for e in s.events]
         for sequence, event in progress(work, total=len(work), desc="demo earthquakes"):
             targets = [partial / CSV_DIR / f"{m.name}{CSV_SUFFIX}" for m in event.slip_models]
-            if all(path.is_file() for path in targets):
+            truth_file = partial / TRUTH_DIR / f"{event.event_id}.npz"
+            if truth_file.is_file() and all(path.is_file() for path in targets):
                 continue
-            sequence_seed = int.from_bytes(
-                hashlib.sha256(f"{params.seed}/{sequence.sequence_id}".encode()).digest()[:8],
-                "little",
-            )
-            labels = event_labels(plan, sequence, event, sequence_seed)
+            labels = event_labels(plan, sequence, event, sequence_seed_of(params, sequence))
+            with atomic_file(truth_file) as temporary, temporary.open("wb") as handle:
+                np.savez(handle, **labels.truth)
             for model, target in zip(event.slip_models, targets, strict=True):
                 if target.is_file():
                     continue
-                table = slip_model_table(plan, sequence, model, labels)
+                table = slip_model_table(plan, sequence, model, labels.counts)
                 with atomic_file(target) as temporary:
                     pacsv.write_csv(
                         table, temporary,
@@ -598,13 +702,24 @@ def generate_demo(params: DemoParams, out_dir: Path) -> dict[str, object]:
         names = file_names[role]
         shuffled = [names[i] for i in order.permutation(len(names))]
         write_file_list(partial / FILE_LIST_NAMES[role][0], FILE_LIST_DATASETS[role], shuffled)
+    per_event = {}
+    for event_file in sorted((partial / TRUTH_DIR).glob("*.npz")):
+        with np.load(event_file) as arrays:
+            if arrays.files:  # the earthquake without aftershocks has no truth
+                per_event[event_file.stem] = {part: arrays[part] for part in TRUTH_PARTS}
+    multi_event = {e.event_id for s in plan.sequences if len(s.events) > 1 for e in s.events}
     summary: dict[str, object] = {
         "source": "demo",
         "seed": params.seed,
         "size": params.size,
         "leakage": params.leakage,
         "sequence_share": params.sequence_share,
+        "transferable": params.transferable,
         "positive_rate": params.positive_rate,
+        "generator_version": GENERATOR_VERSION,
+        "buffer_km": plan.scale.buffer_m / 1e3,
+        "multi_earthquake_sequences": sum(1 for s in plan.sequences if len(s.events) > 1),
+        "truth": demo_truth(per_event, multi_event),
         "slip_models": len(models),
         "earthquakes": sum(len(s.events) for s in plan.sequences),
         "sequences": len(plan.sequences),
@@ -613,6 +728,7 @@ def generate_demo(params: DemoParams, out_dir: Path) -> dict[str, object]:
         "test_slip_models": len(file_names["test"]),
     }
     pacsv.write_csv(demo_events(plan), partial / EVENTS_CSV)
+    shutil.rmtree(partial / TRUTH_DIR)
     (partial / "demo-fingerprint").unlink()
     (partial / DEMO_MARKER).write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
     if out_dir.exists():

@@ -167,6 +167,8 @@ class NeuralNetwork(Method):
         self.key: tuple[float, float] | None = None  # the optimiser setting fitted with
         self.history: list[dict[str, float]] = []
         self.restart_losses: list[float] = []  # best validation loss of each restart
+        # validation loss of the kept restart's initial weights: whether training helped
+        self.initial_val_loss: float | None = None
 
     def fit(self, cells: Cells, rows: np.ndarray, seed: int) -> None:
         rows = self.training_rows(cells, rows, seed)
@@ -175,30 +177,31 @@ class NeuralNetwork(Method):
         x_train, y_train = inputs[training], labels[training]
         x_valid, y_valid = inputs[validation], labels[validation].astype(np.float32)
         self.key = (self.settings.learning_rate, self.settings.rho)
-        best: tuple[float, list[np.ndarray], list[dict[str, float]]] | None = None
+        best: tuple[float, list[np.ndarray], list[dict[str, float]], float] | None = None
         self.restart_losses = []
         for restart in range(self.settings.restarts):
-            loss, weights, history = self._fit_once(x_train, y_train, x_valid, y_valid,
-                                                    restart_seed(seed, restart))
+            loss, weights, history, initial = self._fit_once(
+                x_train, y_train, x_valid, y_valid, restart_seed(seed, restart))
             self.restart_losses.append(loss)
             if best is None or loss < best[0]:
-                best = (loss, weights, history)
+                best = (loss, weights, history, initial)
         assert best is not None and self.model is not None
-        _, self.weights_, self.history = best
+        _, self.weights_, self.history, self.initial_val_loss = best
         self.model.set_weights(self.weights_)
         _cache()[1][self.key] = id(self)
 
     def _fit_once(
         self, x_train: np.ndarray, y_train: np.ndarray, x_valid: np.ndarray,
         y_valid: np.ndarray, seed: int,
-    ) -> tuple[float, list[np.ndarray], list[dict[str, float]]]:
+    ) -> tuple[float, list[np.ndarray], list[dict[str, float]], float]:
         """One training run from the initialisation ``seed``: the best validation loss, its
-        weights and the per-epoch history."""
+        weights, the per-epoch history and the validation loss before training."""
         assert self.key is not None
         batch_size, epochs = self.settings.batch_size, self.settings.epochs
         steps = self.settings.steps_per_epoch or self.settings.original_steps(
             int(y_train.sum()) + int(y_valid.sum()))
         self.model = fresh_network(seed, *self.key)
+        initial = float(self.model.evaluate(x_valid, y_valid, batch_size=65536, verbose=0))
         batches = balanced_batches(y_train, batch_size, seed)
         best_loss, best_weights = np.inf, self.model.get_weights()
         history = []
@@ -217,7 +220,7 @@ class NeuralNetwork(Method):
             log.info("network epoch %d/%d: %d steps of %d cells, validation loss %.4f (%s)",
                      epoch, epochs, steps, batch_size, valid_loss,
                      format_seconds(time.perf_counter() - start))
-        return best_loss, best_weights, history
+        return best_loss, best_weights, history, initial
 
     def score_chunk(self, cells: Cells, rows: np.ndarray) -> np.ndarray:
         assert self.model is not None and self.key is not None, "fit first"
@@ -239,7 +242,8 @@ class NeuralNetwork(Method):
     def describe(self) -> dict[str, Any]:
         assert self.model is not None
         described: dict[str, Any] = {"parameters": int(self.model.count_params()),
-                                     "history": self.history}
+                                     "history": self.history,
+                                     "initial_val_loss": self.initial_val_loss}
         if self.settings.restarts > 1:
             described["restart_validation_losses"] = self.restart_losses
         return described

@@ -63,7 +63,13 @@ def verdict(row: dict[str, Any], source: str) -> str:
 
 def format_row(row: dict[str, Any], source: str) -> dict[str, Any]:
     method = str(row.get("method"))
+    without = row.get("without_failed_fits")
     return {
+        # the same test without the splits whose fit failed (None: the stats hold none)
+        "without": None if not without else {
+            **format_row({**without, "method": method}, source),
+            "excluded": len(without.get("excluded_seeds") or []),
+            "splits": len(without.get("per_seed") or [])},
         "method": method,
         "label": label(method),
         "prose": prose(method),
@@ -509,21 +515,32 @@ def permutation_findings(inputs: Inputs) -> dict[str, Any]:
 
 
 def demo_description(features: dict[str, Any]) -> dict[str, Any] | None:
+    """The demo's generator settings and its planted truth, for the box on every document
+    (None for real data)."""
     demo = features.get("demo")
     if not demo:
         return None
-    leakage = demo.get("leakage")
+    leakage, transferable = demo.get("leakage"), demo.get("transferable", 0.0)
+    truth = demo.get("truth") or {}
     return {
         "seed": fmt.number(demo.get("seed")),
         "size": fmt.number(demo.get("size")),
         "leakage": fmt.number(leakage),
+        "transferable": fmt.number(transferable),
         "sequence_share": fmt.number(demo.get("sequence_share")),
         "positive_rate": fmt.number(demo.get("positive_rate")),
         "slip_models": fmt.integer(demo.get("slip_models")),
         "earthquakes": fmt.integer(demo.get("earthquakes")),
         "sequences": fmt.integer(demo.get("sequences")),
+        "multi_earthquake_sequences": fmt.integer(demo.get("multi_earthquake_sequences")),
         "cells": fmt.integer(demo.get("cells")),
+        "buffer_km": fmt.number(demo.get("buffer_km")),
         "no_leakage": leakage is not None and float(leakage) == 0.0,
+        "no_transferable": transferable is not None and float(transferable) == 0.0,
+        "has_truth": bool(truth),
+        "oracle_auc": fmt.auc(truth.get("oracle_auc")),
+        "transferable_gain": fmt.fixed(truth.get("transferable_gain")),
+        "sequence_gain": fmt.fixed(truth.get("sequence_gain")),
     }
 
 
@@ -615,6 +632,43 @@ class Citations:
         return [self.texts[key] for key in self.order]
 
 
+def health_findings(inputs: Inputs) -> dict[str, Any]:
+    """Which fits failed (the statistics stage's ``fit_health``): per fitted method, how many
+    of its partitions and which, with one reason as an example."""
+    health = dig(inputs.stats, ["fit_health"], "metrics/stats.json")
+    rows = []
+    for method in order_methods(dig(health, ["methods"], "metrics/stats.json")):
+        entry = health["methods"][method]
+        failed = entry.get("failed") or {}
+        where = [f"{SCHEME_LABELS.get(scheme, scheme)} {', '.join(sorted(parts, key=_order))}"
+                 for scheme, parts in failed.items() if parts]
+        example = next((_reason(reasons[0]) for parts in failed.values()
+                        for reasons in parts.values() if reasons), None)
+        rows.append({"method": method, "label": label(method), "prose": prose(method),
+                     "failures": int(entry.get("failures") or 0),
+                     "partitions": int(entry.get("partitions") or 0),
+                     "grouped": len(failed.get("grouped") or {}),
+                     "where": "; ".join(where), "example": example})
+    return {"rule": str(health.get("rule", "")), "rows": rows,
+            "failing": [r for r in rows if r["failures"]],
+            "focus": next((r for r in rows if r["method"] == FOCUS), None)}
+
+
+def _reason(reason: dict[str, Any]) -> str:
+    """Why a fit failed, in words."""
+    if reason.get("kind") == "training_auc":
+        return (f"training-cell AUC {fmt.auc(reason.get('auc'))} against "
+                f"{fmt.auc(reason.get('reference_auc'))} for {prose(str(reason.get('reference')))}")
+    if reason.get("kind") == "validation_loss":
+        return (f"validation loss never below its initial {fmt.fixed(reason.get('initial'), 4)}")
+    raise InputError(f"metrics/stats.json: unknown kind of failed fit {reason.get('kind')!r}; "
+                     "rerun the stats stage")
+
+
+def _order(partition: str) -> tuple[int, str]:
+    return (int(partition), "") if partition.isdigit() else (-1, partition)
+
+
 def network_findings(baseline: dict[str, Any], matched: dict[str, Any],
                      curves: list[dict[str, Any]]) -> dict[str, Any]:
     """The network's own rows (None where it was not evaluated): the letter leads with it
@@ -677,7 +731,7 @@ def split_settings(params: dict[str, Any]) -> dict[str, Any]:
 
 
 def method_settings(params: dict[str, Any], methods: list[str]) -> list[dict[str, str]]:
-    """Each fitted method's settings from params.yaml, as run (Supplementary Table 8)."""
+    """Each fitted method's settings from params.yaml, as run (Supplementary Table 9)."""
     configured = params.get("methods") if isinstance(params.get("methods"), dict) else {}
     rows = []
     for method in methods:
@@ -720,6 +774,7 @@ def build_context(
                                               if m in fitted]
     drop = significance_table(inputs.stats["tables"]["leaky_minus_grouped"],
                               "metrics/stats.json")
+    drop_rows = {"by_method": dict(drop["by_method"])}
     drop["untrained_higher"] = [prose(m) for m in drop["higher"] if m not in fitted]
     for verdict_name in VERDICTS:
         drop[verdict_name] = [prose(m) for m in drop[verdict_name]]
@@ -761,6 +816,8 @@ def build_context(
         "cite": Citations(REFERENCES),
         "controls": control_findings(inputs),
         "network": network_findings(baseline, matched, curves),
+        "health": health_findings(inputs),
+        "drop_rows": drop_rows,
         "variant_rows": variants_table(inputs),
         "has_test_selected": "coulomb_test_selected" in inputs.methods,
         "reference": reference,
