@@ -40,8 +40,8 @@ STAGES: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "stats": ("comparisons", "stats_stage",
               ("methods_dir", "scores_dir", "features", "splits", "out")),
     "letter": ("report.render", "letter_stage",
-               ("metrics", "plots", "results", "splits", "templates", "figures", "out",
-                "supplement", "cover", "report")),
+               ("metrics", "plots", "results", "splits", "operating", "templates", "figures",
+                "out", "supplement", "cover", "report")),
     "pin-checksums": ("data.download", "pin_checksums_stage", ("root", "out")),
 }
 WITH_METHOD = ("evaluate", "learning-curve", "leakage")

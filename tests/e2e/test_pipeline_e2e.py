@@ -121,9 +121,12 @@ def test_demo_pipeline_runs_offline_and_is_reproducible(project: Path) -> None:
     for entry in combined["methods"].values():
         primary = entry["combined"][combined["primary"]]
         assert primary["partitions"] + primary["not_measured"] + primary["undefined"] == 3
-        tested = entry["by_group"]  # the tested combination: one value per exposed sequence
-        assert tested["groups"] <= tested["earthquakes"]
-        assert tested["df"] == max(tested["groups"] - 1, 0)
+        # the tested combination: per split, exposed minus unexposed test earthquakes
+        tested = entry[combined["primary_test"]]
+        assert combined["primary_test"] == "contrast"
+        assert tested["partitions"] + tested["undefined"] + tested["not_measured"] == 3
+        assert tested["df"] == max(tested["partitions"] - 1, 0)
+        assert entry["by_group"]["groups"] <= entry["by_group"]["earthquakes"]
         # absence only by equivalence: an "equivalent" verdict's test rejected
         assert tested["verdict"] in VERDICTS
         if tested["verdict"] == "equivalent":

@@ -154,8 +154,8 @@ def test_leakage_zero_removes_the_shared_signal() -> None:
 def test_without_leakage_the_sequence_share_changes_no_label(tmp_path: Path) -> None:
     """At demo.leakage 0 the share of the (absent) component is irrelevant: every file the
     generator writes (slip-model CSVs with their labels, events, split lists) is the same
-    byte for byte, except the record of the parameters themselves, so the calibration's
-    strength-0 datasets hold for every sequence_share."""
+    byte for byte, except the record of the parameters themselves, so the null datasets of
+    the operating characteristics hold for every sequence_share."""
     written = {}
     for share in (0.8, 1.0):
         params = DemoParams(seed=2, size=6, leakage=0.0, sequence_share=share,

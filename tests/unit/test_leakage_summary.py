@@ -12,29 +12,21 @@ from scipy.stats import t as student_t
 from scipy.stats import ttest_1samp
 from statsmodels.stats.multitest import multipletests
 
-from aftershock_replication.auc import pooled_auc
-from aftershock_replication.benchmarks import calibration
-from aftershock_replication.benchmarks.calibration import (
-    calibrate,
-    histogram_auc,
-    register_candidate_scale,
-    score_histogram,
-    summarise_strength,
-)
-from aftershock_replication.data import demo
-from aftershock_replication.data.demo import count_cells, plan_demo
 from aftershock_replication.errors import InputError
 from aftershock_replication.leakage_summary import (
+    combine_by_group,
+    contrast_over_splits,
     exposed_group_effects,
     leakage_summary_stage,
     summarise,
 )
-from aftershock_replication.params import DemoParams
 
 # five exposed test earthquakes in five sequences, each off the partition's effect by its own
 # fixed amount (mean 0)
 EXPOSED = {"2000AAAAxx01": 0.01, "2001BBBBxx01": -0.01, "2002CCCCxx02": 0.005,
            "2003DDDDxx01": -0.005, "2004EEEExx01": 0.0}
+# and two unexposed ones, scored by the same fits, off by their own amounts (mean 0)
+UNEXPOSED = {"2005FFFFxx01": 0.004, "2006GGGGxx01": -0.004}
 
 
 def record(effect: float | None, measured: bool = True) -> dict[str, Any]:
@@ -45,10 +37,12 @@ def record(effect: float | None, measured: bool = True) -> dict[str, Any]:
                "unexposed": 0.0}
     per_event = {event: None if effect is None else 2 * effect + offset
                  for event, offset in EXPOSED.items()}
+    per_event |= {event: None if effect is None else offset
+                  for event, offset in UNEXPOSED.items()}
     return {"measured": True, "train_cells": 8000, "test_cells": 2000,
             "exposed_events": sorted(EXPOSED), "effect": {**subsets, "per_event": per_event},
             "effect_ci": {k: {"ci": [-0.1, 0.1], "earthquakes": 25} for k in subsets},
-            "as_split_minus_purged": subsets}
+            "as_split_minus_purged": {**subsets, "per_event": per_event}}
 
 
 def method_result(effects: list[float | None], paper: float = 0.02) -> dict[str, Any]:
@@ -72,7 +66,7 @@ def test_combined_effects_over_splits_and_over_sequences_with_holm_on_the_tested
                "neural_network": list(0.01 + rng.normal(0, 0.01, 10))}
     summary = summarise({m: method_result(e) for m, e in effects.items()}, 0.05, 0.02)
     assert summary["primary"] == "exposed"  # only exposed test earthquakes can leak
-    assert summary["primary_test"] == "by_group"
+    assert summary["primary_test"] == "contrast"
     p_values = []
     for method, values in effects.items():
         combined = summary["methods"][method]["combined"]
@@ -85,18 +79,24 @@ def test_combined_effects_over_splits_and_over_sequences_with_holm_on_the_tested
         assert combined["all"]["estimate"] == pytest.approx(mean / 2)
         assert summary["methods"][method]["paper"]["all"]["estimate"] == 0.02
         assert summary["methods"][method]["paper"]["all"]["few_clusters"] is False
-        # the tested combination: each earthquake over the splits, one value per sequence
+        # the tested combination: per split, exposed minus unexposed (2 v - 0), corrected t
+        contrast = summary["methods"][method]["contrast"]
+        assert contrast["estimate"] == pytest.approx(mean)
+        assert contrast["p_value"] == pytest.approx(p)
+        assert (contrast["partitions"], contrast["not_measured"], contrast["earthquakes"]) \
+            == (10, 1, 5)
+        p_values.append(p)
+        # reported beside it: each earthquake over the splits, one value per sequence
         by_group = summary["methods"][method]["by_group"]
         groups = [mean + offset for offset in EXPOSED.values()]
         expected = ttest_1samp(groups, 0.0)
         assert by_group["estimate"] == pytest.approx(mean)
         assert by_group["p_value"] == pytest.approx(expected.pvalue)
         assert (by_group["groups"], by_group["df"], by_group["partitions"]) == (5, 4, 10)
-        p_values.append(expected.pvalue)
     expected_holm = multipletests(p_values, method="holm")[1]
-    got = [summary["methods"][m]["by_group"]["p_holm"] for m in effects]
+    got = [summary["methods"][m]["contrast"]["p_holm"] for m in effects]
     assert got == pytest.approx(list(expected_holm))
-    assert summary["methods"]["random_forest"]["by_group"]["verdict"] == "higher"
+    assert summary["methods"]["random_forest"]["contrast"]["verdict"] == "higher"
 
 
 def test_an_earthquake_is_averaged_over_its_splits_before_its_sequence() -> None:
@@ -114,13 +114,13 @@ def test_an_earthquake_is_averaged_over_its_splits_before_its_sequence() -> None
     assert exposed_group_effects(records) == pytest.approx({"S": (0.2 + 0.4) / 2, "T": 0.0})
 
 
-def test_few_groups_decide_absence_only_by_equivalence() -> None:
-    """Five sequences (df 4): tight effects near 0 are equivalent within a wide margin and
+def test_few_splits_decide_absence_only_by_equivalence() -> None:
+    """Three splits (df 2): tight contrasts near 0 are equivalent within a wide margin and
     undecided within a narrow one; neither is decided by the degrees of freedom."""
     result = {"logistic": method_result([0.001, -0.002, 0.0015])}
-    wide = summarise(result, 0.05, 0.05)["methods"]["logistic"]["by_group"]
-    narrow = summarise(result, 0.05, 0.005)["methods"]["logistic"]["by_group"]
-    assert wide["df"] == narrow["df"] == 4
+    wide = summarise(result, 0.05, 0.05)["methods"]["logistic"]["contrast"]
+    narrow = summarise(result, 0.05, 0.005)["methods"]["logistic"]["contrast"]
+    assert wide["df"] == narrow["df"] == 2
     assert wide["verdict"] == "equivalent" and wide["p_equivalence_holm"] < 0.05
     assert narrow["verdict"] == "undecided" and narrow["equivalence_bound"] > 0.005
     assert narrow["detectable_effect_80"] > narrow["ci"][1] - narrow["estimate"]
@@ -128,7 +128,7 @@ def test_few_groups_decide_absence_only_by_equivalence() -> None:
 
 def test_nothing_measured_is_untested() -> None:
     summary = summarise({"logistic": method_result([])}, 0.05, 0.02)
-    tested = summary["methods"]["logistic"]["by_group"]
+    tested = summary["methods"]["logistic"]["contrast"]
     assert tested["estimate"] is None and tested["verdict"] == "untested"
 
 
@@ -146,79 +146,26 @@ def test_stage_names_a_missing_method_file(tmp_path: Path) -> None:
     assert not (tmp_path / "out.json").exists()
 
 
-def test_calibration_rows_count_rejections_and_coverage() -> None:
-    rng = np.random.default_rng(0)
-    outcomes = [{"matched_p": p, "matched_ci": ci, "matched_estimate": 0.01,
-                 "matched_all": 0.005, "matched_detectable": 0.02, "did_p": 0.5,
-                 "paper_ci": [0.0, 1.0],
-                 "von_mises_histogram": score_histogram(rng.random(50) < 0.3,
-                                                        rng.random(50))}
-                for p, ci in ((0.01, [0.002, 0.02]), (0.2, [-0.01, 0.03]), (0.6, [-0.02, 0.01]),
-                              (None, [None, None]))]
-    row = summarise_strength(0.0, outcomes)
-    assert row["tested"] == 3  # the untested dataset is not counted as a non-rejection
-    assert row["matched_rejection_at_0.05"] == pytest.approx(1 / 3)
-    assert row["matched_ci_covers_0"] == pytest.approx(2 / 3)
-    assert row["paper_bootstrap_covers_population"] == 1.0
-    assert summarise_strength(1.0, outcomes)["matched_ci_covers_0"] is None  # true effect unknown
+def test_the_contrast_cancels_what_a_partitions_fits_share() -> None:
+    """A shift common to every test earthquake of a partition (an unlucky control draw, the
+    purge's smaller training set) moves the exposed-only estimate but not the contrast;
+    a partition without unexposed test earthquakes is undefined, not a zero."""
+    def partition(shift: float, exposed_gain: float, unexposed: bool = True) -> dict[str, Any]:
+        per_event = {e: shift + exposed_gain + o for e, o in EXPOSED.items()}
+        if unexposed:
+            per_event |= {e: shift + o for e, o in UNEXPOSED.items()}
+        return {"measured": True, "train_cells": 8000, "test_cells": 2000,
+                "exposed_events": sorted(EXPOSED), "effect": {"per_event": per_event}}
 
-
-def test_histogram_auc_matches_the_pooled_auc_of_the_cells() -> None:
-    rng = np.random.default_rng(1)
-    labels = rng.random(20_000) < 0.1
-    scores = 10 ** (rng.normal(3, 1.5, labels.size) + labels)  # Pa, over many decades
-    counts = score_histogram(labels, scores)
-    assert histogram_auc(np.array(counts["positive"]), np.array(counts["negative"])) \
-        == pytest.approx(pooled_auc(labels, scores), abs=1e-4)
-
-
-def test_calibration_resumes_from_its_file_and_refuses_other_settings(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A stopped grid picks up where it stopped; a file of other settings is not mixed in."""
-    from aftershock_replication.methods import RandomForestSettings
-
-    made = []
-
-    def fake_dataset(seed: int, leakage: float, *_: object) -> dict[str, object]:
-        made.append((leakage, seed))
-        labels = np.arange(10) < 3
-        return {"seed": seed, "leakage": leakage, "matched_estimate": 0.01,
-                "matched_ci": [-0.01, 0.03], "matched_p": 0.5, "matched_partitions": 9,
-                "matched_detectable": 0.02, "matched_all": 0.0, "did_estimate": 0.0,
-                "did_p": 0.5, "paper_ci": [0.0, 1.0],
-                "von_mises_histogram": score_histogram(labels, np.arange(1.0, 11.0)),
-                "partitions": {}}
-
-    monkeypatch.setattr(calibration, "one_dataset", fake_dataset)
-    settings = {"size": "small", "split_seeds": 10, "trees": 5, "max_train_rows": 20000,
-                "control_draws": 3, "replicates": 10, "alpha": 0.05,
-                "sequence_share": 0.8}
-    out = tmp_path / "calibration.json"
-    calibrate(2, [0.0], settings, RandomForestSettings(), out)
-    assert made == [(0.0, 0), (0.0, 1)]
-    table, outcomes = calibrate(3, [0.0, 3.0], settings, RandomForestSettings(), out)
-    assert made[2:] == [(0.0, 2), (3.0, 0), (3.0, 1), (3.0, 2)]  # nothing measured twice
-    assert len(outcomes) == 6 and list(table["generator_seeds"]) == [3, 3]
-    with pytest.raises(InputError, match=r"calibration\.json: made with the settings"):
-        calibrate(3, [0.0], {**settings, "trees": 100}, RandomForestSettings(), out)
-
-
-def test_a_candidate_geometry_has_smaller_slip_models_and_more_sequences(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(calibration, "SCALES", dict(calibration.SCALES))  # left as it was
-    small = calibration.SCALES["small"]
-    name = register_candidate_scale(100, 30.0, 30.0)
-    candidate = calibration.SCALES[name]
-    assert (candidate.slip_models, candidate.buffer_m, candidate.length_median_m) == (
-        100, 30_000.0, 30_000.0)
-    assert candidate.length_max_m == small.length_max_m * 30 / 40
-    params = {"seed": 0, "leakage": 3.0, "sequence_share": 0.8, "positive_rate": 0.02}
-    monkeypatch.setattr(demo, "SCALES", calibration.SCALES)
-    small_plan = plan_demo(DemoParams(size="small", **params))
-    candidate_plan = plan_demo(DemoParams(size=name, **params))
-    per_model = [count_cells(plan) / len(plan.slip_models())
-                 for plan in (small_plan, candidate_plan)]
-    assert per_model[1] < 0.7 * per_model[0]  # fewer cells per slip model
-    assert 0.8 < count_cells(candidate_plan) / count_cells(small_plan) < 1.2  # as many cells
-    assert len(candidate_plan.sequences) > len(small_plan.sequences)
+    shifts = [0.03, -0.04, 0.05, -0.02, 0.01]
+    gains = [0.011, 0.009, 0.010, 0.012, 0.008]
+    records = {str(i): partition(s, g) for i, (s, g) in enumerate(zip(shifts, gains,
+                                                                      strict=True))}
+    records["5"] = partition(0.2, 0.01, unexposed=False)
+    contrast = contrast_over_splits(records, "effect", 0.05)
+    assert contrast["per_partition"] == pytest.approx({str(i): g for i, g in enumerate(gains)})
+    assert (contrast["partitions"], contrast["undefined"]) == (5, 1)
+    assert contrast["estimate"] == pytest.approx(0.01)
+    assert contrast["p_value"] < 0.01  # the shifts, ten times the gain, are gone
+    exposed_only = combine_by_group(records, 0.05)
+    assert exposed_only["estimate"] != pytest.approx(0.01, abs=0.005)

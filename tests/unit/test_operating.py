@@ -59,7 +59,7 @@ def outcome(estimate: float, p_value: float, p_equivalence: float, seed: int
 
 def test_a_setting_reports_each_outcome_with_its_interval() -> None:
     outcomes = [outcome(0.03, 0.001, 0.9, 0)] + [outcome(0.0, 0.7, 0.01, s) for s in range(1, 20)]
-    row = next(r for r in summarise_setting(outcomes, 0.05)
+    row = next(r for r in summarise_setting(outcomes, 0.05, 0.02)
                if (r["method"], r["verdict"]) == ("logistic", "vs_best"))
     assert row["datasets"] == 20 and row["family"] == SHIPPED_FAMILY["vs_best"]
     raw = row["raw"]
@@ -71,7 +71,7 @@ def test_a_setting_reports_each_outcome_with_its_interval() -> None:
     assert row["bonferroni"]["higher"]["count"] == 1
     assert row["estimate"]["mean"] == pytest.approx(0.03 / 20)
     assert row["planted"]["transferable_gain"]["mean"] == 0.0
-    assert not [r for r in summarise_setting(outcomes, 0.05) if r["method"] in STRESS_METRICS]
+    assert not [r for r in summarise_setting(outcomes, 0.05, 0.02) if r["method"] in STRESS_METRICS]
 
 
 def test_the_strength_for_a_target_gain_interpolates_on_log_scales() -> None:
@@ -79,3 +79,24 @@ def test_the_strength_for_a_target_gain_interpolates_on_log_scales() -> None:
     gains = {0.25: 0.1 * 0.25 ** 2, 0.5: 0.1 * 0.5 ** 2, 1.0: 0.1}
     assert strength_for(gains, 0.02) == pytest.approx((0.02 / 0.1) ** 0.5)
     assert strength_for(gains, 0.5) is None  # beyond the grid: not extrapolated
+
+
+def test_the_matched_tests_are_recomputed_from_the_stored_arms() -> None:
+    """The contrast (tested) and the t over groups (retired) come from each dataset's
+    stored per-earthquake AUCs, so every dataset is scored by the current code."""
+    from aftershock_replication.benchmarks.operating import matched_tests
+
+    exposed, unexposed = ["2000AAAAxx01", "2001BBBBxx01"], ["2002CCCCxx01"]
+    arms = {}
+    for split, gain in enumerate((0.011, 0.009, 0.010, 0.012)):
+        purged = {e: 0.7 for e in exposed + unexposed}
+        control = {e: 0.7 + (gain if e in exposed else 0.0) + 0.02 * split
+                   for e in exposed + unexposed}  # a shift every earthquake shares
+        arms[str(split)] = {"exposed": exposed, "train_cells": 8000, "test_cells": 2000,
+                            "aucs": {"purged": purged, "size_control": control,
+                                     "as_split": control}}
+    found = matched_tests(arms, 0.05, 0.02)
+    assert found["matched"]["estimate"] == pytest.approx(0.0105)
+    assert found["matched"]["p_value"] < 0.05
+    assert found["matched_by_group"]["estimate"] == pytest.approx(0.0105 + 0.03)
+    assert 0 <= found["matched"]["p_equivalence"] <= 1

@@ -23,6 +23,7 @@ from aftershock_replication.errors import InputError
 from aftershock_replication.leakage_summary import summarise
 from aftershock_replication.learning_curve import curve_summary
 from aftershock_replication.methods import ALL_METHODS, COMPETITORS, CONTROLS, FITTED
+from aftershock_replication.names import VERDICTS
 from aftershock_replication.report import DEMO_MARK, render_documents
 from aftershock_replication.report import formatting as fmt
 from aftershock_replication.report.findings import build_context, scored_cells
@@ -335,8 +336,44 @@ def build_tree(root: Path, *, demo: bool = True) -> dict[str, Path]:
                         "slip_models": sorted(names),
                         "spatiotemporal": {"groups": {n: n[:12] for n in names}}})
     (root / "params.yaml").write_text(yaml.safe_dump(PARAMS, sort_keys=False))
+    write_json(root / "operating.json", build_operating())
     return {"metrics_dir": metrics, "plots_dir": plots, "results_dir": results,
-            "splits": splits, "params": root / "params.yaml"}
+            "splits": splits, "params": root / "params.yaml",
+            "operating": root / "operating.json"}
+
+
+def _outcomes(total: int, **counts: int) -> dict[str, Any]:
+    return {name: {"count": counts.get(name, 0), "rate": counts.get(name, 0) / total,
+                   "ci": [0.0, 1.0]} for name in VERDICTS}
+
+
+def build_operating() -> dict[str, Any]:
+    """paper/operating_characteristics.json as ``benchmarks.operating --combine`` writes it:
+    a null setting (logistic regression, an untrained metric) and a planted leak (forest)."""
+    def row(method: str, verdict: str, transferable: float, leakage: float, total: int,
+            raw: dict[str, int], bound: dict[str, int], mean: float) -> dict[str, Any]:
+        planted = transferable if verdict == "vs_best" else leakage
+        return {"source": "operating-test.json", "transferable": transferable,
+                "leakage": leakage, "truth": "null" if planted == 0 else "planted",
+                "method": method, "verdict": verdict, "datasets": total, "family": 3,
+                "estimate": {"mean": mean, "ci": [mean - 0.002, mean + 0.002],
+                             "datasets": total},
+                "raw": _outcomes(total, **raw), "bonferroni": _outcomes(total, **bound),
+                "planted": {}}
+
+    return {"sources": [{"file": "operating-test.json", "command": "python -m ...",
+                         "record": {}, "wall_seconds": 1}],
+            "rows": [
+                row("logistic", "vs_best", 0.0, 0.0, 100, {"higher": 2, "lower": 60,
+                    "equivalent": 10, "undecided": 28}, {"lower": 40, "undecided": 60},
+                    -0.02),
+                row("logistic", "matched", 0.0, 0.0, 100, {"higher": 4, "lower": 3,
+                    "equivalent": 70, "undecided": 23}, {"equivalent": 50, "undecided": 50},
+                    0.0),
+                row("von_mises", "drop", 0.0, 0.0, 100, {"undecided": 100},
+                    {"undecided": 100}, -0.003),
+                row("random_forest", "matched", 0.0, 2.0, 30, {"higher": 25,
+                    "undecided": 5}, {"higher": 21, "undecided": 9}, 0.025)]}
 
 
 PARAMS = {
@@ -365,7 +402,8 @@ def render(tree: dict[str, Path], out: Path, params: dict[str, Any] | None = Non
         outputs={option: out.parent / name for option, name in DOCUMENTS.items()},
         figures_dir=out.parent / "figures", template_dir=TEMPLATES,
         commands=["dvc repro letter", "replicate letter --out paper/letter.pdf"],
-        splits_path=tree["splits"] if use_splits else None, params_file=tree.get("params"))
+        splits_path=tree["splits"] if use_splits else None, params_file=tree.get("params"),
+        operating_path=tree.get("operating"))
 
 
 def page_texts(path: Path) -> list[str]:
@@ -493,7 +531,7 @@ def test_the_supplement_says_why_no_spatiotemporal_clusters_were_formed(
     splits["spatiotemporal"] = {"groups": None, "not_computed_because": reason}
     write_json(tree["splits"], splits)
     inputs = load_inputs(tree["metrics_dir"], tree["plots_dir"], tree["results_dir"],
-                         tree["splits"], CURVES)
+                         tree["splits"], CURVES, tree.get("operating"))
     provenance = collect(inputs=inputs.files, params=PARAMS, features=inputs.features,
                          commands=[])
     html = render_html(build_context(inputs, PARAMS, {}, provenance), TEMPLATES,
@@ -582,7 +620,7 @@ def context_text(tree: dict[str, Path], stats: dict[str, Any], tmp_path: Path,
     PDF: the wording is in the HTML)."""
     write_json(tree["metrics_dir"] / "stats.json", stats)
     inputs = load_inputs(tree["metrics_dir"], tree["plots_dir"], tree["results_dir"],
-                         tree["splits"], CURVES)
+                         tree["splits"], CURVES, tree.get("operating"))
     provenance = collect(inputs=inputs.files, params=PARAMS, features=inputs.features,
                          commands=[])
     context = build_context(inputs, PARAMS, {}, provenance)
@@ -652,18 +690,23 @@ def test_matched_leakage_leads_and_never_claims_absence_from_few_splits(
 ) -> None:
     stats = _stats(tree)
     text = context_text(tree, stats, tmp_path)
-    # the fixture: four exposed sequences (df 3), small effects whose interval reaches
-    # beyond the smallest effect of interest: undecided, never absent
+    # the fixture: three splits, small effects whose interval reaches beyond the smallest
+    # effect of interest: undecided, never absent
     assert "Leakage is measured best on identical test cells" in text
     assert text.index("identical test cells") < text.index("A second, secondary estimate")
-    assert f"exposed test earthquakes{Q} cells changed by +0.003" in text
-    assert "mean over 4 sequences, 95% CI with the sequence as unit" in text
-    assert f"Combined over the splits instead (Nadeau{fmt.EN_DASH}Bengio corrected t" in text
+    assert (f"the neural network{Q}s AUC on the exposed test earthquakes changed by +0.003 "
+            f"[{fmt.MINUS}0.019, 0.025] relative to the unexposed ones") in text
+    assert (f"mean over 3 splits, 95% CI with the split as unit, Nadeau{fmt.EN_DASH}Bengio "
+            "corrected") in text
+    # the exposed earthquakes alone are reported, not tested
+    assert ("Reported but not tested: on the exposed earthquakes alone, each averaged over the "
+            "splits that tested it exposed and then over its sequence, the effect is "
+            f"+0.003 [{fmt.MINUS}0.014, 0.021] (4 sequences)") in text
     assert ("undecided, neither a difference nor equivalence within ±0.020 is shown (the test "
-            "would detect 0.030 with 80% power; the data rule out only differences beyond "
-            "±0.021)") in text
-    assert "the matched test is undecided with 4 exposed sequences" in text
-    assert "rules out only changes beyond ±0.021" in text
+            "would detect 0.040 with 80% power; the data rule out only differences beyond "
+            "±0.025)") in text
+    assert "the matched test is undecided with 3 splits" in text
+    assert "rules out only changes beyond ±0.025" in text
     assert "equivalent" not in text.split("Supplementary Table 2 |")[0].split(
         "Leakage is measured best")[1]
     # ten splits with a consistent positive effect: significant, the conclusion says so
@@ -671,13 +714,13 @@ def test_matched_leakage_leads_and_never_claims_absence_from_few_splits(
                           "random_forest": [0.0] + [0.001 * (-1) ** i for i in range(10)]})
     write_json(tree["metrics_dir"] / "leakage.json", leak)
     text = context_text(tree, stats, tmp_path)
-    assert (f"the neural network{Q}s AUC on the same exposed test earthquakes{Q} cells rose "
-            "by +0.044 [0.026, 0.061]") in text
+    assert (f"the neural network{Q}s AUC on the exposed test earthquakes rose by +0.044 "
+            "[0.039, 0.049] relative to the unexposed ones") in text
     assert "the effect is significantly positive for the neural network;" in text
     # the letter's claim carries its number, interval and Holm-adjusted p
     letter = context_text(tree, stats, tmp_path, "letter.html.j2")
-    assert "The rise is significant for the neural network (+0.044 [0.026, 0.061], p = " in letter
-    # the forest's group means (+-0.012, +-0.006 around 0) lie within the smallest effect
+    assert "The rise is significant for the neural network (+0.044 [0.039, 0.049], p " in letter
+    # the forest's contrasts (+-0.002 around 0) lie within the smallest effect
     assert (", Holm-adjusted); for the random forest the change is equivalent to zero within "
             "±0.020 (Supplementary Table 2)") in letter
     # several leaking methods are listed "A, B and C", in the letter and the supplement
@@ -690,7 +733,8 @@ def test_matched_leakage_leads_and_never_claims_absence_from_few_splits(
                         listed), listed
     assert all(name in listed for name in ("neural network", "random forest", "logistic")), listed
     supplement = context_text(tree, stats, tmp_path)
-    found = re.search(r"on the exposed earthquakes (of [a-z ]+ by \S+ \[[^]]+\], of [a-z ]+ by "
+    found = re.search(r"on the exposed earthquakes, relative to the unexposed ones of the "
+                      r"same split, (of [a-z ]+ by \S+ \[[^]]+\], of [a-z ]+ by "
                       r"\S+ \[[^]]+\] and of [a-z ]+ by \S+ \[[^]]+\])\.", supplement)
     assert found and all(name in found[1] for name in ("neural network", "random forest",
                                                         "logistic")), supplement
@@ -699,8 +743,9 @@ def test_matched_leakage_leads_and_never_claims_absence_from_few_splits(
     # four test earthquakes: the bootstrap interval is flagged, not presented as reliable
     assert "with so few earthquakes the interval is too narrow to rely on" in text
     assert ("Leakage is not rare in effect: on identical test cells, training with the test "
-            f"earthquakes{Q} sequence neighbours raises the AUC on the exposed earthquakes of "
-            "the neural network by +0.044 [0.026, 0.061].") in text
+            f"earthquakes{Q} sequence neighbours raises the AUC on the exposed earthquakes, "
+            "relative to the unexposed ones of the same split, of the neural network by "
+            "+0.044 [0.039, 0.049].") in text
     assert "for the random forest it is equivalent to zero within ±0.020" in text
 
 
@@ -725,9 +770,10 @@ def test_failed_fits_are_named_with_the_comparison_without_them(
 
 
 # the network's baseline row (estimate, raw p, Holm p) and its matched leakage per split
+NO_LEAK = [0.0] + [0.001 * (-1) ** i for i in range(10)]
 SCENARIOS = {
-    "nothing planted": ((-0.004, 0.6, 0.9), [0.0] * 11),
-    "a transferable signal, no leak": ((0.05, 0.0001, 0.0005), [0.0] * 11),
+    "nothing planted": ((-0.004, 0.6, 0.9), NO_LEAK),
+    "a transferable signal, no leak": ((0.05, 0.0001, 0.0005), NO_LEAK),
     "a leak, no transferable signal": ((-0.05, 0.0002, 0.001),
                                        [0.03] + [0.02 + 0.002 * (i % 3) for i in range(10)]),
 }
@@ -768,13 +814,36 @@ def test_the_headline_sentences_follow_the_verdicts_of_each_scenario(
             update_row(row, estimate=estimate, p_value=p_value, p_holm=p_holm,
                        ci=[estimate - 0.009, estimate + 0.009])
     write_json(tree["metrics_dir"] / "leakage.json", build_leakage(
-        {"neural_network": network_leak, "random_forest": [0.0] * 11}))
+        {"neural_network": network_leak, "random_forest": NO_LEAK}))
     letter = context_text(tree, stats, tmp_path, "letter.html.j2")
     for sentence in HEADLINES[scenario]:
         assert sentence in letter, (scenario, sentence)
     others = {s for name, sentences in HEADLINES.items() if name != scenario
               for s in sentences} - set(HEADLINES[scenario])
     assert not [s for s in others if s in letter], scenario
+
+
+def test_the_supplement_quotes_the_operating_characteristics(
+    tree: dict[str, Path], tmp_path: Path,
+) -> None:
+    """Supplementary Table 10: false claims where nothing was planted (raw p), correct
+    claims where a leak was (Bonferroni bound), each with its interval; untrained metrics
+    summed in the text."""
+    text = context_text(tree, _stats(tree), tmp_path)
+    assert "Supplementary Table 10 | Verdicts on generated data of known truth" in text
+    table = text.split("Supplementary Table 10 |")[1]
+    # logistic regression's baseline at the null: only "higher" is a false claim (2 of 100)
+    minus, dash = fmt.MINUS, fmt.EN_DASH
+    assert (f"Logistic regression minus the best untrained stress metric (grouped splits) "
+            f"0 : 0 null {minus}0.020 [{minus}0.022, {minus}0.018] 2/100 (2.0%; 95% CI "
+            f"0.24%{dash}7.0%) {dash} 10/100") in table
+    # its matched leakage at the null: both signs are false claims (4 + 3)
+    assert (f"null 0.000 [{minus}0.002, 0.002] 7/100 (7.0%; 95% CI 2.9%{dash}13.9%)") in table
+    assert (f"Random forest matched leakage (exposed test earthquakes) 0 : 2 planted +0.025 "
+            f"[0.023, 0.027] {dash} 21/30 (70.0%; 95% CI 50.6%{dash}85.3%) 0/30") in table
+    assert "(the largest upper end of their intervals is 13.9%)" in text
+    assert ("the leaky-minus-grouped test made 0 false claims in 100 tests where no leak "
+            "was planted") in text
 
 
 def test_paper_split_interval_by_sequence_carries_its_caveat(
@@ -909,7 +978,7 @@ def test_letter_table_numbers_match_stats(demo_render: dict[str, Any]) -> None:
         expected += [fmt.diff(row["estimate"]), fmt.interval(row["ci"]),
                      fmt.p_cell(row["p_holm"])]
         if method in leakage["methods"]:
-            leak = leakage["methods"][method]["by_group"]
+            leak = leakage["methods"][method][leakage["primary_test"]]
             expected += [fmt.diff(leak["estimate"]), fmt.interval(leak["ci"])]
     assert_in_order(text, "Table 1 |", expected)
 

@@ -1,1 +1,2 @@
-"""Benchmarks: scale of the pipeline, null calibration of the tests, speed of the statistics."""
+"""Benchmarks: scale of the pipeline, operating characteristics of the verdicts, the demo's
+planted truths, speed of the statistics."""

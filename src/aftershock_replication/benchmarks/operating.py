@@ -11,7 +11,12 @@ verdicts the letter can print are scored, each per method:
 
 - ``vs_best``: the method minus the best untrained stress metric, grouped splits;
 - ``drop``: the method's leaky minus grouped AUC (untrained metrics too);
-- ``matched``: the matched leakage effect on exposed test earthquakes (fitted methods).
+- ``matched``: the matched leakage test (fitted methods): the exposed-minus-unexposed
+  contrast over partitions (``leakage_summary.contrast_over_splits``); beside it,
+  ``matched_by_group``, the t-test over the exposed earthquakes' groups that was the
+  tested combination before this benchmark showed its false claims. Both are recomputed
+  from each dataset's stored per-earthquake arms, so every dataset is scored by the
+  current code.
 
 The pipeline Holm-adjusts each verdict over a family (``SHIPPED_FAMILY``), whose other
 members are not run here. A member's Holm-adjusted p-value lies between its raw p-value
@@ -27,6 +32,9 @@ The ``--out`` file is rewritten after every dataset and the same command resumes
 
     python -m aftershock_replication.benchmarks.operating --settings 0:0 --datasets 100 \\
         --methods logistic --out benchmarks/results/operating-null-logistic.json
+
+``--combine`` merges result files into the one table the Supplementary Information and the
+README quote (``paper/operating_characteristics.json``).
 """
 
 from __future__ import annotations
@@ -55,7 +63,7 @@ from ..errors import InputError
 from ..evaluate import evaluate_method
 from ..features import build_features
 from ..leakage import measure_leakage
-from ..leakage_summary import summarise
+from ..leakage_summary import combine_by_group, contrast_over_splits
 from ..methods import ALL_METHODS, COMPETITORS, CONTROLS, STRESS_METRICS, spec
 from ..names import VERDICTS
 from ..params import (
@@ -68,12 +76,12 @@ from ..params import (
 )
 from ..progress import format_seconds, setup_logging
 from ..splits import make_splits, slip_model_table
-from ..stats import decide
+from ..stats import decide, equivalence_pvalue
 
 log = logging.getLogger(__name__)
 
 PARAMS_FILE = Path("params.yaml")  # the shipped settings (run from the project's root)
-VERDICT_KINDS = ("vs_best", "drop", "matched")
+VERDICT_KINDS = ("vs_best", "drop", "matched", "matched_by_group")
 TABLE_OF = {"vs_best": "vs_best_stress_metric", "drop": "leaky_minus_grouped"}
 # the size of each verdict's Holm family in the pipeline (the tests check it against the
 # registry and params.yaml)
@@ -81,6 +89,7 @@ SHIPPED_FAMILY = {
     "vs_best": len(COMPETITORS),
     "drop": sum(1 for m in ALL_METHODS if m not in CONTROLS and not spec(m).uses_test_labels),
     "matched": 3,
+    "matched_by_group": 3,
 }
 LEVELS = ("raw", "bonferroni")  # the two counts (module docstring)
 FIRST_GENERATOR_SEED = 1000  # datasets of this benchmark: seeds 1000, 1001, ...
@@ -97,6 +106,38 @@ def compact(row: dict[str, Any]) -> dict[str, Any]:
     """What a verdict needs of a test row: the estimate, its interval and the raw tests."""
     return {key: row.get(key) for key in ("estimate", "ci", "se", "df", "p_value",
                                           "p_equivalence")}
+
+
+def arms_by_earthquake(partitions: dict[str, Any]) -> dict[str, Any]:
+    """Each measured leaky partition's arms per test earthquake (AUC as split, purged and
+    size control) and which earthquakes were exposed: enough to judge other ways of
+    combining the matched experiment on the same datasets without refitting."""
+    return {partition: {"exposed": record["exposed_events"],
+                        "train_cells": record["train_cells"],
+                        "test_cells": record["test_cells"],
+                        "aucs": {arm: values["per_event"]
+                                 for arm, values in record["aucs"].items()}}
+            for partition, record in partitions.get("leaky", {}).items()
+            if record.get("measured")}
+
+
+def matched_tests(arms: dict[str, Any], alpha: float, margin: float) -> dict[str, Any]:
+    """The matched leakage tests of one method on one dataset, from its stored arms
+    (``arms_by_earthquake``): the contrast (tested) and the t over groups (retired)."""
+    def minus(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+        return {"per_event": {e: (None if a.get(e) is None or v is None else a[e] - v)
+                              for e, v in b.items()}}
+
+    records = {p: {"measured": True, "exposed_events": r["exposed"],
+                   "train_cells": r["train_cells"], "test_cells": r["test_cells"],
+                   "effect": minus(r["aucs"]["size_control"], r["aucs"]["purged"]),
+                   "as_split_minus_purged": minus(r["aucs"]["as_split"], r["aucs"]["purged"])}
+               for p, r in arms.items()}
+    found = {"matched": contrast_over_splits(records, "effect", alpha),
+             "matched_by_group": combine_by_group(records, alpha)}
+    return {kind: {**compact(test), "p_equivalence": equivalence_pvalue(
+        test.get("estimate"), test.get("se"), test.get("df"), margin)}
+        for kind, test in found.items()}
 
 
 def one_dataset(seed: int, transferable: float, leakage: float, methods: list[str],
@@ -123,20 +164,16 @@ def one_dataset(seed: int, transferable: float, leakage: float, methods: list[st
     per_method |= {m: run.partitions for m, run in runs.items()}
     tables = seed_tables(per_method, stats.alpha, stats.smallest_effect)
     leakage_settings = LeakageParams.from_params(params)
-    matched = summarise(
-        {m: {"partitions": measure_leakage(m, method_settings(params, m), cells, splits,
-                                           runs[m].test_scores, leakage_settings, compute)}
-         for m in methods if spec(m).fitted},
-        stats.alpha, stats.smallest_effect)
+    measured = {m: measure_leakage(m, method_settings(params, m), cells, splits,
+                                   runs[m].test_scores, leakage_settings, compute)
+                for m in methods if spec(m).fitted}
     tests: dict[str, dict[str, Any]] = {}
     for kind, table in TABLE_OF.items():
         for row in tables["tables"][table]["rows"]:
             tests.setdefault(row["method"], {})[kind] = compact(row)
-    for method, entry in matched["methods"].items():
-        tests.setdefault(method, {})["matched"] = {**compact(entry["by_group"]),
-                                                   "groups": entry["by_group"]["groups"]}
     return {"seed": seed, "transferable": transferable, "leakage": leakage,
             "truth": summary["truth"], "tests": tests,
+            "leakage_partitions": {m: arms_by_earthquake(parts) for m, parts in measured.items()},
             "fit_failures": {m: h["failures"]
                              for m, h in tables["fit_health"]["methods"].items()}}
 
@@ -170,7 +207,18 @@ def mean_interval(values: list[float]) -> dict[str, Any]:
             "datasets": int(array.size)}
 
 
-def summarise_setting(outcomes: list[dict[str, Any]], alpha: float) -> list[dict[str, Any]]:
+def test_of(outcome: dict[str, Any], method: str, kind: str, alpha: float,
+            margin: float) -> dict[str, Any] | None:
+    """One verdict's test on one dataset: the matched ones recomputed from the stored arms,
+    the others as the statistics tables gave them (None where not run)."""
+    if kind.startswith("matched"):
+        arms = outcome.get("leakage_partitions", {}).get(method)
+        return None if arms is None else matched_tests(arms, alpha, margin)[kind]
+    return outcome["tests"].get(method, {}).get(kind)
+
+
+def summarise_setting(outcomes: list[dict[str, Any]], alpha: float,
+                      margin: float) -> list[dict[str, Any]]:
     """One row per method and verdict: outcome counts and rates at both levels with their
     intervals, the mean estimate (the truth of the tested quantity) and the planted truth."""
     rows = []
@@ -178,8 +226,8 @@ def summarise_setting(outcomes: list[dict[str, Any]], alpha: float) -> list[dict
                      key=lambda m: ALL_METHODS.index(m) if m in ALL_METHODS else 99)
     for method in methods:
         for kind in VERDICT_KINDS:
-            tests = [o["tests"][method][kind] for o in outcomes
-                     if kind in o["tests"].get(method, {})]
+            tests = [test_of(o, method, kind, alpha, margin) for o in outcomes]
+            tests = [test for test in tests if test is not None]
             if not tests:
                 continue
             row: dict[str, Any] = {
@@ -223,11 +271,12 @@ def run(settings: list[tuple[float, float]], datasets: int, methods: list[str],
         outcomes = earlier["outcomes"]
     done = {(o["transferable"], o["leakage"], o["seed"]) for o in outcomes}
     alpha = float(params["stats"]["alpha"])
+    margin = float(params["stats"]["smallest_effect"])
 
     def save() -> dict[str, Any]:
         table = {setting_key(t, lk): summarise_setting(
-            [o for o in outcomes if (o["transferable"], o["leakage"]) == (t, lk)], alpha)
-            for t, lk in settings}
+            [o for o in outcomes if (o["transferable"], o["leakage"]) == (t, lk)], alpha,
+            margin) for t, lk in settings}
         payload = finite_or_none({"command": command, "record": record, "table": table,
                                   "wall_seconds": round(sum(o["seconds"] for o in outcomes)),
                                   "outcomes": outcomes})
@@ -255,6 +304,46 @@ def run(settings: list[tuple[float, float]], datasets: int, methods: list[str],
     return save()
 
 
+def truth_kind(verdict: str, transferable: float, leakage: float) -> str:
+    """'null' where the setting plants nothing the verdict could find (no leak for the
+    leakage verdicts; no transferable signal for the baseline, where then no fitted model
+    can beat the best forecast of the stress), else 'planted'."""
+    planted = transferable if verdict == "vs_best" else leakage
+    return "null" if planted == 0 else "planted"
+
+
+def combine(sources: list[Path], out: Path) -> dict[str, Any]:
+    """One table from several result files (the Supplementary Information and the README
+    quote it): per setting, method and verdict, the outcome rates at both levels with their
+    intervals, the mean estimate and the planted truth, and whether the setting is a null
+    for that verdict; with each source's command and settings."""
+    rows, made_by = [], []
+    for source in sources:
+        result = json.loads(source.read_text())
+        made_by.append({"file": source.name, "command": result["command"],
+                        "record": result["record"], "wall_seconds": result["wall_seconds"]})
+        alpha = float(result["record"]["stats"]["alpha"])
+        margin = float(result["record"]["stats"]["smallest_effect"])
+        settings = sorted({(o["transferable"], o["leakage"]) for o in result["outcomes"]})
+        for transferable, leakage in settings:
+            # summarised again by the current code (the matched tests from the stored arms)
+            setting_rows = summarise_setting(
+                [o for o in result["outcomes"]
+                 if (o["transferable"], o["leakage"]) == (transferable, leakage)],
+                alpha, margin)
+            for row in setting_rows:
+                rows.append({"source": source.name, "transferable": transferable,
+                             "leakage": leakage,
+                             "truth": truth_kind(row["verdict"], transferable, leakage),
+                             **row})
+    payload = finite_or_none({"sources": made_by, "levels": {
+        "raw": "raw p-values (a family of one): an upper bound on the pipeline's claims",
+        "bonferroni": "m x p with m the pipeline's family size: a lower bound"},
+        "rows": rows})
+    write_json(out, payload)
+    return payload
+
+
 def parse_setting(text: str) -> tuple[float, float]:
     """``T:L``: demo.transferable and demo.leakage."""
     try:
@@ -268,16 +357,23 @@ def parse_setting(text: str) -> tuple[float, float]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--settings", type=parse_setting, nargs="+", required=True,
+    parser.add_argument("--settings", type=parse_setting, nargs="+",
                         help="truths to generate, each TRANSFERABLE:LEAKAGE")
-    parser.add_argument("--datasets", type=int, required=True,
+    parser.add_argument("--datasets", type=int,
                         help="generated datasets per setting (generator seeds 1000, ...)")
-    parser.add_argument("--methods", nargs="+", required=True,
+    parser.add_argument("--methods", nargs="+", default=[],
                         help="the methods under test (the untrained metrics always run)")
     parser.add_argument("--params", type=Path, default=PARAMS_FILE)
+    parser.add_argument("--combine", type=Path, nargs="+", default=None,
+                        help="instead of measuring: combine these result files into --out")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
     setup_logging()
+    if args.combine:
+        combine(args.combine, args.out)
+        return 0
+    if not (args.settings and args.datasets and args.methods):
+        parser.error("--settings, --datasets and --methods are required to measure")
     unknown = [m for m in args.methods if m not in ALL_METHODS]
     if unknown:
         parser.error(f"unknown methods {unknown}; known: {', '.join(ALL_METHODS)}")

@@ -42,7 +42,8 @@ log = logging.getLogger(__name__)
 # what a copy of the project needs to run the pipeline, besides src/ (benchmark, e2e tests)
 PROJECT_FILES = ("dvc.yaml", "params.yaml", "data.dvc", ".dvc/config", ".dvc/.gitignore",
                  ".dvcignore", ".gitignore")
-TEMPLATES = ("paper/*.j2", "paper/*.css")  # the letter stage's templates and stylesheet
+# the letter stage's templates, stylesheet and the verdicts' operating characteristics
+TEMPLATES = ("paper/*.j2", "paper/*.css", "paper/*.json")
 PLOT_TEMPLATES = ".dvc/plots"
 GIT_IDENTITY = {"GIT_AUTHOR_NAME": "benchmark", "GIT_AUTHOR_EMAIL": "benchmark@localhost",
                 "GIT_COMMITTER_NAME": "benchmark", "GIT_COMMITTER_EMAIL": "benchmark@localhost"}

@@ -19,6 +19,7 @@ from ..names import VERDICTS
 from ..params import as_float, require, section
 from . import formatting as fmt
 from .inputs import SCHEMES, Inputs, dig, label, order_methods, prose
+from .operating import operating_findings
 from .provenance import Provenance
 
 log = logging.getLogger(__name__)
@@ -316,19 +317,25 @@ def matched_leakage_findings(inputs: Inputs) -> dict[str, Any]:
     source = "metrics/leakage.json"
     summary = inputs.leakage
     tested = str(dig(summary, ["primary"], source))
-    by_group = summary.get("primary_test") == "by_group"
+    primary_test = summary.get("primary_test")
+    by_group = primary_test == "by_group"
     rows = []
     for method in order_methods(summary["methods"]):
         entry = summary["methods"][method]
         combined = entry["combined"]
-        primary = entry["by_group"] if by_group else combined[tested]
+        primary = entry[primary_test] if primary_test in ("contrast", "by_group") \
+            else combined[tested]
         over_splits = combined[tested]
+        exposed_only = entry.get("by_group") or {}
         rows.append({
             **format_row({**primary, "method": method}, source),
             "partitions": int(primary.get("partitions") or 0),
             "not_measured": int(primary.get("not_measured") or 0),
-            "groups": int(primary.get("groups") or 0),
+            "groups": int(exposed_only.get("groups") or 0),
             "earthquakes": int(primary.get("earthquakes") or 0),
+            # the exposed earthquakes alone, per group (reported, not tested)
+            "exposed_only": fmt.diff(exposed_only.get("estimate")),
+            "exposed_only_ci": fmt.interval(exposed_only.get("ci")),
             "over_splits": fmt.diff(over_splits.get("estimate")),
             "over_splits_ci": fmt.interval(over_splits.get("ci")),
             "over_splits_p": fmt.p_value(over_splits.get("p_value")),
@@ -342,7 +349,7 @@ def matched_leakage_findings(inputs: Inputs) -> dict[str, Any]:
     focus = next((r for r in rows if r["method"] == FOCUS), rows[0] if rows else None)
     return {
         "rows": rows, "focus": focus, "family": str(summary.get("family", "")),
-        "tested": tested, "by_group": by_group,
+        "tested": tested, "by_group": by_group, "contrast": primary_test == "contrast",
         "grouped_by": str(summary.get("grouped_by") or "sequence"),
         "cells": matched_cells(summary),
         "leaking": [r["prose"] for r in rows if r["verdict"] == "higher"],
@@ -817,6 +824,7 @@ def build_context(
         "controls": control_findings(inputs),
         "network": network_findings(baseline, matched, curves),
         "health": health_findings(inputs),
+        "operating": operating_findings(inputs),
         "drop_rows": drop_rows,
         "variant_rows": variants_table(inputs),
         "has_test_selected": "coulomb_test_selected" in inputs.methods,

@@ -40,6 +40,9 @@ class Inputs:
     # why the split stage formed no spatio-temporal clusters (None: formed, or not known
     # because no splits file was given)
     clusters_missing_because: str | None = None
+    # the operating characteristics of the verdicts (benchmarks.operating --combine); None
+    # when no file was given
+    operating: dict[str, Any] | None = None
 
 
 def _shown(path: Path, root: Path) -> str:
@@ -107,7 +110,7 @@ def prose(method: str) -> str:
 
 def load_inputs(
     metrics_dir: Path, plots_dir: Path, results_dir: Path, splits_path: Path | None = None,
-    curve_methods: Iterable[str] = (),
+    curve_methods: Iterable[str] = (), operating_path: Path | None = None,
 ) -> Inputs:
     """Read and check every input; a missing or malformed file is an InputError naming it."""
     metrics_dir, plots_dir, results_dir = Path(metrics_dir), Path(plots_dir), Path(results_dir)
@@ -124,7 +127,8 @@ def load_inputs(
     leakage = _read_json(note(metrics_dir / "leakage.json", metrics_dir),
                          "the leakage_summary stage")
     primary = dig(leakage, ["primary"], str(metrics_dir / "leakage.json"))
-    tested = (["by_group", "verdict"] if leakage.get("primary_test") == "by_group"
+    primary_test = leakage.get("primary_test")
+    tested = ([primary_test, "verdict"] if primary_test in ("contrast", "by_group")
               else ["combined", primary, "verdict"])
     for method, entry in dig(leakage, ["methods"], str(metrics_dir / "leakage.json")).items():
         for keys in (tested, ["combined", "all"],
@@ -170,8 +174,15 @@ def load_inputs(
     else:
         roles, complete = roles_from_results(per_slip_model, audit, features)
         missing = None
+    operating = None
+    if operating_path is not None:
+        operating_path = Path(operating_path)
+        operating = _read_json(operating_path, "python -m aftershock_replication.benchmarks."
+                               "operating --combine (README, \"Operating characteristics\")")
+        dig(operating, ["rows"], str(operating_path))
+        files.append((_shown(operating_path, operating_path.parent), operating_path))
     return Inputs(features, auc, audit, stats, leakage, curves, summaries, roc, per_slip_model,
-                  roles, complete, methods, files, missing)
+                  roles, complete, methods, files, missing, operating)
 
 
 def _roles_table(test: set[str], every: set[str]) -> pd.DataFrame:

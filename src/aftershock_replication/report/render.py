@@ -232,6 +232,7 @@ def render_documents(
     *, metrics_dir: Path, plots_dir: Path, results_dir: Path, params: dict[str, Any],
     outputs: dict[str, Path], figures_dir: Path, template_dir: Path, commands: list[str],
     splits_path: Path | None = None, params_file: Path | None = None,
+    operating_path: Path | None = None,
 ) -> dict[str, Any]:
     """Render the letter, its Supplementary Information and the cover letter (PDF/A-3b with
     the metrics attached) and the letter's counts (``outputs["report"]``), all or nothing.
@@ -245,7 +246,7 @@ def render_documents(
     letter_params = params.get("letter") if isinstance(params.get("letter"), dict) else {}
     limits = limits_from_params(letter_params)
     inputs = load_inputs(Path(metrics_dir), Path(plots_dir), Path(results_dir), splits_path,
-                         curve_methods)
+                         curve_methods, operating_path)
     provenance = collect(inputs=inputs.files, params=params, features=inputs.features,
                          commands=commands)
     # the figures are drawn into a temporary directory that replaces figures_dir only
@@ -290,15 +291,17 @@ def render_documents(
 
 def letter_stage(
     params: dict[str, Any], metrics: Path, plots: Path, results: Path, splits: Path,
-    templates: Path, figures: Path, out: Path, supplement: Path, cover: Path, report: Path,
-    params_file: Path | None = None,
+    operating: Path, templates: Path, figures: Path, out: Path, supplement: Path, cover: Path,
+    report: Path, params_file: Path | None = None,
 ) -> None:
     """Render the Matters Arising, its Supplementary Information and the cover letter.
 
     inputs:  metrics (features.json, auc.json, leakage_audit.json, stats.json,
              leakage.json, learning_curve/), plots (roc/, learning_curve/), results
-             (per_slip_model/), splits, templates (letter.html.j2, supplementary.html.j2,
-             cover_letter.html.j2, base.html.j2, macros.html.j2, style.css).
+             (per_slip_model/), splits, operating (the verdicts' operating
+             characteristics, a committed benchmark result), templates (letter.html.j2,
+             supplementary.html.j2, cover_letter.html.j2, base.html.j2, macros.html.j2,
+             style.css).
     outputs: out (the letter PDF), supplement and cover (PDFs), report (the letter's word,
              display-item and reference counts, page counts), figures (the PNG figures).
     params:  the whole params.yaml (printed in the provenance appendix and attached);
@@ -310,7 +313,7 @@ def letter_stage(
         params=params, figures_dir=Path(figures), template_dir=Path(templates),
         outputs={"out": Path(out), "supplement": Path(supplement), "cover": Path(cover),
                  "report": Path(report)},
-        splits_path=Path(splits), params_file=params_file,
+        splits_path=Path(splits), params_file=params_file, operating_path=Path(operating),
         commands=["dvc repro", shlex.join(["replicate", *sys.argv[1:]])],
     )
     log.info("wrote %s, %s and %s%s", out, supplement, cover,

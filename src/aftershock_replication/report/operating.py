@@ -1,0 +1,88 @@
+"""The verdicts' operating characteristics, in the Supplementary Information's words: how
+often each verdict was reached on generated data whose truth is known
+(``benchmarks.operating``; the table is a committed input of the letter stage)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from statsmodels.stats.proportion import proportion_confint
+
+from ..methods import spec
+from . import formatting as fmt
+from .inputs import Inputs, dig, label, prose
+
+SOURCE = "paper/operating_characteristics.json"
+VERDICT_WORDS = {
+    "vs_best": "minus the best untrained stress metric (grouped splits)",
+    "drop": "leaky minus grouped AUC",
+    "matched": "matched leakage (exposed test earthquakes)",
+}
+# where a null holds, a claim of either sign is false for the leakage verdicts; for the
+# baseline only "higher" is (no fitted model can beat the best forecast of the stress)
+FALSE_CLAIMS = {"vs_best": ("higher",), "drop": ("higher", "lower"),
+                "matched": ("higher", "lower")}
+
+
+def rate_text(count: int, total: int, interval: list[float] | None) -> str:
+    """A count, its rate and its Clopper-Pearson interval: "3/100 (3.0%; 95% CI 0.6-8.5%)"
+    (with an en dash)."""
+    share = count / total if total else None
+    bounds = "" if interval is None else (
+        f"; 95% CI {fmt.percent(interval[0])}{fmt.EN_DASH}{fmt.percent(interval[1])}")
+    return f"{count}/{total} ({fmt.percent(share)}{bounds})"
+
+
+def _counted(level: dict[str, Any], names: tuple[str, ...], total: int) -> dict[str, Any]:
+    count = sum(int(level[name]["count"]) for name in names)
+    # one interval for a sum of outcomes: recomputed from the counts
+    low, high = proportion_confint(count, total, alpha=0.05, method="beta")
+    return {"count": count, "text": rate_text(count, total, [float(low), float(high)]),
+            "upper": float(high)}
+
+
+def operating_findings(inputs: Inputs) -> dict[str, Any] | None:
+    """Per fitted method, verdict and setting: the truth (null or planted, with the mean
+    estimate over the datasets), the false claims where a null holds (raw p-values: an upper
+    bound on the pipeline's Holm-adjusted rate) and the correct claims where an effect was
+    planted (m x p: a lower bound), with the rate of 'equivalent'; None without the table."""
+    table = inputs.operating
+    if table is None:
+        return None
+    rows, untrained = [], []
+    for row in dig(table, ["rows"], SOURCE):
+        verdict, total = row["verdict"], int(row["datasets"])
+        raw, bound = row["raw"], row["bonferroni"]
+        estimate = row["estimate"]
+        entry = {
+            "method": row["method"], "prose": prose(row["method"]), "label": label(row["method"]),
+            "verdict": VERDICT_WORDS[verdict], "kind": verdict,
+            "transferable": fmt.number(row["transferable"]),
+            "leakage": fmt.number(row["leakage"]),
+            "null": row["truth"] == "null", "datasets": total,
+            "estimate": fmt.diff(estimate.get("mean")),
+            "estimate_ci": fmt.interval(estimate.get("ci")),
+            "false_claims": _counted(raw, FALSE_CLAIMS[verdict], total),
+            "correct_higher": _counted(bound, ("higher",), total),
+            "equivalent": _counted(raw, ("equivalent",), total),
+            "undecided": _counted(bound, ("undecided",), total),
+        }
+        (rows if spec(row["method"]).fitted else untrained).append(entry)
+    nulls = [r for r in rows + untrained if r["null"]]
+    records = [source.get("record") or {} for source in table.get("sources", [])]
+
+    def shared(key: str) -> str:
+        values = {str(record.get(key)) for record in records if key in record}
+        return fmt.join_words(sorted(values)) if values else fmt.MISSING
+
+    return {
+        "seeds": shared("seeds"), "size": shared("demo_size"),
+        "rows": rows,
+        "untrained_drop_false_claims": sum(r["false_claims"]["count"] for r in untrained
+                                           if r["null"]),
+        "untrained_drop_datasets": sum(r["datasets"] for r in untrained if r["null"]),
+        "largest_false_claim_upper": fmt.percent(max(
+            (r["false_claims"]["upper"] for r in nulls), default=None)),
+        "sources": [source.get("file") for source in table.get("sources", [])],
+        "commands": [source.get("command") for source in table.get("sources", [])],
+    }
