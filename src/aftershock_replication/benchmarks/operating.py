@@ -141,8 +141,9 @@ def matched_tests(arms: dict[str, Any], alpha: float, margin: float) -> dict[str
 
 
 def one_dataset(seed: int, transferable: float, leakage: float, methods: list[str],
-                params: dict[str, Any], work: Path) -> dict[str, Any]:
-    """Generate one demo and measure the three verdicts of every method on it."""
+                params: dict[str, Any], work: Path, matched: bool = True) -> dict[str, Any]:
+    """Generate one demo and measure the verdicts of every method on it (without the
+    matched leakage experiment, the costliest part, when ``matched`` is False)."""
     demo = DemoParams.from_params(params)
     demo = DemoParams(seed=seed, size=demo.size, leakage=leakage,
                       sequence_share=demo.sequence_share, positive_rate=demo.positive_rate,
@@ -166,7 +167,7 @@ def one_dataset(seed: int, transferable: float, leakage: float, methods: list[st
     leakage_settings = LeakageParams.from_params(params)
     measured = {m: measure_leakage(m, method_settings(params, m), cells, splits,
                                    runs[m].test_scores, leakage_settings, compute)
-                for m in methods if spec(m).fitted}
+                for m in methods if spec(m).fitted and matched}
     tests: dict[str, dict[str, Any]] = {}
     for kind, table in TABLE_OF.items():
         for row in tables["tables"][table]["rows"]:
@@ -254,14 +255,16 @@ def setting_key(transferable: float, leakage: float) -> str:
 
 
 def run(settings: list[tuple[float, float]], datasets: int, methods: list[str],
-        params: dict[str, Any], out: Path, command: str) -> dict[str, Any]:
+        params: dict[str, Any], out: Path, command: str, matched: bool = True,
+        ) -> dict[str, Any]:
     """Measure (resuming ``out``) and summarise; ``out`` is rewritten after every dataset."""
     record = {"generator_version": GENERATOR_VERSION, "methods": methods,
               "demo_size": params["demo"]["size"], "seeds": params["seeds"],
               "method_settings": {m: params["methods"].get(m) for m in methods},
               "leakage": params["leakage"], "split": params["split"],
               "stats": {k: params["stats"][k] for k in ("alpha", "smallest_effect")},
-              "first_generator_seed": FIRST_GENERATOR_SEED}
+              "first_generator_seed": FIRST_GENERATOR_SEED,
+              **({} if matched else {"matched": False})}
     outcomes: list[dict[str, Any]] = []
     if out.is_file():
         earlier = json.loads(out.read_text())
@@ -291,7 +294,7 @@ def run(settings: list[tuple[float, float]], datasets: int, methods: list[str],
             start = time.perf_counter()
             with tempfile.TemporaryDirectory() as directory:
                 outcome = one_dataset(seed, transferable, leakage, methods, params,
-                                      Path(directory))
+                                      Path(directory), matched)
             outcome["seconds"] = round(time.perf_counter() - start, 1)
             outcomes.append(outcome)
             summary = {m: {k: (round(v["estimate"], 4) if v.get("estimate") is not None
@@ -363,6 +366,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="generated datasets per setting (generator seeds 1000, ...)")
     parser.add_argument("--methods", nargs="+", default=[],
                         help="the methods under test (the untrained metrics always run)")
+    parser.add_argument("--no-matched", action="store_true",
+                        help="skip the matched leakage experiment (for settings that test "
+                             "the baseline verdict only)")
     parser.add_argument("--params", type=Path, default=PARAMS_FILE)
     parser.add_argument("--combine", type=Path, nargs="+", default=None,
                         help="instead of measuring: combine these result files into --out")
@@ -381,7 +387,7 @@ def main(argv: list[str] | None = None) -> int:
                         *(argv if argv is not None else sys.argv[1:])])
     start = time.perf_counter()
     result = run(args.settings, args.datasets, args.methods, shipped_params(args.params),
-                 args.out, command)
+                 args.out, command, matched=not args.no_matched)
     for key, rows in result["table"].items():
         for row in rows or []:
             raw, bound = row["raw"], row["bonferroni"]
