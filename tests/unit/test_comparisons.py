@@ -84,18 +84,21 @@ def test_every_tested_row_states_its_verdict_and_what_it_could_detect(seeds: int
 
 
 def test_failed_fits_are_found_and_the_tests_repeated_without_them() -> None:
-    """A fit whose training AUC is below the best untrained metric's on the same cells, or
-    whose validation loss never fell, failed; the tables repeat each test without the
-    seeds where the method's fit failed (on either scheme for leaky minus grouped)."""
+    """A fit whose training AUC is more than the smallest effect below the best untrained
+    metric's on the same cells, or whose validation loss never fell, failed (within the
+    margin it did not); the tables repeat each test without the seeds where the method's
+    fit failed (on either scheme for leaky minus grouped)."""
     method = COMPETITORS[0]
     per_method = partitions(6, {"von_mises": {"grouped": 0.65, "leaky": 0.65}})
-    per_method[method]["grouped"]["1"]["train_pooled"] = 0.60  # below von Mises' 0.65
+    per_method[method]["grouped"]["1"]["train_pooled"] = 0.60  # 0.05 below von Mises' 0.65
+    per_method[method]["grouped"]["2"]["train_pooled"] = 0.64  # 0.01 below: within 0.02
     for scheme in ("grouped", "leaky"):
         for record in per_method[method][scheme].values():
             record.setdefault("train_pooled", 0.7)
         for other in FITTED:
             for key, record in per_method[other][scheme].items():
-                if (other, scheme, key) != (method, "grouped", "1"):
+                if (other, scheme, key) not in ((method, "grouped", "1"),
+                                                (method, "grouped", "2")):
                     record["train_pooled"] = 0.7
     network = "neural_network"
     per_method[network]["leaky"]["3"]["model"] = {

@@ -755,7 +755,8 @@ def test_failed_fits_are_named_with_the_comparison_without_them(
     stats = _stats(tree)
     letter = context_text(tree, stats, tmp_path, "letter.html.j2")
     assert ("Its fit failed on 1 of the 3 grouped splits, ranking its own training cells "
-            "below the best untrained metric; without that split the difference is "
+            "more than 0.020 below the best untrained metric; without that split the "
+            "difference is "
             "+0.006") in letter
     supplement = context_text(tree, stats, tmp_path)
     assert ("The neural network failed on 1 of 7 partitions (random splits by sequence "
@@ -839,7 +840,7 @@ def test_the_supplement_quotes_the_operating_characteristics(
             f"0.24%{dash}7.0%) {dash} 10/100") in table
     # its matched leakage at the null: both signs are false claims (4 + 3)
     assert (f"null 0.000 [{minus}0.002, 0.002] 7/100 (7.0%; 95% CI 2.9%{dash}13.9%)") in table
-    assert (f"Random forest matched leakage (exposed test earthquakes) 0 : 2 planted +0.025 "
+    assert (f"Random forest matched leakage, exposed minus unexposed (tested) 0 : 2 planted +0.025 "
             f"[0.023, 0.027] {dash} 21/30 (70.0%; 95% CI 50.6%{dash}85.3%) 0/30") in table
     assert "(the largest upper end of their intervals is 13.9%)" in text
     assert ("the leaky-minus-grouped test made 0 false claims in 100 tests where no leak "
