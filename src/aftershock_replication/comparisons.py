@@ -144,8 +144,13 @@ def fit_health(per_method: dict[str, Any], margin: float) -> dict[str, Any]:
                                     "best": min(losses)})
                 if reasons:
                     failed.setdefault(scheme, {})[partition] = reasons
+        steps = [record["model"]["steps_per_epoch"] for parts in per_method[method].values()
+                 for record in parts.values()
+                 if (record.get("model") or {}).get("steps_per_epoch") is not None]
         methods[method] = {"failed": failed, "partitions": total,
-                           "failures": sum(len(parts) for parts in failed.values())}
+                           "failures": sum(len(parts) for parts in failed.values()),
+                           # the gradient steps per epoch the fits took (methods that say)
+                           "steps_per_epoch": [min(steps), max(steps)] if steps else None}
     return {"rule": HEALTH_RULE, "smallest_effect": margin, "methods": methods}
 
 

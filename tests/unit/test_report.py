@@ -216,7 +216,8 @@ def build_stats(auc: dict[str, Any]) -> dict[str, Any]:
                                 "kind": "training_auc", "auc": 0.503, "reference": "von_mises",
                                 "reference_auc": 0.650}]}}
                             if m == "neural_network" else {},
-                            "partitions": 7, "failures": int(m == "neural_network")}
+                            "partitions": 7, "failures": int(m == "neural_network"),
+                            "steps_per_epoch": [1, 2] if m == "neural_network" else None}
                         for m in FITTED}},
         "paper_split": {
             "bootstrap": {m: {"estimate": paper[m]["pooled"]["mean"],
@@ -761,7 +762,8 @@ def test_failed_fits_are_named_with_the_comparison_without_them(
     supplement = context_text(tree, stats, tmp_path)
     assert ("The neural network failed on 1 of 7 partitions (random splits by sequence "
             "(grouped) 1; e.g. training-cell AUC 0.503 against 0.650 for the von Mises "
-            "criterion).") in supplement
+            f"criterion); its training took 1{fmt.EN_DASH}2 gradient steps per "
+            "epoch.") in supplement
     assert "Supplementary Table 8 | The tests of Supplementary Tables 6" in supplement
     healthy = copy.deepcopy(stats)
     for entry in healthy["fit_health"]["methods"].values():
@@ -1108,3 +1110,16 @@ def test_the_supplement_says_when_aucs_use_a_sample_of_the_test_cells(
                f"(25% of the split{Q}s test cells).")
     assert (curve in text) is sampled and (matched in text) is sampled
     assert ("seeded sample" in text) is sampled
+
+
+@pytest.mark.parametrize("authors", ["Jane Doe", ["Jane Doe"], [{"affiliation": "X"}],
+                                     {"name": "Jane Doe"}])
+def test_authors_must_be_a_list_of_names_and_affiliations(authors: Any) -> None:
+    """A string (signed letter by letter before), a bare name or an entry without a name is
+    refused with the expected shape, naming the parameter."""
+    from aftershock_replication.report.findings import signatures
+
+    with pytest.raises(InputError, match=r"letter\.authors.*\{name, affiliation\}"):
+        signatures({"letter": {"authors": authors}}, "1 April 2025")
+    found = signatures({"letter": {"authors": [{"name": "Jane Doe"}]}}, "1 April 2025")
+    assert found["authors"] == [{"name": "Jane Doe", "affiliation": ""}]

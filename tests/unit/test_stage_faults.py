@@ -256,7 +256,8 @@ def reader_argv(stage: str, project: Path, tmp_path: Path, features_path: Path,
             "events": project / "data/events.csv",
             "methods_dir": project / "metrics", "scores_dir": tmp_path,
             "metrics": project / "metrics", "plots": tmp_path, "results": tmp_path,
-            "templates": ROOT / "paper"}
+            "templates": ROOT / "paper",
+            "operating": ROOT / "paper" / "operating_characteristics.json"}
     argv: list[str | Path] = [stage, "--params", project / "params.yaml"]
     if stage in cli.WITH_METHOD:
         argv += ["--method", "logistic"]

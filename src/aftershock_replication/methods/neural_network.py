@@ -169,6 +169,7 @@ class NeuralNetwork(Method):
         self.restart_losses: list[float] = []  # best validation loss of each restart
         # validation loss of the kept restart's initial weights: whether training helped
         self.initial_val_loss: float | None = None
+        self.steps_per_epoch: int | None = None  # gradient steps per epoch, as run
 
     def fit(self, cells: Cells, rows: np.ndarray, seed: int) -> None:
         rows = self.training_rows(cells, rows, seed)
@@ -200,6 +201,7 @@ class NeuralNetwork(Method):
         batch_size, epochs = self.settings.batch_size, self.settings.epochs
         steps = self.settings.steps_per_epoch or self.settings.original_steps(
             int(y_train.sum()) + int(y_valid.sum()))
+        self.steps_per_epoch = steps
         self.model = fresh_network(seed, *self.key)
         initial = float(self.model.evaluate(x_valid, y_valid, batch_size=65536, verbose=0))
         batches = balanced_batches(y_train, batch_size, seed)
@@ -243,7 +245,8 @@ class NeuralNetwork(Method):
         assert self.model is not None
         described: dict[str, Any] = {"parameters": int(self.model.count_params()),
                                      "history": self.history,
-                                     "initial_val_loss": self.initial_val_loss}
+                                     "initial_val_loss": self.initial_val_loss,
+                                     "steps_per_epoch": self.steps_per_epoch}
         if self.settings.restarts > 1:
             described["restart_validation_losses"] = self.restart_losses
         return described

@@ -567,15 +567,28 @@ def data_findings(features: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+AUTHORS_SHAPE = ("a list of {name, affiliation}, e.g. [{name: Jane Doe, affiliation: "
+                 "Elsewhere University}]")
+
+
 def signatures(params: dict[str, Any], date_text: str) -> dict[str, Any]:
+    """The letter's signatures and date; ``letter.authors`` must be a list of
+    {name, affiliation} (a bare string would be signed letter by letter)."""
     letter = params.get("letter") if isinstance(params.get("letter"), dict) else {}
+    listed_authors = letter.get("authors") or []
+    if not isinstance(listed_authors, list):
+        raise InputError(f"params: 'letter.authors' must be {AUTHORS_SHAPE}, got "
+                         f"{listed_authors!r}")
     authors = []
-    for author in letter.get("authors") or []:
-        if isinstance(author, dict) and author.get("name"):
-            authors.append({"name": str(author["name"]),
+    for author in listed_authors:
+        if isinstance(author, dict) and isinstance(author.get("name"), str) \
+                and author["name"].strip():
+            authors.append({"name": author["name"],
                             "affiliation": str(author.get("affiliation") or "")})
-        elif isinstance(author, str):
-            authors.append({"name": author, "affiliation": ""})
+        else:
+            raise InputError(f"params: each entry of 'letter.authors' must be "
+                             f"{{name, affiliation}} with a name ({AUTHORS_SHAPE}), got "
+                             f"{author!r}")
     return {
         "authors": authors or [{"name": "The authors", "affiliation": ""}],
         "placeholder": not authors,
@@ -655,10 +668,18 @@ def health_findings(inputs: Inputs) -> dict[str, Any]:
                      "failures": int(entry.get("failures") or 0),
                      "partitions": int(entry.get("partitions") or 0),
                      "grouped": len(failed.get("grouped") or {}),
-                     "where": "; ".join(where), "example": example})
+                     "where": "; ".join(where), "example": example,
+                     "steps": _steps_text(entry.get("steps_per_epoch"))})
     return {"rule": str(health.get("rule", "")), "rows": rows,
             "failing": [r for r in rows if r["failures"]],
             "focus": next((r for r in rows if r["method"] == FOCUS), None)}
+
+
+def _steps_text(steps: list[int] | None) -> str | None:
+    """"1 gradient step" or "1-3 gradient steps" (None when the method does not say)."""
+    if not steps:
+        return None
+    return f"{_range(steps, fmt.integer)} gradient step{'' if max(steps) == 1 else 's'}"
 
 
 def _reason(reason: dict[str, Any]) -> str:
