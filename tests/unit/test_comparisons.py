@@ -121,3 +121,22 @@ def test_failed_fits_are_found_and_the_tests_repeated_without_them() -> None:
     assert drops[network]["without_failed_fits"]["excluded_seeds"] == ["3"]
     assert drops[method]["without_failed_fits"]["excluded_seeds"] == ["1"]
     assert without["verdict"] in ("higher", "lower", "equivalent", "undecided")
+
+
+def test_untrained_metrics_are_tested_against_coulomb_on_grouped_splits() -> None:
+    """The original paper's physical point needs no fitted model: each other untrained
+    metric minus Coulomb stress per grouped seed, Nadeau-Bengio corrected, Holm over them."""
+    per_method = partitions(10, {})
+    for seed, record in per_method["von_mises"]["grouped"].items():
+        record["pooled"] = per_method["coulomb"]["grouped"][seed]["pooled"] + 0.15
+    table = seed_tables(per_method, 0.05, 0.02)["tables"]["untrained_vs_coulomb"]
+    rows = {r["method"]: r for r in table["rows"]}
+    assert set(rows) == set(STRESS_METRICS) - {"coulomb"}
+    assert rows["von_mises"]["per_seed"] == pytest.approx([0.15] * 10)
+    assert rows["von_mises"]["verdict"] == "higher"
+    expected = [per_method["max_shear"]["grouped"][str(s)]["pooled"]
+                - per_method["coulomb"]["grouped"][str(s)]["pooled"] for s in range(10)]
+    assert rows["max_shear"]["per_seed"] == pytest.approx(expected)
+    ps = sorted(r["p_value"] for r in table["rows"])
+    assert min(r["p_holm"] for r in table["rows"]) == pytest.approx(
+        min(1.0, len(ps) * ps[0]))

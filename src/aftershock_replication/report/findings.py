@@ -37,6 +37,9 @@ PUBLISHED = {
     "critique_network_train_auc": 0.759,
     "critique_samples": 16000,
     "critique_grouped_auc": 0.77,
+    # Mignan & Broccardo (2019): logistic regression with two parameters, paper's split
+    "one_neuron_auc": 0.85,
+    "critique_url": "https://github.com/rajshah4/aftershocks_issues",
 }
 
 SCHEME_LEGEND = {
@@ -288,6 +291,21 @@ def control_findings(inputs: Inputs) -> list[dict[str, Any]]:
              "kind": "leakage term" if str(row.get("comparison", "")).startswith("leak(")
              else "difference from the best untrained stress metric"}
             for row in dig(table, ["rows"], source)]
+
+
+def untrained_vs_coulomb(inputs: Inputs) -> dict[str, Any] | None:
+    """Each other untrained stress metric against Coulomb stress on grouped splits (the
+    original paper's physical point, which needs no network); None when not computed."""
+    table = inputs.stats["tables"].get("untrained_vs_coulomb")
+    if not table or not table.get("rows"):
+        return None
+    found = significance_table(table, "metrics/stats.json")
+    found["higher_with_numbers"] = [
+        f"{r['prose']} ({r['estimate']} {r['ci']}, {r['p_holm_text']}, Holm-adjusted)"
+        for r in found["rows"] if r["verdict"] == "higher"]
+    for verdict_name in VERDICTS:
+        found[verdict_name] = [prose(m) for m in found[verdict_name]]
+    return found
 
 
 def _paper_arm(paper: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -602,8 +620,9 @@ REFERENCES: tuple[tuple[str, str], ...] = (
     ("devries", "DeVries, P. M. R., Viégas, F., Wattenberg, M. & Meade, B. J. Deep learning of "
                 "aftershock patterns following large earthquakes. <i>Nature</i> <b>560</b>, "
                 "632\u2013634 (2018)."),
-    ("shah", "Shah, R. & Innig, L. Correspondence to <i>Nature</i> on ref. 1 (2019; not "
-             "published by the journal, made public by its authors)."),
+    ("shah", "Shah, R. & Innig, L. Correspondence to <i>Nature</i> on ref. 1 (2019; declined "
+             "by the journal, made public by its authors with their notebooks at "
+             "https://github.com/rajshah4/aftershocks_issues)."),
     ("kaufman", "Kaufman, S., Rosset, S., Perlich, C. & Stitelman, O. Leakage in data mining: "
                 "formulation, detection, and avoidance. <i>ACM Trans. Knowl. Discov. Data</i> "
                 "<b>6</b>, 15 (2012)."),
@@ -617,6 +636,13 @@ REFERENCES: tuple[tuple[str, str], ...] = (
              "Stat.</i> <b>6</b>, 65\u201370 (1979)."),
     ("mignan", "Mignan, A. & Broccardo, M. One neuron versus deep learning in aftershock "
                "prediction. <i>Nature</i> <b>574</b>, E1\u2013E3 (2019)."),
+    ("reply", "DeVries, P. M. R., Viégas, F., Wattenberg, M. & Meade, B. J. Reply to: One "
+              "neuron versus deep learning in aftershock prediction. <i>Nature</i> <b>574</b>, "
+              "E4\u2013E5 (2019)."),
+    ("meade", "Meade, B. J., DeVries, P. M. R., Faller, J., Viégas, F. & Wattenberg, M. What is "
+              "better than Coulomb failure stress? A ranking of scalar static stress triggering "
+              "mechanisms from 10<sup>5</sup> aftershock locations. <i>Geophys. Res. Lett.</i> "
+              "<b>44</b>, 11409\u201311416 (2017)."),
     ("breiman", "Breiman, L. Random forests. <i>Mach. Learn.</i> <b>45</b>, 5\u201332 (2001)."),
     ("field", "Field, C. A. & Welsh, A. H. Bootstrapping clustered data. <i>J. R. Stat. Soc. "
               "B</i> <b>69</b>, 369\u2013390 (2007)."),
@@ -802,6 +828,7 @@ def build_context(
                                               if m in fitted]
     drop = significance_table(inputs.stats["tables"]["leaky_minus_grouped"],
                               "metrics/stats.json")
+    vs_coulomb = untrained_vs_coulomb(inputs)
     drop_rows = {"by_method": dict(drop["by_method"])}
     drop["untrained_higher"] = [prose(m) for m in drop["higher"] if m not in fitted]
     for verdict_name in VERDICTS:
@@ -851,6 +878,7 @@ def build_context(
         "has_test_selected": "coulomb_test_selected" in inputs.methods,
         "reference": reference,
         "drop": drop,
+        "vs_coulomb": vs_coulomb,
         "decomposition": decomposition_findings(inputs),
         "matched": matched,
         "curves": curves,
