@@ -299,7 +299,7 @@ def build_tree(root: Path, *, demo: bool = True) -> dict[str, Path]:
                 rows = round(share * top)
                 records.append({"method": method, "seed": seed, "train_share": share,
                                 "train_rows": rows, "train_positives": rows // 50,
-                                "partition_train_rows": top,
+                                "partition_train_rows": top, "test_cells": 20000,
                                 "test_auc": BASE_AUC[method] - 0.03 * 1000 / rows
                                 + 0.002 * seed,
                                 "still_improving": (seed == 0 and share == 1.0)
@@ -870,15 +870,21 @@ def test_train_test_and_curve_wording_flip(tree: dict[str, Path], tmp_path: Path
     text = context_text(tree, stats, tmp_path)
     assert "scores higher on the test cells" not in text
     assert "the test AUC does not exceed the training AUC" in text
-    assert "A small fraction of the data reaches the plateau" in text
+    # the fixture's curves: all rows add 0.03 to 1% of them, under 0.01 from 3% on
+    assert "Every method is equivalent to its full fit with a tenth of its rows or less" in text
+    letter = context_text(tree, stats, tmp_path, "letter.html.j2")
+    assert ("From 3.0% of the rows on, its AUC is equivalent to that with all of them within "
+            "±0.020") in letter
     curve = tree["plots_dir"] / "learning_curve" / "neural_network.csv"
     table = pd.read_csv(curve)
     table.loc[table["train_rows"] == table.groupby("seed")["train_rows"].transform("max"),
               "test_auc"] += 0.2
     table.to_csv(curve, index=False)
     text = context_text(tree, stats, tmp_path)
-    assert "A small fraction of the data reaches the plateau" not in text
-    assert "only with more than a tenth of its training rows" in text
+    assert "Every method is equivalent to its full fit" not in text
+    assert "At least one method is not shown equivalent to its full fit" in text
+    letter = context_text(tree, stats, tmp_path, "letter.html.j2")
+    assert "No smaller share is shown equivalent to all rows within ±0.020" in letter
     # the network's curve: fixed training length, and its unconverged full-data fit is named
     assert "trained for the same number of steps at every share" in text
     assert "still falling at the last epoch of the full-data fit in 1 of 3 seeds" in text

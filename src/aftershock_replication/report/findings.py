@@ -18,6 +18,7 @@ from ..methods import CONTROLS
 from ..names import VERDICTS
 from ..params import as_float, require, section
 from . import formatting as fmt
+from .curves import curve_tests
 from .inputs import SCHEMES, Inputs, dig, label, order_methods, prose
 from .operating import operating_findings
 from .provenance import Provenance
@@ -384,9 +385,12 @@ def matched_leakage_findings(inputs: Inputs) -> dict[str, Any]:
 
 
 def curve_findings(inputs: Inputs, tolerance: float, reference: dict[str, Any]) -> list[dict]:
-    """Per method: AUC at the smallest share, at all rows, and where the plateau starts
-    (smallest share within ``tolerance`` of that seed's best AUC), per seed; whether the
-    full-data fits were still improving at their last epoch."""
+    """Per method: AUC at the smallest share, at all rows, what the full data add to the
+    smallest share (tested, ``curves.curve_tests``) and from which share the AUC is
+    equivalent to the full fit's; where each split's curve comes within ``tolerance`` of
+    its best (descriptive); whether the full-data fits were still improving."""
+    margin = float(dig(inputs.stats, ["smallest_effect"], "metrics/stats.json"))
+    alpha = float(dig(inputs.stats, ["alpha"], "metrics/stats.json"))
     found = []
     for method, table in inputs.curves.items():
         table = table.dropna(subset=["test_auc"])
@@ -405,7 +409,20 @@ def curve_findings(inputs: Inputs, tolerance: float, reference: dict[str, Any]) 
             full_rows.append(int(last["train_rows"]))
         summary = inputs.curve_summaries.get(method, {})
         improving = summary.get("full_point_still_improving")
+        tested = curve_tests(table, margin, alpha)
+        shortfall = tested["smallest"] or {}
+        from_share = tested["equivalent_from"]
         found.append({
+            # the full data's gain over the smallest share, corrected 95 % CI (unit: split)
+            "shortfall": fmt.diff(shortfall.get("estimate")),
+            "shortfall_ci": fmt.interval(shortfall.get("ci")),
+            "shortfall_splits": shortfall.get("splits"),
+            "equivalent_from": None if from_share is None else fmt.percent(from_share),
+            "equivalent_from_rows": None if from_share is None else _range(
+                [int(r) for r in table.loc[table["train_share"] == from_share, "train_rows"]],
+                fmt.integer),
+            "equivalent_from_p": fmt.p_value(tested["equivalent_from_p"]),
+            "equivalent_from_value": from_share,
             "method": method,
             "label": label(method),
             "prose": prose(method),
@@ -883,7 +900,10 @@ def build_context(
         "matched": matched,
         "curves": curves,
         "curve_cells": curve_cells(inputs),
-        "curves_small": bool(curves) and all(c["max_share"] <= 0.1 for c in curves),
+        # tested: every curve is equivalent to its full fit from a tenth of the rows or less
+        "curves_small": bool(curves) and all(
+            c["equivalent_from_value"] is not None and c["equivalent_from_value"] <= 0.1
+            for c in curves),
         "capped_curves": [c["prose"] for c in curves if c["capped"]],
         "curves_any_beats_reference": any(c["beats_reference"] for c in curves),
         "baseline": baseline,

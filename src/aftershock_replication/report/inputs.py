@@ -156,7 +156,7 @@ def load_inputs(
             note(metrics_dir / "learning_curve" / f"{method}.json", metrics_dir), producer)
         curves[method] = _read_csv(
             note(plots_dir / "learning_curve" / f"{method}.csv", plots_dir), producer,
-            ("seed", "train_share", "train_rows", "test_auc"))
+            ("seed", "train_share", "train_rows", "test_auc", "test_cells"))
     roc, per_slip_model = {}, {}
     for method in methods:
         producer = f"the evaluate stage of '{method}'"
