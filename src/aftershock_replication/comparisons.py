@@ -249,10 +249,16 @@ def seed_tables(per_method: dict[str, Any], alpha: float, margin: float) -> dict
             "leakage_term": None if term is None else term["estimate"],
         }
     counts = Counter(sorted(references.values()))  # ties: alphabetical, not hash order
+    # the seed summaries' intervals carry the same correction as the tests beside them
+    ratios = {"paper": 0.0}
+    for scheme in ("leaky", "grouped"):
+        n_train, n_test = _row_ratio(per_method, (scheme,))
+        ratios[scheme] = n_test / n_train
     return {
         "seed_summary": {
             scheme: {m: seed_summary([_pooled(per_method, m, scheme, p)
-                                      for p in _partitions(per_method, scheme)])
+                                      for p in _partitions(per_method, scheme)],
+                                     ratios[scheme])
                      for m in per_method}
             for scheme in ("paper", "leaky", "grouped")
         },

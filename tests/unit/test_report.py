@@ -1157,3 +1157,13 @@ def test_the_2019_review_is_answered_by_the_verdicts(tree: dict[str, Path],
     assert "no untrained metric scores significantly higher than Coulomb stress" in text
     letter = context_text(tree, stats, tmp_path, "letter.html.j2")
     assert "needs no network" not in letter
+
+
+def test_the_paper_splits_exposed_effect_is_printed_beside_its_control(
+    tree: dict[str, Path], tmp_path: Path,
+) -> None:
+    """An effect on the exposed test earthquakes means leakage only against the unexposed
+    ones of the same split, so the supplement never prints the one without the other."""
+    text = context_text(tree, _stats(tree), tmp_path)
+    assert "the effect on its 4 exposed test earthquakes is +0.020 [0.000, 0.040]" in text
+    assert (f"on its 4 unexposed ones, the control, 0.000 [{fmt.MINUS}0.020, 0.020]") in text

@@ -295,6 +295,17 @@ def test_seed_summary() -> None:
     assert np.isnan(seed_summary([0.7])["sd"])
 
 
+def test_seed_summary_interval_carries_the_nadeau_bengio_correction() -> None:
+    """With test/train = 0.25 the interval widens by sqrt((1/3 + 0.25) / (1/3)) = 1.3229:
+    the same correction as the corrected t-test of the same values."""
+    naive = seed_summary([0.70, 0.72, 0.74])
+    corrected = seed_summary([0.70, 0.72, 0.74], test_over_train=0.25)
+    widths = [r["ci95"][1] - r["ci95"][0] for r in (naive, corrected)]
+    assert widths[1] / widths[0] == pytest.approx(np.sqrt(1.75), abs=1e-12)
+    test = corrected_ttest(np.array([0.70, 0.72, 0.74]), 4.0, 1.0)
+    np.testing.assert_allclose(corrected["ci95"], test["ci"])
+
+
 # ------------------------------------------------------------------ multiple testing
 
 

@@ -93,16 +93,24 @@ def detectable_effect(
     return float(np.asarray(standardised).item() * np.sqrt(splits) * se)
 
 
-def seed_summary(values: ArrayLike) -> dict:
+def seed_summary(values: ArrayLike, test_over_train: float = 0.0) -> dict:
     """Mean, sd (ddof 1) and 95 % Student-t interval of the mean of one quantity over seeds.
 
-    With a single seed sd and ci95 are NaN.
+    ``test_over_train`` (n_test / n_train of the splits) widens the interval as the
+    Nadeau-Bengio correction does, sd sqrt(1/J + n_test/n_train): random splits share
+    training and test data, so the naive sd / sqrt(J) is too narrow; 0 gives the naive
+    interval. With a single seed sd and ci95 are NaN.
     """
     v = _finite_vector(values, "values")
+    if not test_over_train >= 0:
+        raise ValueError("test_over_train must be non-negative")
     count = v.size
     nan = float("nan")
     mean = float(v.mean()) if count else nan
     sd = float(v.std(ddof=1)) if count > 1 else nan
-    half = float(student_t.ppf(0.975, count - 1)) * sd / np.sqrt(count) if count > 1 else nan
+    half = (float(student_t.ppf(0.975, count - 1)) * sd
+            * np.sqrt(1.0 / count + test_over_train) if count > 1 else nan)
     return {"mean": mean, "sd": sd, "ci95": [mean - half, mean + half], "n_seeds": count,
-            "per_seed": v.tolist()}
+            "per_seed": v.tolist(),
+            "interval": "naive Student-t over seeds" if test_over_train == 0 else
+            "Nadeau-Bengio corrected Student-t over seeds (unit: split)"}
