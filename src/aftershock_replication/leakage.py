@@ -7,8 +7,9 @@ test sets"):
 - ``as_split``: every training slip model (the evaluation stage's fit, whose stored test
   scores are reused: same data, same seed, same scores);
 - ``purged``: without the *neighbours*, the training slip models that share a group
-  (``split.grouped_by``: sequence or spatio-temporal cluster) with a test slip model, as
-  in purged / blocked cross-validation (Roberts et al. 2017; López de Prado 2018);
+  (``split.grouped_by``: physical sequence, region-year sequence or spatio-temporal
+  cluster) with a test slip model, as in purged / blocked cross-validation (Roberts et
+  al. 2017; López de Prado 2018);
 - ``size_control``: without a random set of non-neighbour training slip models holding
   about as many cells as the neighbours (``leakage.control_draws`` draws, averaged), so
   that losing data is told apart from losing neighbours.
@@ -109,7 +110,7 @@ class SlipModels:
     rows: dict[str, int]
     positives: dict[str, int]
     event_of: dict[str, str]
-    group_of: dict[str, str]  # at the grouped scheme's level (sequence or spatio-temporal)
+    group_of: dict[str, str]  # at the grouped scheme's level (physical, sequence, ...)
 
 
 def slip_models(cells: Cells, splits: dict[str, Any]) -> SlipModels:
@@ -121,16 +122,16 @@ def slip_models(cells: Cells, splits: dict[str, Any]) -> SlipModels:
     level = splits["units"]["grouped"]
     if level == "sequence":
         group_of = {name: sequence_of(name) for name in names}
-    elif level == "spatiotemporal":
-        groups = splits["spatiotemporal"]["groups"] or {}
+    elif level in ("spatiotemporal", "physical"):
+        groups = (splits.get(level) or {}).get("groups") or {}
         missing = [name for name in names if name not in groups]
         if missing:
-            raise InputError(f"splits: no spatio-temporal group for {missing[:3]}; rerun the "
+            raise InputError(f"splits: no {level} group for {missing[:3]}; rerun the "
                              "split stage")
         group_of = {name: str(groups[name]) for name in names}
     else:
         raise InputError(f"splits: grouped partitions by {level!r}; the leakage experiment "
-                         "needs sequence or spatiotemporal groups")
+                         "needs physical, sequence or spatiotemporal groups")
     return SlipModels(rows={n: int(c) for n, c in zip(names, counts, strict=True)},
                       positives={n: int(c) for n, c in zip(names, positives, strict=True)},
                       event_of={name: event_of(name) for name in names}, group_of=group_of)

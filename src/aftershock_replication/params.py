@@ -21,7 +21,7 @@ from .methods import spec as method_spec
 DATA_SOURCES = ("demo", "devries2018", "local")
 DEMO_SIZES = ("small", "full")
 LEAKY_UNITS = ("event", "slip_model")
-GROUPED_UNITS = ("sequence", "spatiotemporal")
+GROUPED_UNITS = ("physical", "sequence", "spatiotemporal")
 COMPUTE_BACKENDS = ("loky", "dask")
 # the top-level keys of params.yaml: ``seeds``, the ``untrained`` stage list, and the sections
 TOP_LEVEL_KEYS = ("seeds", "untrained", "data", "demo", "features", "split", "compute",

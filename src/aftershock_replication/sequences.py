@@ -137,17 +137,21 @@ def read_link_table(path: Path = SEQUENCE_LINKS) -> pd.DataFrame:
 
 
 def physical_sequences(names: list[str], times: pd.Series | None = None,
-                       links: pd.DataFrame | None = None) -> dict[str, str]:
+                       links: pd.DataFrame | None = None,
+                       clusters: pd.Series | None = None) -> dict[str, str]:
     """Physical sequence per slip-model name: connected components of one name prefix, one
-    origin time (``times``: name -> time, where known) and the ``linked`` pairs of
-    ``links`` (12-character earthquake ids). Each sequence is named by its earliest
-    prefix in sorted order, so a sequence without links keeps its name-prefix id."""
+    origin time (``times``: name -> time, where known), the ``linked`` pairs of ``links``
+    (12-character earthquake ids) and one spatio-temporal cluster (``clusters``: name ->
+    cluster id, where epicentres are known). Each sequence is named by its earliest prefix
+    in sorted order, so a sequence without links keeps its name-prefix id."""
     nodes = sorted({sequence_of(name) for name in names})
     index = {node: position for position, node in enumerate(nodes)}
     first: list[int] = []
     second: list[int] = []
-    if times is not None:
-        known = times.reindex(names).dropna()
+    for shared in (times, clusters):
+        if shared is None:
+            continue
+        known = shared.reindex(names).dropna()
         for _, members in known.groupby(known, sort=False):
             prefixes = sorted({index[sequence_of(str(n))] for n in members.index})
             first += prefixes[:1] * (len(prefixes) - 1)

@@ -5,8 +5,11 @@ Three schemes, all partitions of whole slip models (a slip model's cells never s
 * ``paper``: the split stored with the data (the original file lists);
 * ``leaky``: the paper's procedure repeated over seeds: random by ``split.leaky_by``
   (``event`` as the paper did, or ``slip_model``, the worst case);
-* ``grouped``: random by ``split.grouped_by`` (``sequence``, the critique's grouping, or
-  ``spatiotemporal`` clusters of nearby events) with the same seeds and test fraction.
+* ``grouped``: random by ``split.grouped_by`` (``physical`` sequences, the default:
+  name prefixes joined by shared origin times, the reviewed link table of the published
+  earthquakes and, where epicentres are known, the spatio-temporal clusters; ``sequence``,
+  the critique's name prefixes; or ``spatiotemporal`` clusters alone) with the same seeds
+  and test fraction.
 
 The test fraction is a share of the *units* drawn (scikit-learn's ``GroupShuffleSplit``),
 not of rows; the audit reports the resulting share of test rows.
@@ -36,11 +39,16 @@ from .events import (
 )
 from .params import SplitParams
 from .schema import ID_COLUMNS, LABEL, check_feature_table
+from .sequences import SEQUENCE_LINKS, physical_sequences, read_link_table
 
 log = logging.getLogger(__name__)
 
 SCHEMES = ("paper", "leaky", "grouped")
-LEVELS = ("slip_model", "event", "sequence", "spatiotemporal")
+LEVELS = ("slip_model", "event", "sequence", "physical", "spatiotemporal")
+PHYSICAL_RULE = ("name prefixes (the first 10 characters) joined, transitively, where slip "
+                 "models share an origin time, where the reviewed link table joins two "
+                 "published earthquakes, and where epicentres are known, by the "
+                 "spatio-temporal clusters")
 TABLE_COLUMNS = (*ID_COLUMNS, LABEL)  # what the splits are made from
 
 
@@ -102,11 +110,27 @@ def spatiotemporal_of_slip_models(
     return None, reason
 
 
-def with_levels(models: pd.DataFrame, spatiotemporal: pd.Series | None) -> pd.DataFrame:
+def physical_of_slip_models(models: pd.DataFrame, events: pd.DataFrame | None,
+                            clusters: pd.Series | None) -> pd.Series:
+    """Physical sequence per slip model (``sequences.physical_sequences``): origin times
+    from the events table where known, the shipped link table, the clusters if computed."""
+    names = [str(name) for name in models.index]
+    times = None
+    if events is not None:
+        times = events.set_index("slip_model")["time"].reindex(names)
+    groups = physical_sequences(names, times, read_link_table(), clusters)
+    return pd.Series(groups, name="physical").reindex(models.index)
+
+
+def with_levels(models: pd.DataFrame, spatiotemporal: pd.Series | None,
+                physical: pd.Series | None = None) -> pd.DataFrame:
     """The slip-model table with one column per grouping level (``LEVELS``; without
-    ``spatiotemporal`` when the clusters are unknown)."""
+    ``spatiotemporal`` when the clusters are unknown, without ``physical`` when not
+    given)."""
     levels = models.rename_axis(None).copy()
     levels["slip_model"] = levels.index
+    if physical is not None:
+        levels["physical"] = physical
     if spatiotemporal is not None:
         levels["spatiotemporal"] = spatiotemporal
     return levels
@@ -140,7 +164,8 @@ def make_splits(
     models; ``events`` (the events stage's table) gives the spatio-temporal clusters
     (without it they are left out, which only grouping by sequence allows)."""
     clusters, missing = spatiotemporal_of_slip_models(models, events, params)
-    levels = with_levels(models, clusters)
+    physical = physical_of_slip_models(models, events, clusters)
+    levels = with_levels(models, clusters, physical)
     for scheme, unit in (("leaky", params.leaky_by), ("grouped", params.grouped_by)):
         groups = levels[unit].nunique()
         if groups - math.ceil(params.test_size * groups) < 1:  # GroupShuffleSplit's rounding
@@ -176,6 +201,12 @@ def make_splits(
             "groups": None if clusters is None else clusters.to_dict(),
             "not_computed_because": missing or None,
         },
+        "physical": {
+            "rule": PHYSICAL_RULE,
+            "link_table": f"{SEQUENCE_LINKS.parent.name}/{SEQUENCE_LINKS.name}",
+            "with_spatiotemporal_clusters": clusters is not None,
+            "groups": physical.to_dict(),
+        },
     }
 
 
@@ -203,7 +234,9 @@ def leakage_audit(models: pd.DataFrame, splits: dict[str, Any]) -> dict[str, Any
     """The audit of every partition: scheme -> partition id -> level -> straddling groups
     (no ``spatiotemporal`` level when the clusters are unknown)."""
     groups = splits["spatiotemporal"]["groups"]
-    levels = with_levels(models, None if groups is None else pd.Series(groups))
+    physical = (splits.get("physical") or {}).get("groups")
+    levels = with_levels(models, None if groups is None else pd.Series(groups),
+                         None if physical is None else pd.Series(physical))
     return {
         scheme: {
             partition: audit(levels, test) for partition, test in by_id.items()

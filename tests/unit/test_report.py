@@ -1167,3 +1167,30 @@ def test_the_paper_splits_exposed_effect_is_printed_beside_its_control(
     text = context_text(tree, _stats(tree), tmp_path)
     assert "the effect on its 4 exposed test earthquakes is +0.020 [0.000, 0.040]" in text
     assert (f"on its 4 unexposed ones, the control, 0.000 [{fmt.MINUS}0.020, 0.020]") in text
+
+
+def test_physical_sequences_are_named_and_the_name_prefixes_kept_as_sensitivity(
+    tree: dict[str, Path], tmp_path: Path,
+) -> None:
+    """Grouped by physical sequence, the audit, the leakage wording and the methods say
+    physical sequences, and the supplement gives the name-prefix audit beside them."""
+    splits = json.loads(tree["splits"].read_text())
+    splits["units"] = {"grouped": "physical"}
+    write_json(tree["splits"], splits)
+    audit = json.loads((tree["metrics_dir"] / "leakage_audit.json").read_text())
+    paper = audit["paper"]["paper"]
+    paper["physical"] = [*paper["sequence"], {
+        "group": "1985MICHOA", "train_slip_models": ["1985ZIHUAT01MEND"],
+        "test_slip_models": ["1985MICHOA01MEND"], "test_row_share": 0.05}]
+    write_json(tree["metrics_dir"] / "leakage_audit.json", audit)
+    leakage = json.loads((tree["metrics_dir"] / "leakage.json").read_text())
+    leakage["grouped_by"] = "physical"
+    write_json(tree["metrics_dir"] / "leakage.json", leakage)
+    text = context_text(tree, _stats(tree), tmp_path)
+    assert "It does not keep physical sequences together: 3 sequences have" in text
+    assert "Under name prefixes alone 2 sequences straddle the split (1985NAHANx and " \
+           "1999CHICHx)" in text
+    assert "Supplementary Table 1 | Physical sequences with slip models" in text
+    letter = context_text(tree, _stats(tree), tmp_path, "letter.html.j2")
+    assert "3 physical sequences have earthquakes on both sides" in letter
+    assert "region-year sequences have earthquakes on both sides" not in letter

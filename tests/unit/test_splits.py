@@ -13,7 +13,7 @@ import yaml
 
 from aftershock_replication import cli
 from aftershock_replication.errors import InputError
-from aftershock_replication.events import EARTH_RADIUS_KM
+from aftershock_replication.events import EARTH_RADIUS_KM, read_mainshock_times
 from aftershock_replication.params import SplitParams
 from aftershock_replication.splits import (
     audit,
@@ -164,7 +164,7 @@ def test_bad_split_params(change: dict, message: str) -> None:
 @pytest.mark.parametrize(("split", "message"), [
     ({"test_size": 1.0}, r"split.test_size' must lie in \(0.0, 1.0\)"),
     ({"leaky_by": "region"}, "split.leaky_by' must be one of event, slip_model"),
-    ({"grouped_by": "year"}, "split.grouped_by' must be one of sequence, spatiotemporal"),
+    ({"grouped_by": "year"}, "split.grouped_by' must be one of physical, sequence, spatiotemporal"),
 ])
 def test_split_params_are_validated(split: dict, message: str) -> None:
     raw = {"seeds": 3, "split": {"test_size": 0.2, "leaky_by": "event", "grouped_by": "sequence",
@@ -224,3 +224,31 @@ def test_the_split_stage_runs_on_a_table_without_coordinates_when_grouping_by_se
     splits = json.loads((tmp_path / "splits.json").read_text())
     assert splits["spatiotemporal"]["groups"] is None  # no epicentres: not computed
     assert set(splits["schemes"]["grouped"]) == {"0", "1"}
+
+
+def test_physical_sequences_hold_together_in_grouped_partitions() -> None:
+    """Grouped by physical sequence, earthquakes the link table joins (Michoacan and its
+    aftershock at Zihuatanejo; Joshua Tree, Landers and Little Skull Mountain) or that share
+    an origin time (2006 Java under two codes) never fall on both sides, although their
+    name prefixes differ; without epicentres the origin times and links still apply."""
+    names = ["1985MICHOA01MEND", "1985ZIHUAT01MEND", "1992JOSHUA01HOUG", "1992LANDER01COHE",
+             "1992LITTLE01SILV", "2006JAVAIN01YAGI", "2006SOUTHE01JIxx", "1995KOBEJA01YOSH",
+             "2004PARKFI01CUST", "2010DARFIE01ATZO", "1999CHICHI01MAxx", "2008WENCHU01JIxx"]
+    times = read_mainshock_times().reindex(names)
+    events = pd.DataFrame({"slip_model": names, "event": [n[:12] for n in names],
+                           "latitude": np.nan, "longitude": np.nan, "time": times.to_numpy(),
+                           "location_from": "", "time_from": "MainShockTimes.csv"})
+    models = models_table(names, test={"1999CHICHI01MAxx"})
+    splits = make_splits(models, params(grouped_by="physical", seeds=20, test_size=0.25),
+                         events)
+    physical = splits["physical"]["groups"]
+    assert physical["1985ZIHUAT01MEND"] == physical["1985MICHOA01MEND"] == "1985MICHOA"
+    assert len({physical[n] for n in names[2:5]}) == 1
+    assert physical["2006SOUTHE01JIxx"] == physical["2006JAVAIN01YAGI"]
+    assert len(set(physical.values())) == 8
+    together = [names[:2], names[2:5], names[5:7]]
+    for test in splits["schemes"]["grouped"].values():
+        for members in together:
+            assert len({name in test for name in members}) == 1
+    report = leakage_audit(models, splits)
+    assert all(report["grouped"][seed]["physical"] == [] for seed in report["grouped"])

@@ -43,6 +43,8 @@ class Inputs:
     # the operating characteristics of the verdicts (benchmarks.operating --combine); None
     # when no file was given
     operating: dict[str, Any] | None = None
+    # the level the grouped partitions were drawn by (splits.json ``units.grouped``)
+    grouped_by: str = "sequence"
 
 
 def _shown(path: Path, root: Path) -> str:
@@ -171,9 +173,11 @@ def load_inputs(
         files.append((_shown(splits_path, splits_path.parent), splits_path))
         roles, complete = roles_from_splits(splits, str(splits_path))
         missing = (splits.get("spatiotemporal") or {}).get("not_computed_because")
+        grouped_by = str((splits.get("units") or {}).get("grouped") or "sequence")
     else:
         roles, complete = roles_from_results(per_slip_model, audit, features)
         missing = None
+        grouped_by = "sequence"
     operating = None
     if operating_path is not None:
         operating_path = Path(operating_path)
@@ -182,7 +186,7 @@ def load_inputs(
         dig(operating, ["rows"], str(operating_path))
         files.append((_shown(operating_path, operating_path.parent), operating_path))
     return Inputs(features, auc, audit, stats, leakage, curves, summaries, roc, per_slip_model,
-                  roles, complete, methods, files, missing, operating)
+                  roles, complete, methods, files, missing, operating, grouped_by)
 
 
 def _roles_table(test: set[str], every: set[str]) -> pd.DataFrame:
