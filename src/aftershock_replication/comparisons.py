@@ -164,7 +164,9 @@ def fit_health(per_method: dict[str, Any], margin: float) -> dict[str, Any]:
 
 
 def seed_tables(per_method: dict[str, Any], alpha: float, margin: float) -> dict[str, Any]:
-    """Seed summaries, the reference metric, the three test tables and the decomposition;
+    """Seed summaries, the reference metric, the test tables (vs the best stress metric,
+    leaky - grouped, leakage term, negative control, untrained metrics vs Coulomb) and the
+    decomposition;
     verdicts at ``alpha`` with ``margin`` the smallest effect of interest (AUC). Each row of
     the three tables also carries the same test without the seeds where the method's fit
     failed (``without_failed_fits``, Holm over the family again; ``fit_health``)."""
@@ -396,7 +398,8 @@ def stats_stage(
 
     inputs:  methods_dir (per-method metrics), scores_dir (test scores), features, splits.
     outputs: out (JSON): seed summaries; the reference stress metric; Holm-corrected tables
-             (vs the best stress metric, leaky - grouped, leakage term) with each row's
+             (vs the best stress metric, leaky - grouped, leakage term, negative control,
+             untrained metrics vs Coulomb) with each row's
              verdict at stats.alpha; the decomposition; cluster bootstrap and naive DeLong
              on the paper split; per-slip-model permutation tests.
     params:  stats.*

@@ -39,7 +39,13 @@ from .events import (
 )
 from .params import SplitParams
 from .schema import ID_COLUMNS, LABEL, check_feature_table
-from .sequences import SEQUENCE_LINKS, physical_sequences, read_link_table
+from .sequences import (
+    SEQUENCE_LINKS,
+    links_within,
+    physical_sequences,
+    read_link_table,
+    same_earthquake_links,
+)
 
 log = logging.getLogger(__name__)
 
@@ -111,14 +117,22 @@ def spatiotemporal_of_slip_models(
 
 
 def physical_of_slip_models(models: pd.DataFrame, events: pd.DataFrame | None,
-                            clusters: pd.Series | None) -> pd.Series:
+                            clusters: pd.Series | None, params: SplitParams) -> pd.Series:
     """Physical sequence per slip model (``sequences.physical_sequences``): origin times
-    from the events table where known, the shipped link table, the clusters if computed."""
+    from the events table where known, the published earthquakes listed under several ids,
+    the shipped link table within ``split.cluster_days``, the clusters if computed."""
     names = [str(name) for name in models.index]
     times = None
     if events is not None:
         times = events.set_index("slip_model")["time"].reindex(names)
-    groups = physical_sequences(names, times, read_link_table(), clusters)
+    reviewed = read_link_table()
+    if params.grouped_by == "physical":
+        reviewed = links_within(reviewed, params.cluster_days)
+    else:  # only audited: keep the table as reviewed rather than stop the stage
+        reviewed = reviewed.loc[reviewed["days_apart"] <= params.cluster_days]
+    links = pd.concat([same_earthquake_links(), reviewed[["earthquake_a", "earthquake_b",
+                                                         "linked"]]], ignore_index=True)
+    groups = physical_sequences(names, times, links, clusters)
     return pd.Series(groups, name="physical").reindex(models.index)
 
 
@@ -162,9 +176,10 @@ def make_splits(
 ) -> dict[str, Any]:
     """All partitions: scheme -> partition id ('paper' or the seed) -> sorted test slip
     models; ``events`` (the events stage's table) gives the spatio-temporal clusters
-    (without it they are left out, which only grouping by sequence allows)."""
+    (without it they are left out, which grouping by physical or by name-prefix sequence
+    allows; physical sequences then join by the shipped earthquake and link tables only)."""
     clusters, missing = spatiotemporal_of_slip_models(models, events, params)
-    physical = physical_of_slip_models(models, events, clusters)
+    physical = physical_of_slip_models(models, events, clusters, params)
     levels = with_levels(models, clusters, physical)
     for scheme, unit in (("leaky", params.leaky_by), ("grouped", params.grouped_by)):
         groups = levels[unit].nunique()

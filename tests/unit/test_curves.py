@@ -44,3 +44,29 @@ def test_the_equivalent_share_stops_at_the_first_share_not_shown_equivalent() ->
     assert found["shares"]["0.1"]["p_equivalence"] > 0.05
     assert found["equivalent_from"] == 0.3
     assert found["equivalent_from_p"] == pytest.approx(found["shares"]["0.3"]["p_equivalence"])
+
+
+def test_an_untestable_share_stops_the_sequence_and_the_claim_carries_the_largest_p() -> None:
+    """A share measured on one split only cannot be tested: the sequence stops there even
+    if smaller shares would pass; the share reached carries the largest p of those passed."""
+    close = [0.799, 0.800, 0.801]
+    table = curve({0.03: close, 0.1: close, 0.3: [0.795, 0.800, 0.797], 0.5: close,
+                   1.0: [0.800, 0.801, 0.800]}, test_cells=10)
+    table = table[~((table["train_share"] == 0.1) & (table["seed"] > 0))]
+    found = curve_tests(table, margin=0.02, alpha=0.05)
+    assert "0.1" not in found["shares"]
+    assert found["equivalent_from"] == 0.3
+    assert found["equivalent_from_p"] == pytest.approx(max(
+        found["shares"]["0.3"]["p_equivalence"], found["shares"]["0.5"]["p_equivalence"]))
+
+
+def test_the_correction_uses_the_splits_training_rows_not_a_capped_draw() -> None:
+    """A method capped at 2,000 of a split's 9,000 training rows: the splits' training sets
+    overlap as much as ever, so n_test / n_train is 1000 / 9000, not 1000 / 2000."""
+    table = curve({0.01: [0.77, 0.75, 0.76], 1.0: [0.80, 0.80, 0.80]}).assign(
+        partition_train_rows=9000)
+    table["train_rows"] = (table["train_share"] * 2000).round().astype(int)
+    found = curve_tests(table, margin=0.02, alpha=0.05)
+    half = student_t.ppf(0.975, 2) * np.sqrt((1 / 3 + 1000 / 9000) * 1e-4)
+    assert found["n_train"] == 9000
+    assert found["smallest"]["ci"] == pytest.approx([0.04 - half, 0.04 + half])

@@ -12,10 +12,12 @@ from aftershock_replication.errors import InputError
 from aftershock_replication.events import read_mainshock_times
 from aftershock_replication.params import load_params
 from aftershock_replication.sequences import (
+    LINK_WINDOW_DAYS,
     SEQUENCE_LINKS,
     candidate_pairs,
     earthquakes_by_origin_time,
     grid_reach_km,
+    links_within,
     physical_sequences,
     read_link_table,
     read_published_earthquakes,
@@ -44,8 +46,8 @@ def test_the_earthquake_table_has_one_row_per_published_origin_time() -> None:
 def test_the_link_table_decides_every_candidate_pair_and_no_other(links) -> None:
     """The candidates are all pairs of published earthquakes within split.cluster_days of
     each other; the table must hold each once, with the distances of the earthquake table."""
-    cluster_days = load_params()["split"]["cluster_days"]
-    candidates = candidate_pairs(read_published_earthquakes(), cluster_days)
+    assert load_params()["split"]["cluster_days"] == LINK_WINDOW_DAYS
+    candidates = candidate_pairs(read_published_earthquakes(), LINK_WINDOW_DAYS)
     assert len(candidates) == 412
     columns = list(candidates)
     pd.testing.assert_frame_equal(links[columns], candidates, check_dtype=False)
@@ -117,3 +119,12 @@ def test_the_paper_split_exposes_more_test_earthquakes_under_physical_sequences(
         "1985MICHOA01", "1991SIERRA01", "1992LITTLE01", "1999DUZCET01"]
     assert report["exposed_only_under_name_prefix"] == []
     assert (report["name_prefix"]["sequences"], report["physical"]["sequences"]) == (105, 92)
+
+
+def test_a_window_beyond_the_reviewed_one_is_refused_and_a_shorter_one_filters(links) -> None:
+    with pytest.raises(InputError, match=r"split\.cluster_days=400 exceeds the 365 days"):
+        links_within(links, 400)
+    kept = links_within(links, 30)
+    assert (kept["days_apart"] <= 30).all() and len(kept) < len(links)
+    assert ("1992JOSHUA01", "1992LANDER01") not in set(
+        zip(kept["earthquake_a"], kept["earthquake_b"], strict=True))  # 66 days apart

@@ -252,3 +252,8 @@ def test_physical_sequences_hold_together_in_grouped_partitions() -> None:
             assert len({name in test for name in members}) == 1
     report = leakage_audit(models, splits)
     assert all(report["grouped"][seed]["physical"] == [] for seed in report["grouped"])
+    # without an events table the shipped tables still join one earthquake's two codes
+    bare = make_splits(models, params(grouped_by="physical", seeds=2, test_size=0.25))
+    groups = bare["physical"]["groups"]
+    assert groups["2006SOUTHE01JIxx"] == groups["2006JAVAIN01YAGI"]
+    assert groups["1985ZIHUAT01MEND"] == groups["1985MICHOA01MEND"]

@@ -194,8 +194,7 @@ def audit_findings(inputs: Inputs) -> dict[str, Any]:
     partitions use (physical sequences where the split stage formed them, else name
     prefixes), with the name-prefix audit beside it as a sensitivity analysis."""
     paper = inputs.audit["paper"]["paper"]
-    level = "physical" if inputs.grouped_by == "physical" and "physical" in paper \
-        else "sequence"
+    level = inputs.grouped_by if inputs.grouped_by in paper else "sequence"
 
     def straddling(at: str) -> list[dict[str, Any]]:
         return [{"group": group["group"],
@@ -350,6 +349,11 @@ def matched_leakage_findings(inputs: Inputs) -> dict[str, Any]:
     source = "metrics/leakage.json"
     summary = inputs.leakage
     tested = str(dig(summary, ["primary"], source))
+    grouped_by = str(summary.get("grouped_by") or inputs.grouped_by)
+    if grouped_by != inputs.grouped_by:
+        raise InputError(f"{source}: the leakage experiment purged by {grouped_by!r} groups "
+                         f"but the splits are grouped by {inputs.grouped_by!r}; rerun the "
+                         "leakage stages and leakage_summary")
     primary_test = summary.get("primary_test")
     by_group = primary_test == "by_group"
     rows = []
@@ -383,11 +387,9 @@ def matched_leakage_findings(inputs: Inputs) -> dict[str, Any]:
     return {
         "rows": rows, "focus": focus, "family": str(summary.get("family", "")),
         "tested": tested, "by_group": by_group, "contrast": primary_test == "contrast",
-        "grouped_by": str(summary.get("grouped_by") or "sequence"),
-        "group_word": "cluster" if summary.get("grouped_by") == "spatiotemporal"
-        else "sequence",
-        "group_kind": GROUP_KINDS.get(str(summary.get("grouped_by") or "sequence"),
-                                      "sequence"),
+        "grouped_by": grouped_by,
+        "group_word": "cluster" if grouped_by == "spatiotemporal" else "sequence",
+        "group_kind": GROUP_KINDS.get(grouped_by, "sequence"),
         "cells": matched_cells(summary),
         "leaking": [r["prose"] for r in rows if r["verdict"] == "higher"],
         # the same methods with the numbers each claim rests on, for the macro ``listed``
@@ -414,7 +416,11 @@ def curve_findings(inputs: Inputs, tolerance: float, reference: dict[str, Any]) 
         table = table.dropna(subset=["test_auc"])
         if table.empty:
             continue
-        smallest = float(table["train_share"].min())
+        tested = curve_tests(table, margin, alpha)
+        # the smallest share the tests could use (at least two splits), so that its AUC and
+        # the gain printed beside it describe one share
+        smallest = (tested["smallest_share"] if tested["smallest_share"] is not None
+                    else float(table["train_share"].min()))
         first = table[table["train_share"] == smallest]
         plateaus, full, full_rows = [], [], []
         for _, part in table.groupby("seed", sort=True):
@@ -427,7 +433,6 @@ def curve_findings(inputs: Inputs, tolerance: float, reference: dict[str, Any]) 
             full_rows.append(int(last["train_rows"]))
         summary = inputs.curve_summaries.get(method, {})
         improving = summary.get("full_point_still_improving")
-        tested = curve_tests(table, margin, alpha)
         shortfall = tested["smallest"] or {}
         from_share = tested["equivalent_from"]
         found.append({
@@ -671,13 +676,12 @@ REFERENCES: tuple[tuple[str, str], ...] = (
              "Stat.</i> <b>6</b>, 65\u201370 (1979)."),
     ("mignan", "Mignan, A. & Broccardo, M. One neuron versus deep learning in aftershock "
                "prediction. <i>Nature</i> <b>574</b>, E1\u2013E3 (2019)."),
-    ("reply", "DeVries, P. M. R., Viégas, F., Wattenberg, M. & Meade, B. J. Reply to: One "
-              "neuron versus deep learning in aftershock prediction. <i>Nature</i> <b>574</b>, "
-              "E4\u2013E5 (2019)."),
+    ("reply", "Meade, B. J. Reply to: One neuron versus deep learning in aftershock "
+              "prediction. <i>Nature</i> <b>574</b>, E4\u2013E5 (2019)."),
     ("meade", "Meade, B. J., DeVries, P. M. R., Faller, J., Viégas, F. & Wattenberg, M. What is "
               "better than Coulomb failure stress? A ranking of scalar static stress triggering "
-              "mechanisms from 10<sup>5</sup> aftershock locations. <i>Geophys. Res. Lett.</i> "
-              "<b>44</b>, 11409\u201311416 (2017)."),
+              "mechanisms from 10<sup>5</sup> mainshock-aftershock pairs. <i>Geophys. Res. "
+              "Lett.</i> <b>44</b>, 11409\u201311416 (2017)."),
     ("breiman", "Breiman, L. Random forests. <i>Mach. Learn.</i> <b>45</b>, 5\u201332 (2001)."),
     ("field", "Field, C. A. & Welsh, A. H. Bootstrapping clustered data. <i>J. R. Stat. Soc. "
               "B</i> <b>69</b>, 369\u2013390 (2007)."),
