@@ -87,6 +87,10 @@ def operating_findings(inputs: Inputs) -> dict[str, Any] | None:
             {name: {"count": sum(r["counts"][name] for r in retired)}
              for name in ("higher", "lower")}, ("higher", "lower"),
             sum(r["datasets"] for r in retired))},
+        # where an effect was planted: how often the correct claim was reached (Bonferroni
+        # bound, a lower bound on power), so the letter can say what its tests can detect
+        "planted": [{**r, "power_low": r["correct_higher"]["count"] / r["datasets"] < 0.8}
+                    for r in rows if not r["null"] and r["kind"] != RETIRED],
         "untrained_drop_false_claims": sum(r["false_claims"]["count"] for r in untrained
                                            if r["null"]),
         "untrained_drop_datasets": sum(r["datasets"] for r in untrained if r["null"]),
