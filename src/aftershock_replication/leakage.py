@@ -1,7 +1,7 @@
-"""Leakage measured on the same test cells: purged training and a size control.
+"""Leakage measured on the same test cells: purged training and an exact size control.
 
 For the paper's split and every leaky partition the test slip models stay fixed and the
-method is fitted three ways, all scored on the same test cells (STATISTICS.md, "Matched
+method is fitted four ways, all scored on the same test cells (STATISTICS.md, "Matched
 test sets"):
 
 - ``as_split``: every training slip model (the evaluation stage's fit, whose stored test
@@ -10,24 +10,33 @@ test sets"):
   (``split.grouped_by``: physical sequence, region-year sequence or spatio-temporal
   cluster) with a test slip model, as in purged / blocked cross-validation (Roberts et
   al. 2017; López de Prado 2018);
-- ``size_control``: without a random set of non-neighbour training slip models holding
-  about as many cells as the neighbours (``leakage.control_draws`` draws, averaged), so
-  that losing data is told apart from losing neighbours.
+- ``size_control``: without a random set of non-neighbour training cells holding exactly
+  as many cells *and* as many positive cells as the neighbours (whole slip models drawn in
+  random order, then cells of further slip models where whole ones overshoot;
+  ``leakage.control_draws`` draws, averaged), so that losing data is told apart from
+  losing neighbours;
+- ``future_purged``: without only the *later* neighbours, those whose origin time is at or
+  after that of a test earthquake of their group (when the splits carry origin times).
+  A forecast made after a main shock may use the earlier earthquakes of its sequence; the
+  later ones, and their aftershocks, are what a random split leaks.
 
-Leakage effect = AUC(size_control) - AUC(purged): same test cells, about the same amount
-of training data, neighbours in or out. The test cells scored are every positive one and at
-most ``leakage.test_auc_negatives`` negative ones (one seeded draw per partition, the same
-for every arm; ``auc.auc_sample``), which keeps the arms paired while 44 refits of the
-random forest on the published data do not each score 1.4 million cells. Test earthquakes
-whose group has training slip models are *exposed*; only they can be helped by neighbours,
-so the unexposed ones are a built-in control. Uncertainty: a paired cluster bootstrap over
-test earthquakes (one resample for both arms) per partition.
+Leakage effect = AUC(size_control) - AUC(purged): same test cells, the same amount of
+training data and positives, neighbours in or out. Later-neighbour effect = AUC(as_split)
+- AUC(future_purged); earlier-neighbour effect = AUC(future_purged) - AUC(purged). The test
+cells scored are every positive one and at most ``leakage.test_auc_negatives`` negative ones
+(one seeded draw per partition, the same for every arm; ``auc.auc_sample``), which keeps
+the arms paired while the refits on the published data do not each score 1.4 million
+cells. Test earthquakes whose group has training slip models are *exposed*; only they can
+be helped by neighbours, so the unexposed ones are a built-in control (the contrast of
+``leakage_summary``). No interval is computed per partition: over the few test earthquakes
+of one partition a cluster bootstrap covers far less than its nominal 95 %
+(``benchmarks.cluster_coverage``); inference is over the repeated partitions.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,20 +46,19 @@ from .atomic import read_json, write_json
 from .auc import auc_sample, per_group_auc, pooled_auc
 from .cells import Cells, load_cells
 from .compute import run_tasks
-from .data.layout import event_of, sequence_of
+from .data.layout import event_of
 from .errors import InputError
 from .evaluate import partition_seed, score_key
+from .groups import grouped_level
 from .methods import Settings, create, spec
 from .params import ComputeParams, LeakageParams, method_settings
 from .progress import timed
-from .stats import cluster_bootstrap
 
 log = logging.getLogger(__name__)
 
 SCHEMES_MEASURED = ("paper", "leaky")  # where neighbours of the test set can be in training
-CONTROL_TOLERANCE = 0.1  # a size control holds the neighbours' cells within +-10 % if it can
-MIN_EARTHQUAKES = 2  # a bootstrap interval over test earthquakes needs at least two
 MIN_CLASS_CELLS = 2  # cells of each class an arm's training set needs (the network: 2)
+CONTROL_SEED = 7919  # mixed with the partition's seed: the size controls' own stream
 
 
 def neighbours(train: list[str], test: list[str], group_of: dict[str, str]) -> list[str]:
@@ -59,38 +67,127 @@ def neighbours(train: list[str], test: list[str], group_of: dict[str, str]) -> l
     return sorted(name for name in train if group_of[name] in test_groups)
 
 
-def exposed_events(
-    train: list[str], test: list[str], group_of: dict[str, str], event_of: dict[str, str],
+def later_neighbours(
+    near: list[str], test: list[str], group_of: dict[str, str],
+    time_of: dict[str, float | None],
 ) -> list[str]:
-    """Test earthquakes whose group has training slip models (sorted)."""
-    train_groups = {group_of[name] for name in train}
-    return sorted({event_of[name] for name in test if group_of[name] in train_groups})
+    """The neighbours whose origin time is at or after that of some test slip model of
+    their group (sorted). A neighbour or test slip model without a known time counts as
+    later: removing more neighbours cannot leak."""
+    earliest: dict[str, float] = {}
+    for name in test:
+        time = time_of.get(name)
+        stamp = -np.inf if time is None else time
+        earliest[group_of[name]] = min(earliest.get(group_of[name], np.inf), stamp)
+    return sorted(name for name in near
+                  if time_of.get(name) is None or time_of[name] >= earliest[group_of[name]])
 
 
-def size_control(
-    candidates: list[str], rows: dict[str, int], target: int, rng: np.random.Generator,
+def events_with_neighbours(
+    kept: list[str], test: list[str], group_of: dict[str, str], event_of: dict[str, str],
 ) -> list[str]:
-    """A random set of ``candidates`` (non-neighbour training slip models) holding about
-    ``target`` cells: slip models are taken in random order, each only if it keeps the
-    total within ``target * (1 + CONTROL_TOLERANCE)``, until the total reaches ``target``.
-    When every candidate holds at most ``2 * CONTROL_TOLERANCE * target`` cells and there
-    are enough of them, the total ends within ``CONTROL_TOLERANCE`` of ``target``; with
-    fewer candidate cells, as many as fit are taken (the achieved share is reported)."""
-    chosen, total = [], 0
+    """Test earthquakes whose group has a slip model in ``kept`` (sorted)."""
+    groups = {group_of[name] for name in kept}
+    return sorted({event_of[name] for name in test if group_of[name] in groups})
+
+
+def events_with_later_neighbours(
+    later: list[str], test: list[str], models: SlipModels,
+) -> list[str]:
+    """Test earthquakes with a neighbour in ``later`` at or after their own origin time
+    (sorted; unknown times count as later)."""
+    found = set()
+    for name in test:
+        own = models.time_of.get(name)
+        for other in later:
+            if models.group_of[other] != models.group_of[name]:
+                continue
+            time = models.time_of.get(other)
+            if own is None or time is None or time >= own:
+                found.add(models.event_of[name])
+                break
+    return sorted(found)
+
+
+@dataclass(frozen=True)
+class Control:
+    """One size-control draw: the training cells it removes, whole slip models and, to
+    match exactly, some positive and negative cells of further ones (chosen by ``seed``)."""
+
+    removed: list[str]
+    trimmed: dict[str, tuple[int, int]]  # slip model -> (positive, negative) cells removed
+    cells: int
+    positives: int
+    seed: int
+
+    def record(self) -> dict[str, int]:
+        """What the draw removed (the audit trail)."""
+        return {"cells": self.cells, "positives": self.positives,
+                "whole_slip_models": len(self.removed),
+                "trimmed_slip_models": len(self.trimmed),
+                "trimmed_cells": sum(p + n for p, n in self.trimmed.values())}
+
+
+def exact_size_control(
+    candidates: list[str], rows: dict[str, int], positives: dict[str, int],
+    target_cells: int, target_positives: int, rng: np.random.Generator,
+) -> Control:
+    """A random set of ``candidates``' cells (non-neighbour training slip models) holding
+    exactly ``target_cells`` cells of which ``target_positives`` are positive: slip models
+    are taken whole in random order while both counts stay within their targets; the rest
+    is made up with cells of the slip models passed over, in the same order. Where the
+    candidates hold too few cells of a class, as many as exist are taken (the achieved
+    counts are recorded)."""
+    want_positive, want_negative = target_positives, target_cells - target_positives
+    removed: list[str] = []
+    passed_over: list[str] = []
+    got_positive = got_negative = 0
     for index in rng.permutation(len(candidates)):
-        name = candidates[index]
-        if total >= target:
+        if got_positive == want_positive and got_negative == want_negative:
             break
-        if total + rows[name] <= target * (1 + CONTROL_TOLERANCE):
-            chosen.append(name)
-            total += rows[name]
-    return sorted(chosen)
+        name = candidates[index]
+        positive, negative = positives[name], rows[name] - positives[name]
+        if got_positive + positive <= want_positive and got_negative + negative <= want_negative:
+            removed.append(name)
+            got_positive += positive
+            got_negative += negative
+        else:
+            passed_over.append(name)
+    trimmed: dict[str, tuple[int, int]] = {}
+    for name in passed_over:
+        positive = min(positives[name], want_positive - got_positive)
+        negative = min(rows[name] - positives[name], want_negative - got_negative)
+        if positive or negative:
+            trimmed[name] = (positive, negative)
+            got_positive += positive
+            got_negative += negative
+    return Control(removed=sorted(removed), trimmed=dict(sorted(trimmed.items())),
+                   cells=got_positive + got_negative, positives=got_positive,
+                   seed=int(rng.integers(2**31)))
+
+
+def training_rows(cells: Cells, train: list[str], trimmed: dict[str, tuple[int, int]],
+                  seed: int) -> np.ndarray:
+    """Rows of the ``train`` slip models without the cells a size control trims: of each
+    slip model in ``trimmed``, that many of its positive and negative cells drawn with
+    ``seed`` (so every fit of one draw removes the same cells)."""
+    rows = cells.slip_model.rows(train)
+    if not trimmed:
+        return rows
+    rng = np.random.default_rng(seed)
+    dropped = []
+    for name, (positive, negative) in sorted(trimmed.items()):
+        own = cells.slip_model.rows([name])
+        is_positive = cells.labels[own].astype(bool)
+        dropped.append(rng.choice(own[is_positive], positive, replace=False))
+        dropped.append(rng.choice(own[~is_positive], negative, replace=False))
+    return np.setdiff1d(rows, np.concatenate(dropped), assume_unique=True)
 
 
 @dataclass(frozen=True)
 class Plan:
     """What one partition's leakage measurement fits: the training slip models of each
-    arm (``size_control`` has one list per draw)."""
+    arm (``controls``: one draw each; ``future_purged`` None without origin times)."""
 
     scheme: str
     partition: str
@@ -98,86 +195,122 @@ class Plan:
     neighbours: list[str]
     exposed_events: list[str]
     purged: list[str]
-    controls: list[list[str]]
-    control_cells: list[int]
+    controls: list[Control]
     neighbour_cells: int
+    neighbour_positives: int
+    later: list[str] = field(default_factory=list)
+    future_purged: list[str] | None = None
+    later_exposed_events: list[str] = field(default_factory=list)
+    earlier_exposed_events: list[str] = field(default_factory=list)
+
+    def control_train(self, control: Control) -> list[str]:
+        """The training slip models a size-control draw keeps (some of them trimmed)."""
+        removed = set(control.removed)
+        return [name for name in (*self.purged, *self.neighbours) if name not in removed]
 
 
 @dataclass(frozen=True)
 class SlipModels:
-    """What the plans need of every slip model: its cells, earthquake and group."""
+    """What the plans need of every slip model: its cells, earthquake, group and origin
+    time (seconds since 1970; None where unknown)."""
 
     rows: dict[str, int]
     positives: dict[str, int]
     event_of: dict[str, str]
     group_of: dict[str, str]  # at the grouped scheme's level (physical, sequence, ...)
+    time_of: dict[str, float | None] = field(default_factory=dict)
+
+
+def origin_seconds(times: dict[str, str | None] | None, names: list[str]
+                   ) -> dict[str, float | None]:
+    """Origin time per slip model in seconds since 1970 from the splits' ISO texts."""
+    if not times:
+        return {}
+    stamps = {}
+    for name in names:
+        text = times.get(name)
+        stamps[name] = None if text is None else float(
+            np.datetime64(str(text).rstrip("Z"), "s").astype(np.int64))
+    return stamps
 
 
 def slip_models(cells: Cells, splits: dict[str, Any]) -> SlipModels:
     """Cells per slip model from ``cells``; groups at the level the grouped partitions
-    were drawn by (``splits['units']['grouped']``), as the split stage defined them."""
+    were drawn by (``splits['units']['grouped']``) and origin times, as the split stage
+    defined them."""
     names = [str(name) for name in cells.slip_model.names]
     counts = np.bincount(cells.slip_model.codes, minlength=len(names))
     positives = np.bincount(cells.slip_model.codes, weights=cells.labels, minlength=len(names))
-    level = splits["units"]["grouped"]
-    if level == "sequence":
-        group_of = {name: sequence_of(name) for name in names}
-    elif level in ("spatiotemporal", "physical"):
-        groups = (splits.get(level) or {}).get("groups") or {}
-        missing = [name for name in names if name not in groups]
-        if missing:
-            raise InputError(f"splits: no {level} group for {missing[:3]}; rerun the "
-                             "split stage")
-        group_of = {name: str(groups[name]) for name in names}
-    else:
-        raise InputError(f"splits: grouped partitions by {level!r}; the leakage experiment "
-                         "needs physical, sequence or spatiotemporal groups")
+    _, group_of = grouped_level(splits, names)
     return SlipModels(rows={n: int(c) for n, c in zip(names, counts, strict=True)},
                       positives={n: int(c) for n, c in zip(names, positives, strict=True)},
-                      event_of={name: event_of(name) for name in names}, group_of=group_of)
+                      event_of={name: event_of(name) for name in names}, group_of=group_of,
+                      time_of=origin_seconds(splits.get("origin_times"), names))
 
 
 def plan_partition(
     scheme: str, partition: str, test: list[str], models: SlipModels, draws: int,
 ) -> Plan:
     """The arms of one partition."""
-    rows, group_of = models.rows, models.group_of
+    rows, positives, group_of = models.rows, models.positives, models.group_of
     train = sorted(set(rows) - set(test))
     near = neighbours(train, test, group_of)
     near_set = set(near)
-    near_cells = sum(rows[name] for name in near)
     others = [name for name in train if name not in near_set]
-    rng = np.random.default_rng([partition_seed(partition), 7919])
-    controls = [size_control(others, rows, near_cells, rng) for _ in range(draws)] if near else []
+    near_cells = sum(rows[name] for name in near)
+    near_positives = sum(positives[name] for name in near)
+    rng = np.random.default_rng([partition_seed(partition), CONTROL_SEED])
+    controls = [exact_size_control(others, rows, positives, near_cells, near_positives, rng)
+                for _ in range(draws)] if near else []
+    timed_arm: dict[str, Any] = {}
+    if models.time_of:
+        later = later_neighbours(near, test, group_of, models.time_of)
+        earlier = [name for name in near if name not in set(later)]
+        timed_arm = {
+            "later": later,
+            "future_purged": [name for name in train if name not in set(later)],
+            "later_exposed_events": events_with_later_neighbours(later, test, models),
+            "earlier_exposed_events": events_with_neighbours(earlier, test, group_of,
+                                                             models.event_of)}
     return Plan(
         scheme=scheme, partition=partition, test=list(test), neighbours=near,
-        exposed_events=exposed_events(train, test, group_of, models.event_of),
-        purged=others,
-        controls=[[name for name in train if name not in set(removed)] for removed in controls],
-        control_cells=[sum(rows[name] for name in removed) for removed in controls],
-        neighbour_cells=near_cells,
+        exposed_events=events_with_neighbours(train, test, group_of, models.event_of),
+        purged=others, controls=controls, neighbour_cells=near_cells,
+        neighbour_positives=near_positives, **timed_arm,
     )
 
 
 def too_few_cells(plan: Plan, models: SlipModels) -> str | None:
     """Why an arm of ``plan`` cannot be fitted (too few cells of a class), or None."""
-    for arm, train in (("purged", plan.purged),
-                       *(("size_control", c) for c in plan.controls)):
-        positives = sum(models.positives[name] for name in train)
-        negatives = sum(models.rows[name] for name in train) - positives
-        if min(positives, negatives) < MIN_CLASS_CELLS:
-            return (f"the {arm} training set holds {positives} positive and {negatives} "
+    def counts(train: list[str]) -> tuple[int, int]:
+        positive = sum(models.positives[name] for name in train)
+        return positive, sum(models.rows[name] for name in train) - positive
+
+    arms = [("purged", *counts(plan.purged))]
+    if plan.future_purged is not None:
+        arms.append(("future_purged", *counts(plan.future_purged)))
+    for control in plan.controls:
+        positive, negative = counts(plan.control_train(control))
+        trimmed_positive = sum(p for p, _ in control.trimmed.values())
+        trimmed_negative = sum(n for _, n in control.trimmed.values())
+        arms.append(("size_control", positive - trimmed_positive,
+                     negative - trimmed_negative))
+    for arm, positive, negative in arms:
+        if min(positive, negative) < MIN_CLASS_CELLS:
+            return (f"the {arm} training set holds {positive} positive and {negative} "
                     f"negative cells; a fit needs at least {MIN_CLASS_CELLS} of each")
     return None
 
 
 def fit_and_score(
     method_name: str, settings: Settings | None, cells: Cells, train: list[str],
-    test_rows: np.ndarray, seed: int,
+    test_rows: np.ndarray, seed: int, trimmed: dict[str, tuple[int, int]] | None = None,
+    trim_seed: int = 0,
 ) -> np.ndarray:
-    """Fit on the cells of ``train`` slip models; float32 scores of ``test_rows``."""
+    """Fit on the cells of ``train`` slip models (less the ``trimmed`` cells of a size
+    control); float32 scores of ``test_rows``."""
     method = create(method_name, settings)
-    method.fit(cells, cells.slip_model.rows(train), seed)
+    method.fit(cells, training_rows(cells, train, trimmed or {}, trim_seed), seed)
     return method.score(cells, test_rows).astype(np.float32)
 
 
@@ -194,12 +327,15 @@ def arm_aucs(
 ) -> dict[str, Any]:
     """Pooled test AUC over all, exposed and unexposed test cells, and per test earthquake."""
     by_event = per_group_auc(labels, scores, events, event_names)
+
+    def pooled(mask: np.ndarray) -> float | None:
+        both = mask.any() and labels[mask].any() and not labels[mask].all()
+        return pooled_auc(labels[mask], scores[mask]) if both else None
+
     return {
         "all": pooled_auc(labels, scores),
-        "exposed": pooled_auc(labels[exposed], scores[exposed])
-        if exposed.any() and labels[exposed].any() and not labels[exposed].all() else None,
-        "unexposed": pooled_auc(labels[~exposed], scores[~exposed])
-        if (~exposed).any() and labels[~exposed].any() and not labels[~exposed].all() else None,
+        "exposed": pooled(exposed),
+        "unexposed": pooled(~exposed),
         "per_event": {str(k): float(v) for k, v in by_event.table["auc"].items()},
     }
 
@@ -234,17 +370,19 @@ def average_aucs(arms: list[dict[str, Any]]) -> dict[str, Any]:
 
 def measure_partition(
     plan: Plan, cells: Cells, rows: np.ndarray, as_split: np.ndarray, purged: np.ndarray,
-    controls: list[np.ndarray], replicates: int, seed: int, level: float,
+    controls: list[np.ndarray], future: np.ndarray | None = None,
 ) -> dict[str, Any]:
-    """AUCs of the three arms on the same test cells (``rows``, which the score arrays
-    follow), the effects, and their paired cluster-bootstrap intervals over test
-    earthquakes."""
+    """AUCs of the arms on the same test cells (``rows``, which the score arrays follow)
+    and the effects: size control - purged (the matched leakage effect), as split - purged
+    and, with a future-only arm, as split - future_purged (later neighbours) and
+    future_purged - purged (earlier neighbours)."""
     labels = cells.labels[rows]
     events = cells.event.codes[rows]
     exposed_codes = [i for i, name in enumerate(cells.event.names)
                      if name in set(plan.exposed_events)]
     exposed = np.isin(events, exposed_codes)
-    finite = [np.isfinite(a) for a in (as_split, purged, *controls)]
+    arrays = [as_split, purged, *controls, *([] if future is None else [future])]
+    finite = [np.isfinite(a) for a in arrays]
     scored, unscored = np.all(finite, axis=0), ~np.any(finite, axis=0)
     if not (scored | unscored).all():
         raise InputError(f"{plan.scheme}/{plan.partition}: {int((~scored & ~unscored).sum())} "
@@ -252,68 +390,72 @@ def measure_partition(
                          "cells")
     # cells no arm scores (e.g. slip models a method leaves out) drop from every arm alike
     labels, events, exposed = labels[scored], events[scored], exposed[scored]
-    as_split, purged = as_split[scored], purged[scored]
-    controls = [c[scored] for c in controls]
     names = cells.event.names
-    aucs = {"as_split": arm_aucs(labels, as_split, events, names, exposed),
-            "purged": arm_aucs(labels, purged, events, names, exposed),
-            "size_control": average_aucs([arm_aucs(labels, c, events, names, exposed)
-                                          for c in controls])}
-    effect = difference(aucs["size_control"], aucs["purged"])
-    event_labels = names[events]
-    intervals = {}
-    for subset, mask in (("all", np.ones_like(exposed)), ("exposed", exposed),
-                         ("unexposed", ~exposed)):
-        if effect[subset] is None:
-            intervals[subset] = None
-            continue
-        earthquakes = len(np.unique(events[mask]))
-        if earthquakes < MIN_EARTHQUAKES:  # resampling one earthquake gives no interval
-            intervals[subset] = {"ci": None, "earthquakes": earthquakes,
-                                 "note": f"fewer than {MIN_EARTHQUAKES} test earthquakes"}
-            continue
-        boot = cluster_bootstrap(labels[mask], np.stack(controls)[:, mask], event_labels[mask],
-                                 scores_b=purged[mask], replicates=replicates, seed=seed,
-                                 level=level)
-        intervals[subset] = {"ci": boot["ci"], "se": boot["se"], "earthquakes": boot["groups"],
-                             "unit": "test earthquake (paired cluster bootstrap)"}
-    return {
+
+    def aucs_of(scores: np.ndarray) -> dict[str, Any]:
+        return arm_aucs(labels, scores[scored], events, names, exposed)
+
+    aucs = {"as_split": aucs_of(as_split), "purged": aucs_of(purged),
+            "size_control": average_aucs([aucs_of(c) for c in controls])}
+    record: dict[str, Any] = {
         "scored_test_cells": int(scored.sum()),
         "unscored_test_cells": int(unscored.sum()),
         "aucs": aucs,
-        "effect": effect,  # size_control - purged
-        "effect_ci": intervals,
+        "effect": difference(aucs["size_control"], aucs["purged"]),
         "as_split_minus_purged": difference(aucs["as_split"], aucs["purged"]),
     }
+    if future is not None:
+        aucs["future_purged"] = aucs_of(future)
+        record["later_effect"] = difference(aucs["as_split"], aucs["future_purged"])
+        record["earlier_effect"] = difference(aucs["future_purged"], aucs["purged"])
+    return record
 
 
 def partition_record(plan: Plan, models: SlipModels) -> dict[str, Any]:
     """What a partition's arms held (the audit trail of the measurement)."""
-    shares = [c / plan.neighbour_cells for c in plan.control_cells] if plan.neighbour_cells else []
     test_cells = sum(models.rows[name] for name in plan.test)
+    controls = [control.record() for control in plan.controls]
     return {
         "test_slip_models": len(plan.test),
         "test_cells": test_cells,
         "train_cells": sum(models.rows.values()) - test_cells,
         "neighbours": plan.neighbours,
         "neighbour_cells": plan.neighbour_cells,
+        "neighbour_positives": plan.neighbour_positives,
         "exposed_events": plan.exposed_events,
         # the group each exposed earthquake is tested in (leakage_summary's unit)
         "exposed_event_groups": {
             event: next(models.group_of[name] for name in plan.test
                         if models.event_of[name] == event)
             for event in plan.exposed_events},
-        "control_cells": plan.control_cells,
-        "control_share_of_neighbour_cells": [round(s, 4) for s in shares],
+        # every draw of the size control: what it removed; exact when both counts match
+        "size_controls": controls,
+        "size_controls_exact": sum(
+            1 for c in controls if c["cells"] == plan.neighbour_cells
+            and c["positives"] == plan.neighbour_positives),
+        "future_arm": plan.future_purged is not None,
+        "later_neighbours": plan.later,
+        "later_exposed_events": plan.later_exposed_events,
+        "earlier_exposed_events": plan.earlier_exposed_events,
     }
+
+
+def future_source(plan: Plan) -> str | None:
+    """Where the future-only arm's scores come from: None without the arm; 'as_split' when
+    no neighbour is later (the same training set), 'purged' when all are; else 'fit'."""
+    if plan.future_purged is None:
+        return None
+    if not plan.later:
+        return "as_split"
+    return "purged" if len(plan.later) == len(plan.neighbours) else "fit"
 
 
 def measure_leakage(
     method_name: str, settings: Settings | None, cells: Cells, splits: dict[str, Any],
-    stored_scores: Any, leakage: LeakageParams, compute: ComputeParams, level: float = 0.95,
+    stored_scores: Any, leakage: LeakageParams, compute: ComputeParams,
 ) -> dict[str, Any]:
-    """Every measured partition: its arms, effects with intervals, or why nothing was
-    measured. ``stored_scores`` are the evaluation stage's test scores (the as_split arm)."""
+    """Every measured partition: its arms and effects, or why nothing was measured.
+    ``stored_scores`` are the evaluation stage's test scores (the as_split arm)."""
     models = slip_models(cells, splits)
     plans = [plan_partition(scheme, partition, test, models, leakage.control_draws)
              for scheme in SCHEMES_MEASURED
@@ -322,9 +464,16 @@ def measure_leakage(
     unfit = {id(plan): too_few_cells(plan, models) if fitted else None for plan in plans}
     measured = [plan for plan in plans if plan.exposed_events and unfit[id(plan)] is None]
     rows = {id(plan): scored_rows(cells, plan, leakage.test_auc_negatives) for plan in measured}
-    tasks = [(method_name, settings, cells, train, rows[id(plan)],
-              partition_seed(plan.partition))
-             for plan in measured for train in (plan.purged, *plan.controls)]
+    tasks = []
+    for plan in measured:
+        seed = partition_seed(plan.partition)
+        tasks.append((method_name, settings, cells, plan.purged, rows[id(plan)], seed))
+        tasks += [(method_name, settings, cells, plan.control_train(control),
+                   rows[id(plan)], seed, control.trimmed, control.seed)
+                  for control in plan.controls]
+        if future_source(plan) == "fit":
+            tasks.append((method_name, settings, cells, plan.future_purged, rows[id(plan)],
+                          seed))
     with timed(f"leakage of {method_name}: {len(tasks)} fits on {len(measured)} partitions"):
         scores = iter(run_tasks(fit_and_score, tasks, compute, shared=[cells],
                                 describe=lambda i, _: f"{method_name} leakage fit {i + 1}"))
@@ -348,13 +497,15 @@ def measure_leakage(
                                  f"{len(stored):,} cells, the partition {len(test_rows):,}; "
                                  "rerun the evaluation stage")
             sampled = rows[id(plan)]  # a sorted subset of the sorted test rows
+            as_split = stored[np.searchsorted(test_rows, sampled)]
+            source = future_source(plan)
+            future = {None: None, "as_split": as_split, "purged": purged}.get(source)
+            if source == "fit":
+                future = next(scores)
             record["measured"] = True
-            record.update(measure_partition(plan, cells, sampled,
-                                            stored[np.searchsorted(test_rows, sampled)],
-                                            purged, controls,
-                                            leakage.bootstrap_replicates,
-                                            leakage.seed + partition_seed(plan.partition),
-                                            level))
+            record["future_arm_scores"] = source
+            record.update(measure_partition(plan, cells, sampled, as_split, purged,
+                                            controls, future))
         result.setdefault(plan.scheme, {})[plan.partition] = record
     return result
 
@@ -363,15 +514,16 @@ def leakage_stage(
     params: dict[str, Any], method: str, features: Path, splits: Path, scores: Path,
     out: Path,
 ) -> None:
-    """Leakage on matched test sets: fit without the test set's neighbours and without as
-    many other cells, score the same test cells.
+    """Leakage on matched test sets: fit without the test set's neighbours, without only
+    its later neighbours and without as many other cells; score the same test cells.
 
     inputs:  features, splits; scores (npz): the evaluation stage's test scores of
              ``method`` (the as-split arm); method: one of the registry's methods.
     outputs: out (JSON): scheme (paper, leaky) -> partition -> neighbours, exposed test
-             earthquakes, AUCs of each arm (all, exposed, unexposed, per earthquake), the
-             effect size_control - purged with paired cluster-bootstrap intervals over test
-             earthquakes, and as_split - purged; or why the partition was not measured.
+             earthquakes, what every size-control draw removed, AUCs of each arm (all,
+             exposed, unexposed, per earthquake), the effect size_control - purged,
+             as_split - purged and, with origin times, the later- and earlier-neighbour
+             effects; or why the partition was not measured.
     params:  leakage.*, methods.<method> (fitted methods); the grouping level is the one
              the grouped partitions of splits were drawn by; compute.* (not a DVC param:
              results do not depend on it)
@@ -386,6 +538,9 @@ def leakage_stage(
                                  leakage, ComputeParams.from_params(params))
     write_json(out, {"method": method, "grouped_by": partitions["units"]["grouped"],
                      "control_draws": leakage.control_draws,
+                     "size_control": "exactly as many cells and positive cells as the "
+                                     "neighbours, drawn from the other training slip models",
+                     "future_arm": "origin_times" in partitions,
                      "test_cells_scored": "every test cell"
                      if leakage.test_auc_negatives is None else
                      f"every positive test cell and at most {leakage.test_auc_negatives} "

@@ -1,8 +1,9 @@
 """Leakage on matched test sets, combined: across partitions per method, Holm over methods.
 
 Each ``leakage@<method>`` stage measures, per partition, every test earthquake's AUC under
-three fits scored on the same test cells: as split, purged of the test set's neighbours,
-and a size control. Here the leaky partitions are combined per method:
+four fits scored on the same test cells: as split, purged of the test set's neighbours,
+purged of its later neighbours only, and an exact size control. Here the leaky partitions
+are combined per method:
 
 - ``contrast`` (the tested one, Holm's correction over the methods): per partition, the
   mean effect (size control minus purged) of the *exposed* test earthquakes minus that of
@@ -18,10 +19,14 @@ and a size control. Here the leaky partitions are combined per method:
   effect averaged per earthquake over partitions and per group (``by_group``, t over
   groups); the mean effect on all, exposed and unexposed cells over partitions
   (``combined``, corrected t); the contrast of as split minus purged
-  (``contrast_as_split``), which needs no refit of a control.
+  (``contrast_as_split``), which needs no refit of a control; and the future-only arm's
+  two contrasts, each against the unexposed earthquakes: ``later`` (as split minus purged
+  of later neighbours, on the earthquakes that had later neighbours: the leak) and
+  ``earlier`` (that arm minus the full purge, on the earthquakes with earlier neighbours:
+  transfer a real forecast may use).
 
-The paper's split is one partition: it keeps its own bootstrap interval over test
-earthquakes and is reported beside the combined estimates.
+The paper's split is one partition: its effects and contrasts are reported beside the
+combined estimates without intervals (``SINGLE_SPLIT``).
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from .atomic import read_json, write_json
-from .comparisons import MIN_CLUSTERS, T_TEST, finite_or_none
+from .comparisons import T_TEST, finite_or_none
 from .data.layout import sequence_of
 from .errors import InputError
 from .params import LeakageParams, StatsParams
@@ -49,6 +54,9 @@ PRIMARY = "exposed"
 # The tested combination: the exposed-minus-unexposed contrast over partitions
 PRIMARY_TEST = "contrast"
 CONTRAST_TEST = f"{T_TEST} of the exposed-minus-unexposed contrast"
+SINGLE_SPLIT = ("one split: its few test earthquakes are the only replication, and a cluster "
+                "bootstrap over 30 or fewer of them covers well under 95 % "
+                "(benchmarks/results/cluster-interval-coverage.json)")
 FAMILY = ("methods in leakage.methods: matched leakage effect (size control minus purged), "
           "exposed minus unexposed test earthquakes of the same leaky partition, tested over "
           "the partitions")
@@ -100,28 +108,45 @@ def exposed_group_effects(records: dict[str, dict[str, Any]]) -> dict[str, float
     return {group: float(np.mean(values)) for group, values in sorted(by_group.items())}
 
 
+def partition_contrast(record: dict[str, Any], quantity: str,
+                       exposed_key: str = "exposed_events") -> float | None:
+    """One partition's mean per-earthquake ``quantity`` of the test earthquakes listed
+    under ``exposed_key`` minus that of the unexposed ones (no neighbour in training);
+    None without that quantity or where either set has no value."""
+    if quantity not in record:
+        return None
+    per_event = record[quantity]["per_event"]
+    exposed = set(record[exposed_key])
+    unexposed = set(per_event) - set(record["exposed_events"])
+    inside = [v for e, v in per_event.items() if e in exposed and v is not None]
+    outside = [v for e, v in per_event.items() if e in unexposed and v is not None]
+    if not (inside and outside):
+        return None
+    return float(np.mean(inside) - np.mean(outside))
+
+
 def contrast_over_splits(records: dict[str, dict[str, Any]], quantity: str,
-                         alpha: float) -> dict[str, Any]:
-    """Per measured partition, the mean per-earthquake ``quantity`` ('effect' or
-    'as_split_minus_purged') of the exposed test earthquakes minus that of the unexposed
-    ones (the same fits score both), tested with the corrected t over the partitions; the
-    detectable effect is at level ``alpha`` (pass the family-corrected level). A partition
-    with no exposed or no unexposed earthquake with an AUC is counted as undefined."""
+                         alpha: float, exposed_key: str = "exposed_events") -> dict[str, Any]:
+    """Per measured partition, the mean per-earthquake ``quantity`` ('effect',
+    'as_split_minus_purged', 'later_effect' or 'earlier_effect') of the test earthquakes
+    listed under ``exposed_key`` minus that of the unexposed ones (no neighbour in
+    training; the same fits score both), tested with the corrected t over the partitions;
+    the detectable effect is at level ``alpha`` (pass the family-corrected level). A
+    partition without that quantity, or with no exposed or no unexposed earthquake with a
+    value, is counted as undefined."""
     contrasts: dict[str, float] = {}
     exposed_events: set[str] = set()
     measured = {p: r for p, r in records.items() if r.get("measured")}
     for partition, record in measured.items():
-        per_event = record[quantity]["per_event"]
-        exposed = set(record["exposed_events"])
-        inside = [v for e, v in per_event.items() if e in exposed and v is not None]
-        outside = [v for e, v in per_event.items() if e not in exposed and v is not None]
-        if inside and outside:
-            contrasts[partition] = float(np.mean(inside) - np.mean(outside))
-            exposed_events |= {e for e in exposed if per_event.get(e) is not None}
+        contrast = partition_contrast(record, quantity, exposed_key)
+        if contrast is not None:
+            contrasts[partition] = contrast
+            per_event = record[quantity]["per_event"]
+            exposed_events |= {e for e in record[exposed_key] if per_event.get(e) is not None}
     result: dict[str, Any] = {
         "partitions": len(contrasts), "not_measured": len(records) - len(measured),
         "undefined": len(measured) - len(contrasts), "per_partition": contrasts,
-        "earthquakes": len(exposed_events), "quantity": quantity,
+        "earthquakes": len(exposed_events), "quantity": quantity, "exposed": exposed_key,
         "unit": "repeated split (seed)", "test": CONTRAST_TEST,
     }
     if not contrasts:
@@ -157,23 +182,32 @@ def combine_by_group(records: dict[str, dict[str, Any]], alpha: float) -> dict[s
 
 
 def paper_split(records: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
-    """The paper's split: its effect per subset with the bootstrap interval over test
-    earthquakes (flagged when there are fewer than ``MIN_CLUSTERS`` of them), or why it was
-    not measured."""
+    """The paper's split, one partition: its effects per subset, the exposed-minus-
+    unexposed contrasts and the earthquakes they rest on, without intervals (one split's
+    few test earthquakes give none with honest coverage); or why it was not measured."""
     record = records.get("paper")
     if record is None:
         return None
     if not record.get("measured"):
         return {"measured": False, "reason": record.get("reason")}
-    def few(interval: dict[str, Any] | None) -> bool:
-        return interval is not None and interval.get("earthquakes", 0) < MIN_CLUSTERS
-
-    return {"measured": True, "exposed_events": record["exposed_events"],
-            **{subset: {"estimate": record["effect"][subset],
-                        "interval": record["effect_ci"][subset],
-                        "few_clusters": few(record["effect_ci"][subset]),
-                        "as_split_minus_purged": record["as_split_minus_purged"][subset]}
-               for subset in SUBSETS}}
+    scored = set(record["effect"]["per_event"])
+    exposed = set(record["exposed_events"]) & scored
+    return {
+        "measured": True, "exposed_events": record["exposed_events"],
+        "earthquakes": {"all": len(scored), "exposed": len(exposed),
+                        "unexposed": len(scored - exposed),
+                        "later_exposed": len(set(record.get("later_exposed_events") or [])
+                                             & scored)},
+        **{subset: {"estimate": record["effect"][subset],
+                    "as_split_minus_purged": record["as_split_minus_purged"][subset]}
+           for subset in SUBSETS},
+        "contrast": partition_contrast(record, "effect"),
+        "later_contrast": partition_contrast(record, "later_effect", "later_exposed_events"),
+        "earlier_contrast": partition_contrast(record, "earlier_effect",
+                                               "earlier_exposed_events"),
+        "interval": None,
+        "why_no_interval": SINGLE_SPLIT,
+    }
 
 
 def tested_entry(entry: dict[str, Any]) -> dict[str, Any]:
@@ -194,6 +228,12 @@ def summarise(by_method: dict[str, dict[str, Any]], alpha: float,
         methods[method] = {
             "contrast": contrast_over_splits(leaky, "effect", level),
             "contrast_as_split": contrast_over_splits(leaky, "as_split_minus_purged", level),
+            # the future-only arm (reported, not tested): what the later neighbours add, and
+            # what the earlier ones add once the later ones are gone
+            "later": contrast_over_splits(leaky, "later_effect", level,
+                                          "later_exposed_events"),
+            "earlier": contrast_over_splits(leaky, "earlier_effect", level,
+                                            "earlier_exposed_events"),
             "by_group": combine_by_group(leaky, level),
             "combined": {subset: combine(leaky, "effect", subset, level) for subset in SUBSETS},
             "as_split_minus_purged": combine(leaky, "as_split_minus_purged", PRIMARY, level),

@@ -374,18 +374,15 @@ class LearningCurveParams:
 @dataclass(frozen=True)
 class LeakageParams:
     """``leakage.*``: which methods the matched-test-set experiment fits, how many size
-    controls it averages, and its bootstrap over test earthquakes."""
+    controls it averages, and how many negative test cells it scores."""
 
     methods: tuple[str, ...]
     control_draws: int
-    bootstrap_replicates: int
-    seed: int
     test_auc_negatives: int | None = None  # None: every test cell
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> LeakageParams:
-        raw = section(params, "leakage", {"methods", "control_draws", "bootstrap_replicates",
-                                          "seed", "test_auc_negatives"})
+        raw = section(params, "leakage", {"methods", "control_draws", "test_auc_negatives"})
         methods = require(raw, "leakage", "methods")
         if not isinstance(methods, list) or not methods:
             raise InputError(f"params: 'leakage.methods' must be a non-empty list of methods, "
@@ -398,9 +395,6 @@ class LeakageParams:
             methods=tuple(methods),
             control_draws=as_int(require(raw, "leakage", "control_draws"),
                                  "leakage.control_draws", minimum=1),
-            bootstrap_replicates=as_int(require(raw, "leakage", "bootstrap_replicates"),
-                                        "leakage.bootstrap_replicates", minimum=100),
-            seed=as_int(require(raw, "leakage", "seed"), "leakage.seed", minimum=0),
             test_auc_negatives=negatives_cap(raw, "leakage", "test_auc_negatives"),
         )
 

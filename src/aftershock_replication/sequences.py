@@ -120,6 +120,19 @@ def links_within(links: pd.DataFrame, cluster_days: float) -> pd.DataFrame:
     return links.loc[links["days_apart"] <= cluster_days]
 
 
+def reviewed_links(cluster_days: float, strict: bool = True) -> pd.DataFrame:
+    """The links that join published earthquakes into physical sequences: the ids the
+    earthquake table lists as one earthquake, and the reviewed pairs at most
+    ``cluster_days`` apart (``strict``: a window beyond the reviewed one is refused, as
+    when grouping by physical sequence; otherwise the table is kept as reviewed)."""
+    reviewed = read_link_table()
+    reviewed = (links_within(reviewed, cluster_days) if strict
+                else reviewed.loc[reviewed["days_apart"] <= cluster_days])
+    return pd.concat([same_earthquake_links(),
+                      reviewed[["earthquake_a", "earthquake_b", "linked"]]],
+                     ignore_index=True)
+
+
 def candidate_pairs(earthquakes: pd.DataFrame, cluster_days: float) -> pd.DataFrame:
     """Every pair of earthquakes whose origin times lie within ``cluster_days``, with their
     distance and grid reach when the table has epicentres and magnitudes."""

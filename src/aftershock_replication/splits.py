@@ -39,13 +39,7 @@ from .events import (
 )
 from .params import SplitParams
 from .schema import ID_COLUMNS, LABEL, check_feature_table
-from .sequences import (
-    SEQUENCE_LINKS,
-    links_within,
-    physical_sequences,
-    read_link_table,
-    same_earthquake_links,
-)
+from .sequences import SEQUENCE_LINKS, TIME_FORMAT, physical_sequences, reviewed_links
 
 log = logging.getLogger(__name__)
 
@@ -125,15 +119,23 @@ def physical_of_slip_models(models: pd.DataFrame, events: pd.DataFrame | None,
     times = None
     if events is not None:
         times = events.set_index("slip_model")["time"].reindex(names)
-    reviewed = read_link_table()
-    if params.grouped_by == "physical":
-        reviewed = links_within(reviewed, params.cluster_days)
-    else:  # only audited: keep the table as reviewed rather than stop the stage
-        reviewed = reviewed.loc[reviewed["days_apart"] <= params.cluster_days]
-    links = pd.concat([same_earthquake_links(), reviewed[["earthquake_a", "earthquake_b",
-                                                         "linked"]]], ignore_index=True)
+    # grouped by another level, physical sequences are only audited: keep the table as
+    # reviewed rather than stop the stage
+    links = reviewed_links(params.cluster_days, strict=params.grouped_by == "physical")
     groups = physical_sequences(names, times, links, clusters)
     return pd.Series(groups, name="physical").reindex(models.index)
+
+
+def origin_times(models: pd.DataFrame, events: pd.DataFrame | None
+                 ) -> dict[str, str | None] | None:
+    """Origin time (ISO 8601, UTC) per slip model from the events table, None where
+    unknown; None without an events table (the leakage experiment's future-only arm needs
+    them)."""
+    if events is None:
+        return None
+    times = events.set_index("slip_model")["time"].reindex(models.index)
+    return {str(name): None if pd.isna(time) else pd.Timestamp(time).strftime(TIME_FORMAT)
+            for name, time in times.items()}
 
 
 def with_levels(models: pd.DataFrame, spatiotemporal: pd.Series | None,
@@ -208,6 +210,7 @@ def make_splits(
         "test_size_is": "a share of units (groups) drawn by GroupShuffleSplit, not of rows",
         "seeds": list(range(params.seeds)),
         "slip_models": sorted(models.index),
+        "origin_times": origin_times(models, events),
         "spatiotemporal": {
             "cluster_km": params.cluster_km, "cluster_days": params.cluster_days,
             "location": "epicentre (mean of the earthquake's slip models); great-circle "

@@ -102,8 +102,7 @@ def test_matched_test_finds_a_strong_planted_leak(tmp_path: Path) -> None:
         seeds=STRONG_LEAK_SEEDS, test_size=0.2, leaky_by="slip_model", grouped_by="sequence",
         cluster_km=50.0, cluster_days=365.0))
     cells = load_cells(tmp_path / "features.parquet")
-    settings = LeakageParams(methods=("random_forest",), control_draws=2,
-                             bootstrap_replicates=200, seed=0)
+    settings = LeakageParams(methods=("random_forest",), control_draws=2)
     effects = {}
     for method, forest in (("random_forest", CAPPED_FOREST), ("von_mises", None)):
         stored = evaluate_method(method, forest, cells, splits, PARALLEL, None).test_scores

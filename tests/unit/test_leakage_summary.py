@@ -39,10 +39,19 @@ def record(effect: float | None, measured: bool = True) -> dict[str, Any]:
                  for event, offset in EXPOSED.items()}
     per_event |= {event: None if effect is None else offset
                   for event, offset in UNEXPOSED.items()}
+    # the future-only arm: the first three exposed earthquakes had later neighbours, which
+    # carry the whole effect; the other two had earlier ones only, which carry none
+    later = sorted(EXPOSED)[:3]
+    later_effect = {event: None if effect is None else (
+        (2 * effect if event in later else 0.0) + EXPOSED.get(event, UNEXPOSED.get(event)))
+        for event in per_event}
+    earlier_effect = {event: None if effect is None else 0.0 for event in per_event}
     return {"measured": True, "train_cells": 8000, "test_cells": 2000,
             "exposed_events": sorted(EXPOSED), "effect": {**subsets, "per_event": per_event},
-            "effect_ci": {k: {"ci": [-0.1, 0.1], "earthquakes": 25} for k in subsets},
-            "as_split_minus_purged": {**subsets, "per_event": per_event}}
+            "as_split_minus_purged": {**subsets, "per_event": per_event},
+            "later_exposed_events": later, "earlier_exposed_events": sorted(EXPOSED)[3:],
+            "later_effect": {**subsets, "per_event": later_effect},
+            "earlier_effect": {**subsets, "per_event": earlier_effect}}
 
 
 def method_result(effects: list[float | None], paper: float = 0.02) -> dict[str, Any]:
@@ -78,7 +87,21 @@ def test_combined_effects_over_splits_and_over_sequences_with_holm_on_the_tested
         # every subset is combined on its own values
         assert combined["all"]["estimate"] == pytest.approx(mean / 2)
         assert summary["methods"][method]["paper"]["all"]["estimate"] == 0.02
-        assert summary["methods"][method]["paper"]["all"]["few_clusters"] is False
+        paper = summary["methods"][method]["paper"]
+        # one split: estimates and the within-split contrast, no interval
+        assert paper["interval"] is None and "cluster bootstrap" in paper["why_no_interval"]
+        exposed_mean = np.mean([2 * 0.02 + o for o in EXPOSED.values()])
+        assert paper["contrast"] == pytest.approx(exposed_mean - np.mean(
+            list(UNEXPOSED.values())))
+        assert paper["earthquakes"] == {"all": 7, "exposed": 5, "unexposed": 2,
+                                        "later_exposed": 3}
+        # the future-only arm: later neighbours' contrast over the splits, on the three
+        # earthquakes that had them, against the unexposed ones
+        later = summary["methods"][method]["later"]
+        later_offsets = np.mean([EXPOSED[e] for e in sorted(EXPOSED)[:3]])
+        assert later["estimate"] == pytest.approx(mean + later_offsets)
+        assert (later["partitions"], later["earthquakes"]) == (10, 3)
+        assert summary["methods"][method]["earlier"]["estimate"] == pytest.approx(0.0)
         # the tested combination: per split, exposed minus unexposed (2 v - 0), corrected t
         contrast = summary["methods"][method]["contrast"]
         assert contrast["estimate"] == pytest.approx(mean)
@@ -134,7 +157,7 @@ def test_nothing_measured_is_untested() -> None:
 
 def test_stage_names_a_missing_method_file(tmp_path: Path) -> None:
     params = {"leakage": {"methods": ["logistic", "random_forest"], "control_draws": 1,
-                          "bootstrap_replicates": 100, "seed": 0, "test_auc_negatives": None},
+                          "test_auc_negatives": None},
               "stats": {"bootstrap_replicates": 100, "permutations": 100,
                         "permutation_method": "logistic", "seed": 0, "alpha": 0.05,
                         "smallest_effect": 0.02}}

@@ -4,6 +4,8 @@ sizes, and the rule that sets the demo's strengths from the planted truth."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -100,3 +102,25 @@ def test_the_matched_tests_are_recomputed_from_the_stored_arms() -> None:
     assert found["matched"]["p_value"] < 0.05
     assert found["matched_by_group"]["estimate"] == pytest.approx(0.0105 + 0.03)
     assert 0 <= found["matched"]["p_equivalence"] <= 1
+
+
+def test_the_coverage_simulation_joins_the_table_the_supplement_quotes(tmp_path: Path) -> None:
+    """``--combine`` keeps a cluster-coverage result whole beside the verdict rows; the
+    report states its range of coverages and cluster counts."""
+    from aftershock_replication.benchmarks.operating import combine
+    from aftershock_replication.report.formatting import EN_DASH as EN
+    from aftershock_replication.report.operating import coverage_findings
+
+    coverage = {"command": "python -m ...cluster_coverage", "datasets": 2000,
+                "unit": "simulated dataset", "target": 0.95, "shapes": {},
+                "rows": [{"clusters": 3, "shape": "normal", "bootstrap": {"coverage": 0.689}},
+                         {"clusters": 30, "shape": "normal",
+                          "bootstrap": {"coverage": 0.912}}]}
+    source = tmp_path / "cluster-interval-coverage.json"
+    source.write_text(json.dumps(coverage))
+    table = combine([source], tmp_path / "out.json")
+    assert table["rows"] == [] and table["cluster_coverage"]["rows"] == coverage["rows"]
+    assert coverage_findings(table["cluster_coverage"]) == {
+        "bootstrap": f"68.9%{EN}91.2%", "clusters": f"3{EN}30", "datasets": "2,000",
+        "floor": "93%", "needed": "more than 30"}  # no count simulated reaches the floor
+    assert coverage_findings(None) is None

@@ -128,13 +128,20 @@ def leakage_record(effect: float, events: list[str], exposed: list[str]) -> dict
     offsets = dict(zip(exposed, EXPOSED_OFFSETS, strict=True))
     per_event = {e: (2 * effect + offsets[e] if e in exposed else 0.0) for e in events}
     subsets = {"all": effect, "exposed": 2 * effect, "unexposed": 0.0}
+    # the future-only arm: the first two exposed earthquakes had later neighbours, which
+    # carry the whole effect; the earlier neighbours of the other two add their offsets
+    later = exposed[:2]
+    later_effect = {e: (2 * effect + offsets[e] if e in later else 0.0) for e in events}
+    earlier_effect = {e: (offsets[e] if e in exposed[2:] else 0.0) for e in events}
     return {"measured": True, "train_cells": 20000, "test_cells": 6000,
             "exposed_events": exposed, "neighbours": [], "neighbour_cells": 0,
             "effect": {**subsets, "per_event": per_event},
-            "effect_ci": {k: {"ci": [v - 0.02, v + 0.02], "se": 0.01, "earthquakes": 4,
-                              "unit": "test earthquake (paired cluster bootstrap)"}
-                          for k, v in subsets.items()},
-            "as_split_minus_purged": {**subsets, "per_event": per_event}}
+            "as_split_minus_purged": {**subsets, "per_event": per_event},
+            "size_controls": [{"cells": 10, "positives": 2, "trimmed_slip_models": 1}],
+            "size_controls_exact": 1, "later_exposed_events": later,
+            "earlier_exposed_events": exposed[2:],
+            "later_effect": {**subsets, "per_event": later_effect},
+            "earlier_effect": {**subsets, "per_event": earlier_effect}}
 
 
 def build_leakage(effects: dict[str, list[float]]) -> dict[str, Any]:
@@ -224,10 +231,11 @@ def build_stats(auc: dict[str, Any]) -> dict[str, Any]:
                               "ci": [paper[m]["pooled"]["mean"] - 0.043,
                                      paper[m]["pooled"]["mean"] + 0.037],
                               "se": 0.021, "unit": "event (cluster bootstrap)",
-                              "replicates": 1000} for m in METHODS},
+                              "replicates": 1000, "clusters": 4} for m in METHODS},
             "bootstrap_vs_reference": {m: {"estimate": 0.011, "ci": [-0.013, 0.034],
                                            "se": 0.012, "unit": "event (cluster bootstrap)",
-                                           "replicates": 1000, "reference": reference}
+                                           "replicates": 1000, "reference": reference,
+                                           "clusters": 4}
                                        for m in FITTED},
             "bootstrap_by_sequence": {m: {"estimate": paper[m]["pooled"]["mean"],
                                           "ci": [paper[m]["pooled"]["mean"] - 0.061,
@@ -374,7 +382,15 @@ def build_operating() -> dict[str, Any]:
                 row("von_mises", "drop", 0.0, 0.0, 100, {"undecided": 100},
                     {"undecided": 100}, -0.003),
                 row("random_forest", "matched", 0.0, 2.0, 30, {"higher": 25,
-                    "undecided": 5}, {"higher": 21, "undecided": 9}, 0.025)]}
+                    "undecided": 5}, {"higher": 21, "undecided": 9}, 0.025)],
+            # the few-cluster coverage simulation: two shapes, 3 and 100 clusters
+            "cluster_coverage": {"file": "cluster-interval-coverage.json", "datasets": 2000,
+                                 "rows": [{"shape": shape, "clusters": clusters,
+                                           "bootstrap": {"coverage": rate}}
+                                          for shape, clusters, rate in (
+                                              ("lognormal", 3, 0.689), ("normal", 3, 0.756),
+                                              ("lognormal", 100, 0.931),
+                                              ("normal", 100, 0.95))]}}
 
 
 PARAMS = {
@@ -740,9 +756,17 @@ def test_matched_leakage_leads_and_never_claims_absence_from_few_splits(
     assert found and all(name in found[1] for name in ("neural network", "random forest",
                                                         "logistic")), supplement
     assert "On all test cells the effect is +0.022 [0.019, 0.024]" in text
-    assert "exposed test earthquakes is +0.060 [0.040, 0.080]" in text
-    # four test earthquakes: the bootstrap interval is flagged, not presented as reliable
-    assert "with so few earthquakes the interval is too narrow to rely on" in text
+    # the paper's split is one split: estimates and its within-split contrast, no interval
+    assert ("so its estimates carry no interval and decide nothing. On it the effect is "
+            "+0.060 on its 4 exposed test earthquakes, 0.000 on its 2 unexposed ones, the "
+            "control (per-earthquake means differ by +0.060), and +0.030 on all 6") in text
+    # every size-control draw is counted: exact in both cells and aftershock cells
+    assert "22 of 22 draws matched both counts exactly, 22 needed trimming" in text
+    # the future-only arm: the later neighbours carry the leak, reported with its interval
+    assert (f"the later neighbours changed the neural network{Q}s AUC on the 2 test "
+            "earthquakes that had them by +0.044 [0.039, 0.049]") in text
+    assert (f"On the paper{Q}s split 2 test earthquakes had later neighbours in training; the "
+            "later-neighbour contrast there is +0.060 (one split, no interval)") in text
     assert ("Leakage is not rare in effect: on identical test cells, training with the test "
             f"earthquakes{Q} sequence neighbours raises the AUC on the exposed earthquakes, "
             "relative to the unexposed ones of the same split, of the neural network by "
@@ -855,12 +879,35 @@ def test_the_supplement_quotes_the_operating_characteristics(
             "undecided verdict is expected and says nothing about absence.") in text
 
 
+def test_an_interval_over_too_few_earthquakes_is_never_read_as_inference(
+    tree: dict[str, Path], tmp_path: Path,
+) -> None:
+    """The paper's split has few test earthquakes: the letter gives the network's
+    difference from the reference without a verdict, with the simulated coverage; with
+    enough earthquakes (100 simulated at 93 %) the interval is read as before."""
+    stats = _stats(tree)
+    letter = context_text(tree, stats, tmp_path, "letter.html.j2")
+    assert (f"network{Q}s difference from the von Mises criterion is +0.011; one split with "
+            "4 test earthquakes decides nothing (a 95% cluster-bootstrap interval 12 over so "
+            "few covers only 68.9% in simulation") in letter
+    assert "no significant difference" not in letter
+    for entry in stats["paper_split"]["bootstrap_vs_reference"].values():
+        entry["clusters"] = 120
+    letter = context_text(tree, stats, tmp_path, "letter.html.j2")
+    assert (f"von Mises criterion is +0.011 [{fmt.MINUS}0.013, 0.034] (95% CI, cluster "
+            "bootstrap over 120 earthquakes") in letter
+    assert "no significant difference" in letter
+
+
 def test_paper_split_interval_by_sequence_carries_its_caveat(
     tree: dict[str, Path], tmp_path: Path,
 ) -> None:
     text = context_text(tree, _stats(tree), tmp_path)
     assert "Resampling whole region-year sequences instead gives 0.0290" in text
-    assert "3 test sequences, fewer than the about 20 clusters a bootstrap needs" in text
+    # the simulation's coverage at that many clusters (the skewed shape, the worse one)
+    assert ("3 test sequences, over which such an interval covers only 68.9% in simulation"
+            in text)
+    assert "and every shape reached 93% only with 100." in text
 
 
 def test_train_test_and_curve_wording_flip(tree: dict[str, Path], tmp_path: Path) -> None:
@@ -1168,10 +1215,15 @@ def test_the_paper_splits_exposed_effect_is_printed_beside_its_control(
     tree: dict[str, Path], tmp_path: Path,
 ) -> None:
     """An effect on the exposed test earthquakes means leakage only against the unexposed
-    ones of the same split, so the supplement never prints the one without the other."""
+    ones of the same split, so the supplement never prints the one without the other, nor
+    an interval over one split's few earthquakes."""
     text = context_text(tree, _stats(tree), tmp_path)
-    assert "the effect on its 4 exposed test earthquakes is +0.020 [0.000, 0.040]" in text
-    assert (f"on its 4 unexposed ones, the control, 0.000 [{fmt.MINUS}0.020, 0.020]") in text
+    assert ("On it the effect is +0.020 on its 4 exposed test earthquakes, 0.000 on its 2 "
+            "unexposed ones, the control (per-earthquake means differ by +0.020), and +0.010 "
+            "on all 6") in text
+    # one split: no interval, and why, with the simulated coverage at its 4 earthquakes
+    assert ("covers the truth far less often than 95% of the time (68.9% over 4 clusters in "
+            "simulation; Supplementary Methods), so its estimates carry no interval") in text
 
 
 def test_physical_sequences_are_named_and_the_name_prefixes_kept_as_sensitivity(

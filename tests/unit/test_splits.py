@@ -257,3 +257,14 @@ def test_physical_sequences_hold_together_in_grouped_partitions() -> None:
     groups = bare["physical"]["groups"]
     assert groups["2006SOUTHE01JIxx"] == groups["2006JAVAIN01YAGI"]
     assert groups["1985ZIHUAT01MEND"] == groups["1985MICHOA01MEND"]
+
+
+def test_splits_carry_each_slip_models_origin_time_for_the_future_only_arm() -> None:
+    events = events_table(NAMES)
+    events.loc[events["slip_model"] == "2004PARKFI01CUST", "time"] = pd.NaT
+    splits = make_splits(models_table(NAMES), params(), events)
+    times = splits["origin_times"]
+    assert times["1995KOBEJA02HORI"] == "1995-04-10T00:00:00Z"  # 1 March + 40 days
+    assert times["2004PARKFI01CUST"] is None  # unknown stays unknown, never a guess
+    assert set(times) == set(NAMES)
+    assert make_splits(models_table(NAMES), params(), None)["origin_times"] is None

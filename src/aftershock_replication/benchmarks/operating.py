@@ -109,10 +109,13 @@ def compact(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def arms_by_earthquake(partitions: dict[str, Any]) -> dict[str, Any]:
-    """Each measured leaky partition's arms per test earthquake (AUC as split, purged and
-    size control) and which earthquakes were exposed: enough to judge other ways of
+    """Each measured leaky partition's arms per test earthquake (AUC as split, purged, size
+    control and, with origin times, purged of later neighbours only) and which earthquakes
+    were exposed (to any, later and earlier neighbours): enough to judge other ways of
     combining the matched experiment on the same datasets without refitting."""
     return {partition: {"exposed": record["exposed_events"],
+                        "later_exposed": record.get("later_exposed_events", []),
+                        "earlier_exposed": record.get("earlier_exposed_events", []),
                         "train_cells": record["train_cells"],
                         "test_cells": record["test_cells"],
                         "aucs": {arm: values["per_event"]
@@ -319,10 +322,18 @@ def combine(sources: list[Path], out: Path) -> dict[str, Any]:
     """One table from several result files (the Supplementary Information and the README
     quote it): per setting, method and verdict, the outcome rates at both levels with their
     intervals, the mean estimate and the planted truth, and whether the setting is a null
-    for that verdict; with each source's command and settings."""
+    for that verdict; with each source's command and settings. A source written by
+    ``benchmarks.cluster_coverage`` is kept whole as ``cluster_coverage``."""
     rows, made_by = [], []
+    coverage = None
     for source in sources:
         result = json.loads(source.read_text())
+        if "outcomes" not in result and "clusters" in (result.get("rows") or [{}])[0]:
+            # the few-cluster interval coverage (benchmarks.cluster_coverage): why one
+            # split's estimates carry no interval
+            coverage = {"file": source.name, **{key: result[key] for key in (
+                "command", "datasets", "unit", "target", "shapes", "rows")}}
+            continue
         made_by.append({"file": source.name, "command": result["command"],
                         "record": result["record"], "wall_seconds": result["wall_seconds"]})
         alpha = float(result["record"]["stats"]["alpha"])
@@ -342,7 +353,7 @@ def combine(sources: list[Path], out: Path) -> dict[str, Any]:
     payload = finite_or_none({"sources": made_by, "levels": {
         "raw": "raw p-values (a family of one): an upper bound on the pipeline's claims",
         "bonferroni": "m x p with m the pipeline's family size: a lower bound"},
-        "rows": rows})
+        "rows": rows, "cluster_coverage": coverage})
     write_json(out, payload)
     return payload
 

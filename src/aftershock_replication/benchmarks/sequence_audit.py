@@ -21,46 +21,38 @@ import pandas as pd
 from ..atomic import write_json
 from ..data.layout import event_of, sequence_of
 from ..events import read_mainshock_times
-from ..sequences import physical_sequences, read_link_table
+from ..sequences import LINK_WINDOW_DAYS, physical_sequences, reviewed_links
+from ..splits import audit
 from .dataset import paper_split_names
 
-GROUPINGS = ("name_prefix", "physical")
+GROUPINGS = {"name_prefix": "sequence", "physical": "physical"}  # report key: audit level
 
 
-def straddling(groups: dict[str, str], roles: dict[str, str]) -> list[dict[str, Any]]:
-    """Groups with slip models on both sides of the split, with their test earthquakes."""
-    frame = pd.DataFrame({"group": pd.Series(groups), "role": pd.Series(roles)})
-    rows = []
-    for group, members in frame.groupby("group", sort=True):
-        test = sorted(members.index[members["role"] == "test"])
-        train = sorted(members.index[members["role"] == "train"])
-        if test and train:
-            rows.append({"group": group,
-                         "test_earthquakes": sorted({event_of(n) for n in test}),
-                         "test_slip_models": test, "train_slip_models": train})
-    return rows
-
-
-def audit_paper_split() -> dict[str, Any]:
-    """The straddling groups and exposed test earthquakes under both groupings."""
+def audit_paper_split(cluster_days: float = LINK_WINDOW_DAYS) -> dict[str, Any]:
+    """The straddling groups and exposed test earthquakes under both groupings, by the
+    split stage's own audit (``splits.audit``; every slip model counts one row) and
+    physical grouping (``sequences.reviewed_links``)."""
     names_roles = paper_split_names()
     names = [name for name, _ in names_roles]
-    roles = dict(names_roles)
-    times = read_mainshock_times()
-    by_grouping = {
-        "name_prefix": {name: sequence_of(name) for name in names},
-        "physical": physical_sequences(names, times, read_link_table()),
-    }
-    test_earthquakes = sorted({event_of(n) for n, role in names_roles if role == "test"})
-    report: dict[str, Any] = {"unit": "slip model", "test_slip_models": sum(
-        role == "test" for role in roles.values()), "test_earthquake_ids": len(test_earthquakes)}
-    for grouping, groups in by_grouping.items():
-        rows = straddling(groups, roles)
-        exposed = sorted({e for row in rows for e in row["test_earthquakes"]})
+    test = sorted(name for name, role in names_roles if role == "test")
+    levels = pd.DataFrame({
+        "rows": 1, "sequence": [sequence_of(name) for name in names],
+        "physical": pd.Series(physical_sequences(names, read_mainshock_times(),
+                                                 reviewed_links(cluster_days))),
+    }, index=names)
+    found = audit(levels, test)
+    report: dict[str, Any] = {"unit": "slip model", "cluster_days": cluster_days,
+                              "test_slip_models": len(test),
+                              "test_earthquake_ids": len({event_of(n) for n in test})}
+    for grouping, level in GROUPINGS.items():
+        rows = [{**row, "test_earthquakes": sorted({event_of(n)
+                                                    for n in row["test_slip_models"]})}
+                for row in found[level]]
         report[grouping] = {
-            "sequences": len(set(groups.values())),
+            "sequences": int(levels[level].nunique()),
             "straddling": rows,
-            "exposed_test_earthquakes": exposed,
+            "exposed_test_earthquakes": sorted({e for row in rows
+                                                for e in row["test_earthquakes"]}),
             "exposed_test_slip_models": sum(len(row["test_slip_models"]) for row in rows),
         }
     prefix, physical = (set(report[g]["exposed_test_earthquakes"]) for g in GROUPINGS)

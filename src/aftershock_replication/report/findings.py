@@ -14,13 +14,14 @@ from collections import Counter
 from typing import Any
 
 from ..errors import InputError
+from ..groups import GROUP_KINDS
 from ..methods import CONTROLS
 from ..names import VERDICTS
 from ..params import as_float, require, section
 from . import formatting as fmt
 from .curves import curve_tests
 from .inputs import SCHEMES, Inputs, dig, label, order_methods, prose
-from .operating import operating_findings
+from .operating import COVERAGE_FLOOR, coverage_at, operating_findings
 from .provenance import Provenance
 
 log = logging.getLogger(__name__)
@@ -185,8 +186,6 @@ def variants_table(inputs: Inputs) -> list[dict[str, Any]]:
     return rows
 
 
-GROUP_KINDS = {"sequence": "region-year sequence", "physical": "physical sequence",
-               "spatiotemporal": "spatio-temporal cluster"}
 
 
 def audit_findings(inputs: Inputs) -> dict[str, Any]:
@@ -322,25 +321,46 @@ def untrained_vs_coulomb(inputs: Inputs) -> dict[str, Any] | None:
     return found
 
 
-def _paper_arm(paper: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The paper's split in the matched experiment: effect and interval over test
-    earthquakes, on all, exposed and unexposed test cells; or why it was not measured."""
+def _paper_arm(paper: dict[str, Any] | None, inputs: Inputs) -> dict[str, Any] | None:
+    """The paper's split in the matched experiment, one split and so without intervals:
+    the effect on all, exposed and unexposed test cells, the exposed-minus-unexposed
+    contrasts (all neighbours; later neighbours) and the earthquakes they rest on; or why
+    it was not measured."""
     if paper is None:
         return None
     if not paper.get("measured"):
         return {"measured": False, "reason": str(paper.get("reason") or "")}
-
-    def arm(subset: str) -> dict[str, Any]:
-        entry = paper[subset]
-        interval = entry.get("interval") or {}
-        count = interval.get("earthquakes")
-        return {"estimate": fmt.diff(entry.get("estimate")),
-                "ci": fmt.interval(interval.get("ci")),
-                "earthquakes": fmt.integer(count),
-                "few": bool(entry.get("few_clusters"))}
-
+    counts = paper.get("earthquakes") or {}
     return {"measured": True, "exposed_events": len(paper.get("exposed_events") or []),
-            **{subset: arm(subset) for subset in ("all", "exposed", "unexposed")}}
+            **{subset: {"estimate": fmt.diff(paper[subset].get("estimate")),
+                        "earthquakes": fmt.integer(counts.get(subset))}
+               for subset in ("all", "exposed", "unexposed")},
+            "contrast": fmt.diff(paper.get("contrast")),
+            "later_contrast": fmt.diff(paper.get("later_contrast")),
+            "later_exposed": int(counts.get("later_exposed") or 0),
+            # what an interval over its exposed earthquakes would cover (why none is shown)
+            "coverage": bootstrap_coverage(inputs, counts.get("exposed"))["coverage"]}
+
+
+def future_arm(entry: dict[str, Any] | None) -> dict[str, Any]:
+    """A contrast of the future-only arm over the splits: estimate, corrected 95 % CI,
+    splits and earthquakes (dashes and zeros without the arm)."""
+    entry = entry or {}
+    return {"estimate": fmt.diff(entry.get("estimate")), "ci": fmt.interval(entry.get("ci")),
+            "partitions": int(entry.get("partitions") or 0),
+            "earthquakes": int(entry.get("earthquakes") or 0)}
+
+
+def size_control_draws(summary: dict[str, Any]) -> dict[str, int]:
+    """Over every measured partition and method: the size-control draws, how many removed
+    exactly the neighbours' cells and positive cells, and how many trimmed a slip model."""
+    records = [record for entry in summary["methods"].values()
+               for scheme in (entry.get("partitions") or {}).values()
+               for record in scheme.values() if record.get("measured")]
+    draws = [draw for record in records for draw in record.get("size_controls") or []]
+    return {"draws": len(draws),
+            "exact": sum(int(record.get("size_controls_exact") or 0) for record in records),
+            "trimmed": sum(1 for draw in draws if draw.get("trimmed_slip_models"))}
 
 
 def matched_leakage_findings(inputs: Inputs) -> dict[str, Any]:
@@ -381,7 +401,10 @@ def matched_leakage_findings(inputs: Inputs) -> dict[str, Any]:
                                   ("ci", fmt.interval(combined[subset].get("ci"))))},
             "as_split": fmt.diff(entry["as_split_minus_purged"].get("estimate")),
             "as_split_ci": fmt.interval(entry["as_split_minus_purged"].get("ci")),
-            "paper": _paper_arm(entry.get("paper")),
+            # the future-only arm over the splits (reported, not tested)
+            **{f"{arm}_{key}": value for arm in ("later", "earlier")
+               for key, value in future_arm(entry.get(arm)).items()},
+            "paper": _paper_arm(entry.get("paper"), inputs),
         })
     focus = next((r for r in rows if r["method"] == FOCUS), rows[0] if rows else None)
     return {
@@ -391,6 +414,8 @@ def matched_leakage_findings(inputs: Inputs) -> dict[str, Any]:
         "group_word": "cluster" if grouped_by == "spatiotemporal" else "sequence",
         "group_kind": GROUP_KINDS.get(grouped_by, "sequence"),
         "cells": matched_cells(summary),
+        "controls": size_control_draws(summary),
+        "future_arm": any(r["later_partitions"] for r in rows),
         "leaking": [r["prose"] for r in rows if r["verdict"] == "higher"],
         # the same methods with the numbers each claim rests on, for the macro ``listed``
         "leaking_with_numbers": [
@@ -530,6 +555,15 @@ def claim_findings(inputs: Inputs) -> dict[str, Any]:
     }
 
 
+def bootstrap_coverage(inputs: Inputs, clusters: int | None) -> dict[str, Any]:
+    """Whether a cluster-bootstrap interval over ``clusters`` earthquakes may be read as
+    inference: only where the coverage simulation shows it covering at least
+    ``COVERAGE_FLOOR`` (and never without the simulation)."""
+    rate = coverage_at(inputs.operating, clusters)
+    return {"clusters": clusters, "coverage": fmt.percent(rate),
+            "inference": rate is not None and rate >= COVERAGE_FLOOR}
+
+
 def paper_split_findings(inputs: Inputs, reference: dict[str, Any]) -> dict[str, Any]:
     split = inputs.stats["paper_split"]
     boot = split["bootstrap"].get(FOCUS)
@@ -549,14 +583,23 @@ def paper_split_findings(inputs: Inputs, reference: dict[str, Any]) -> dict[str,
         }
     by_sequence = (split.get("bootstrap_by_sequence") or {}).get(FOCUS)
     if by_sequence:
+        unit = str(by_sequence.get("unit") or GROUP_KINDS["sequence"])
         found["by_sequence"] = {"ci": fmt.interval(by_sequence.get("ci")),
+                                "kind": unit.removesuffix(" (cluster bootstrap)"),
                                 "se": fmt.fixed(by_sequence.get("se"), 4),
                                 "clusters": by_sequence.get("clusters"),
-                                "few": by_sequence.get("note") is not None,
+                                **{key: value for key, value in bootstrap_coverage(
+                                    inputs, by_sequence.get("clusters")).items()
+                                   if key != "clusters"},
+                                "few": not bootstrap_coverage(
+                                    inputs, by_sequence.get("clusters"))["inference"],
                                 "same": bool(boot) and by_sequence.get("ci") == boot.get("ci")}
+    if boot:
+        found |= bootstrap_coverage(inputs, boot.get("clusters"))
     if versus:
         low, high = versus.get("ci") or (None, None)
         found["versus"] = {
+            **bootstrap_coverage(inputs, versus.get("clusters")),
             "estimate": fmt.diff(versus.get("estimate")),
             "ci": fmt.interval(versus.get("ci")),
             "reference": prose(str(versus.get("reference", reference["method"]))),

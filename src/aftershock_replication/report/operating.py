@@ -19,6 +19,9 @@ VERDICT_WORDS = {
     "matched": "matched leakage",
     "matched_by_group": "matched, t over groups (retired)",
 }
+# an interval is printed as inference only where the simulation shows it covering at least
+# this often (a nominal 95 % interval covering 93 % is close enough to read as one)
+COVERAGE_FLOOR = 0.93
 RETIRED = "matched_by_group"  # reported beside the tested verdicts, never printed as one
 # where a null holds, a claim of either sign is false for the leakage verdicts; for the
 # baseline only "higher" is (no fitted model can beat the best forecast of the stress)
@@ -98,4 +101,38 @@ def operating_findings(inputs: Inputs) -> dict[str, Any] | None:
             (r["false_claims"]["upper"] for r in nulls), default=None)),
         "sources": [source.get("file") for source in table.get("sources", [])],
         "commands": [source.get("command") for source in table.get("sources", [])],
+        "coverage": coverage_findings(table.get("cluster_coverage")),
     }
+
+
+def coverage_at(table: dict[str, Any] | None, clusters: int | None) -> float | None:
+    """The simulated coverage of a 95 % percentile cluster-bootstrap interval over
+    ``clusters`` clusters: the worst shape at the largest simulated count not above it
+    (a lower count covers less); None without the simulation or below its counts."""
+    rows = ((table or {}).get("cluster_coverage") or {}).get("rows") or []
+    counts = [int(row["clusters"]) for row in rows]
+    if clusters is None or not counts or clusters < min(counts):
+        return None
+    nearest = max(count for count in counts if count <= clusters)
+    return min(float(row["bootstrap"]["coverage"]) for row in rows
+               if int(row["clusters"]) == nearest)
+
+
+def coverage_findings(coverage: dict[str, Any] | None) -> dict[str, str] | None:
+    """The simulated coverage of 95 % percentile cluster-bootstrap intervals: its range over
+    the cluster counts and shapes simulated ("69%-95%" for "3-100" clusters) and the fewest
+    clusters at which every shape reaches ``COVERAGE_FLOOR``; None without the
+    simulation."""
+    if not coverage or not coverage.get("rows"):
+        return None
+    rates = [float(row["bootstrap"]["coverage"]) for row in coverage["rows"]]
+    clusters = sorted({int(row["clusters"]) for row in coverage["rows"]})
+    wrapped = {"cluster_coverage": coverage}
+    enough = [count for count in clusters
+              if (coverage_at(wrapped, count) or 0.0) >= COVERAGE_FLOOR]
+    return {"bootstrap": f"{fmt.percent(min(rates))}{fmt.EN_DASH}{fmt.percent(max(rates))}",
+            "clusters": f"{min(clusters)}{fmt.EN_DASH}{max(clusters)}",
+            "datasets": fmt.integer(coverage.get("datasets")),
+            "floor": fmt.percent(COVERAGE_FLOOR, 0),
+            # the fewest clusters simulated at which every shape covers at least the floor
+            "needed": fmt.integer(enough[0]) if enough else f"more than {max(clusters)}"}
