@@ -71,9 +71,11 @@ def later_neighbours(
     near: list[str], test: list[str], group_of: dict[str, str],
     time_of: dict[str, float | None],
 ) -> list[str]:
-    """The neighbours whose origin time is at or after that of some test slip model of
-    their group (sorted). A neighbour or test slip model without a known time counts as
-    later: removing more neighbours cannot leak."""
+    """The neighbours whose origin time is at or after that of the earliest test slip model
+    of their group (sorted; the same earthquake under another name counts as later). A
+    neighbour or test slip model without a known time counts as later: removing more
+    neighbours cannot leak. With two test earthquakes in a group, the later one loses the
+    neighbours between them too, which can only enlarge the later-neighbour effect."""
     earliest: dict[str, float] = {}
     for name in test:
         time = time_of.get(name)
@@ -89,24 +91,6 @@ def events_with_neighbours(
     """Test earthquakes whose group has a slip model in ``kept`` (sorted)."""
     groups = {group_of[name] for name in kept}
     return sorted({event_of[name] for name in test if group_of[name] in groups})
-
-
-def events_with_later_neighbours(
-    later: list[str], test: list[str], models: SlipModels,
-) -> list[str]:
-    """Test earthquakes with a neighbour in ``later`` at or after their own origin time
-    (sorted; unknown times count as later)."""
-    found = set()
-    for name in test:
-        own = models.time_of.get(name)
-        for other in later:
-            if models.group_of[other] != models.group_of[name]:
-                continue
-            time = models.time_of.get(other)
-            if own is None or time is None or time >= own:
-                found.add(models.event_of[name])
-                break
-    return sorted(found)
 
 
 @dataclass(frozen=True)
@@ -202,6 +186,7 @@ class Plan:
     future_purged: list[str] | None = None
     later_exposed_events: list[str] = field(default_factory=list)
     earlier_exposed_events: list[str] = field(default_factory=list)
+    later_untimed: int = 0  # later only because a time is unknown (removed to be safe)
 
     def control_train(self, control: Control) -> list[str]:
         """The training slip models a size-control draw keeps (some of them trimmed)."""
@@ -223,9 +208,10 @@ class SlipModels:
 
 def origin_seconds(times: dict[str, str | None] | None, names: list[str]
                    ) -> dict[str, float | None]:
-    """Origin time per slip model in seconds since 1970 from the splits' ISO texts."""
-    if not times:
-        return {}
+    """Origin time per slip model in seconds since 1970 from the splits' ISO texts; empty
+    when none is known."""
+    if not times or all(times.get(name) is None for name in names):
+        return {}  # no time known: no future-only arm (every neighbour would count as later)
     stamps = {}
     for name in names:
         text = times.get(name)
@@ -266,10 +252,16 @@ def plan_partition(
     if models.time_of:
         later = later_neighbours(near, test, group_of, models.time_of)
         earlier = [name for name in near if name not in set(later)]
+        untimed_groups = {group_of[name] for name in test if models.time_of.get(name) is None}
+        untimed = sum(1 for name in later if models.time_of.get(name) is None
+                      or group_of[name] in untimed_groups)
         timed_arm = {
             "later": later,
             "future_purged": [name for name in train if name not in set(later)],
-            "later_exposed_events": events_with_later_neighbours(later, test, models),
+            "later_untimed": untimed,
+            # by the arm's own (group) rule: the test earthquakes whose group lost neighbours
+            "later_exposed_events": events_with_neighbours(later, test, group_of,
+                                                           models.event_of),
             "earlier_exposed_events": events_with_neighbours(earlier, test, group_of,
                                                              models.event_of)}
     return Plan(
@@ -435,6 +427,7 @@ def partition_record(plan: Plan, models: SlipModels) -> dict[str, Any]:
             and c["positives"] == plan.neighbour_positives),
         "future_arm": plan.future_purged is not None,
         "later_neighbours": plan.later,
+        "later_neighbours_without_time": plan.later_untimed,
         "later_exposed_events": plan.later_exposed_events,
         "earlier_exposed_events": plan.earlier_exposed_events,
     }
@@ -540,7 +533,8 @@ def leakage_stage(
                      "control_draws": leakage.control_draws,
                      "size_control": "exactly as many cells and positive cells as the "
                                      "neighbours, drawn from the other training slip models",
-                     "future_arm": "origin_times" in partitions,
+                     "future_arm": any(record.get("future_arm") for scheme in result.values()
+                                       for record in scheme.values()),
                      "test_cells_scored": "every test cell"
                      if leakage.test_auc_negatives is None else
                      f"every positive test cell and at most {leakage.test_auc_negatives} "

@@ -142,6 +142,10 @@ def test_demo_pipeline_runs_offline_and_is_reproducible(project: Path) -> None:
     for document in DOCUMENTS:
         pages = PdfReader(project / document).pages
         assert all("synthetic demonstration data" in page.extract_text() for page in pages)
+    # Methods describe the data as generated, never as the published grids
+    letter = " ".join(" ".join(page.extract_text().split())
+                      for page in PdfReader(project / "paper/letter.pdf").pages)
+    assert "The data are synthetic" in letter and "The data are the published" not in letter
     counts = json.loads((project / "metrics/letter.json").read_text())["letter"]
     assert counts["words"] <= counts["limits"]["words"]
     assert counts["display_items"] <= counts["limits"]["display_items"]
@@ -306,6 +310,12 @@ def test_published_layout_letter_has_no_demo_mark(project: Path, tmp_path: Path)
              for page in PdfReader(project / document).pages]
     assert pages and not any("synthetic demonstration data" in text for text in pages)
     assert any("local" in text for text in pages)  # the provenance names the source
+    # the data are described as what they are: a local copy, counted, never "published"
+    letter = " ".join(" ".join(page.extract_text().split())
+                      for page in PdfReader(project / "paper/letter.pdf").pages)
+    assert "The data are 24 slip models (7,200 cells," in letter, letter
+    assert "read from a local copy" in letter and "The data are the published" not in letter
+    assert "The data are synthetic" not in letter
 
 
 def test_bad_params_stop_before_any_work(project: Path) -> None:

@@ -15,10 +15,14 @@ from aftershock_replication.evaluate import evaluate_method, partition_seed
 from aftershock_replication.leakage import (
     SlipModels,
     exact_size_control,
+    fit_and_score,
     later_neighbours,
     measure_leakage,
     neighbours,
+    origin_seconds,
     plan_partition,
+    scored_rows,
+    slip_models,
     training_rows,
 )
 from aftershock_replication.params import LeakageParams
@@ -57,6 +61,10 @@ def test_purged_and_control_sets_never_hold_a_neighbour(level: str, seed: int) -
     # purged: no training slip model shares a group with the test set, nothing else is lost
     assert not {models.group_of[name] for name in plan.purged} & test_groups
     assert set(plan.purged) | set(plan.neighbours) | set(test) == set(NAMES)
+    pool_positive = sum(models.positives[name] for name in plan.purged)
+    pool_negative = sum(models.rows[name] for name in plan.purged) - pool_positive
+    want_negative = plan.neighbour_cells - plan.neighbour_positives
+    assert len(plan.controls) == 3
     for control in plan.controls:
         train = plan.control_train(control)
         removed = set(NAMES) - set(test) - set(train)
@@ -65,9 +73,6 @@ def test_purged_and_control_sets_never_hold_a_neighbour(level: str, seed: int) -
         assert not set(control.trimmed) & (removed | set(plan.neighbours))
         # ... and exactly as many cells and positive cells as the neighbours hold, or as
         # many of each class as the other training slip models hold
-        pool_positive = sum(models.positives[name] for name in plan.purged)
-        pool_negative = sum(models.rows[name] for name in plan.purged) - pool_positive
-        want_negative = plan.neighbour_cells - plan.neighbour_positives
         assert control.positives == min(plan.neighbour_positives, pool_positive)
         assert control.cells - control.positives == min(want_negative, pool_negative)
         whole = sum(models.rows[name] for name in removed)
@@ -143,6 +148,20 @@ def test_the_future_only_arm_purges_later_neighbours_and_keeps_earlier_ones() ->
     assert plan.future_purged == [names[0], names[3]]
     assert plan.later_exposed_events == [event_of(names[1])]
     assert plan.earlier_exposed_events == sorted(event_of(n) for n in (names[1], names[4]))
+    # two test earthquakes in one sequence: a neighbour between them is later than the
+    # first, so the arm removes it, and both count as exposed to later neighbours (the
+    # second also loses a neighbour before it: the arm's one rule, which can only enlarge
+    # the later-neighbour effect)
+    plan = plan_partition("leaky", "1", [names[0], names[2]], models, draws=1)
+    assert plan.later == [names[1]] and plan.future_purged == [names[3], names[4]]
+    assert plan.later_exposed_events == sorted(event_of(n) for n in (names[0], names[2]))
+    assert plan.earlier_exposed_events == []
+    # without any origin time there is no future-only arm, rather than one that calls
+    # every neighbour later
+    untimed = SlipModels(rows=models.rows, positives=models.positives,
+                         event_of=models.event_of, group_of=models.group_of,
+                         time_of=origin_seconds(dict.fromkeys(names), names))
+    assert plan_partition("leaky", "0", [names[1]], untimed, draws=1).future_purged is None
 
 
 def test_paper_split_exposed_earthquakes_are_those_of_straddling_sequences() -> None:
@@ -231,6 +250,14 @@ def test_the_future_only_arm_splits_the_purge_into_later_and_earlier_neighbours(
         else:  # sequence 0's test earthquake has an earlier neighbour, sequence 2's a later
             assert paper["later_exposed_events"] == [event_of(names[4])]
             assert paper["earlier_exposed_events"] == [event_of(names[1])]
+            # the arm is a fit on exactly its training set: all but the later neighbour
+            plan = plan_partition("paper", "paper", test, slip_models(cells, splits), 1)
+            assert plan.future_purged == sorted(set(names) - set(test) - {names[5]})
+            rows = scored_rows(cells, plan, None)
+            direct = fit_and_score("logistic", FAST["logistic"], cells, plan.future_purged,
+                                   rows, partition_seed("paper"))
+            assert paper["aucs"]["future_purged"]["all"] == pooled_auc(cells.labels[rows],
+                                                                       direct)
     without_times = measure_leakage("max_shear", None, cells, splits_for(cells, test),
                                     evaluate_method("max_shear", None, cells,
                                                     splits_for(cells, test), SERIAL,

@@ -134,10 +134,12 @@ def leakage_record(effect: float, events: list[str], exposed: list[str]) -> dict
     later_effect = {e: (2 * effect + offsets[e] if e in later else 0.0) for e in events}
     earlier_effect = {e: (offsets[e] if e in exposed[2:] else 0.0) for e in events}
     return {"measured": True, "train_cells": 20000, "test_cells": 6000,
-            "exposed_events": exposed, "neighbours": [], "neighbour_cells": 0,
+            "exposed_events": exposed, "neighbours": [], "neighbour_cells": 10,
+            "neighbour_positives": 2,
             "effect": {**subsets, "per_event": per_event},
             "as_split_minus_purged": {**subsets, "per_event": per_event},
-            "size_controls": [{"cells": 10, "positives": 2, "trimmed_slip_models": 1}],
+            "size_controls": [{"cells": 10, "positives": 2, "trimmed_slip_models": 1,
+                               "trimmed_cells": 3}],
             "size_controls_exact": 1, "later_exposed_events": later,
             "earlier_exposed_events": exposed[2:],
             "later_effect": {**subsets, "per_event": later_effect},
@@ -626,6 +628,15 @@ def test_no_demo_mark_without_demo(tmp_path: Path, monkeypatch: pytest.MonkeyPat
              for t in page_texts(out.parent / name)]
     assert not any(DEMO_MARK in page or "synthetic" in page.lower() for page in pages)
     assert "The authors" in " ".join(pages)
+    # a local copy is described as one, with its counts; only a download is "published"
+    letter = " ".join(flat(t) for t in page_texts(out))
+    assert "The data are 14 slip models (26,000 cells, 2.1% with aftershocks)" in letter
+    assert "read from a local copy" in letter and "The data are the published" not in letter
+    params["data"] = {"source": "devries2018", "path": "data/original"}
+    render(tree, out, params, use_splits=False)
+    letter = " ".join(flat(t) for t in page_texts(out))
+    assert "The data are the published slip models" in letter
+    assert f"downloaded from the authors{Q} folder (14 slip models, 26,000 cells" in letter
 
 
 # ---------------------------------------------------------------- wording follows statistics
@@ -760,8 +771,10 @@ def test_matched_leakage_leads_and_never_claims_absence_from_few_splits(
     assert ("so its estimates carry no interval and decide nothing. On it the effect is "
             "+0.060 on its 4 exposed test earthquakes, 0.000 on its 2 unexposed ones, the "
             "control (per-earthquake means differ by +0.060), and +0.030 on all 6") in text
-    # every size-control draw is counted: exact in both cells and aftershock cells
-    assert "22 of 22 draws matched both counts exactly, 22 needed trimming" in text
+    # every size-control draw is counted once (the same draw serves every method): exact
+    # in both cells and aftershock cells, and how much of what it removed was trimmed
+    assert ("11 of 11 draws matched both counts exactly; 11 of them trimmed cells, 30.0% of "
+            "all the cells they removed") in text
     # the future-only arm: the later neighbours carry the leak, reported with its interval
     assert (f"the later neighbours changed the neural network{Q}s AUC on the 2 test "
             "earthquakes that had them by +0.044 [0.039, 0.049]") in text
@@ -1051,22 +1064,100 @@ def test_each_pdf_carries_its_sources_as_pdfa_attachments(
 ) -> None:
     reader = PdfReader(demo_render[document])
     attached = {name: contents[0] for name, contents in reader.attachments.items()}
-    metrics = demo_render["tree"]["metrics_dir"]
-    expected = {f"metrics/{p.relative_to(metrics).as_posix()}" for p in metrics.rglob("*.json")}
-    assert expected <= set(attached)
-    for name in expected:
-        assert attached[name] == (metrics.parent / name).read_bytes(), name
+    # every input read is attached, byte for byte: metrics, curves, ROC and per-slip-model
+    # tables, the splits and the operating characteristics
+    tree = demo_render["tree"]
+    for key in ("metrics_dir", "plots_dir", "results_dir"):
+        root = tree[key]
+        for path in root.rglob("*"):
+            if path.suffix in (".json", ".csv"):
+                name = f"{root.name}/{path.relative_to(root).as_posix()}"
+                assert attached.get(name) == path.read_bytes(), name
+    assert attached[f"{tree['splits'].parent.name}/{tree['splits'].name}"] == \
+        tree["splits"].read_bytes()
+    # ... and each once: PDF/A-3's /AF array lists every embedded file a single time
+    relationships = [entry.get_object()["/F"] for entry in reader.trailer["/Root"]["/AF"]]
+    assert len(relationships) == len(set(relationships)) == len(attached)
     assert attached["params.yaml"] == demo_render["tree"]["params"].read_bytes()
     provenance = json.loads(attached["provenance.json"])
     assert provenance["rendered"] == "2023-11-14T22:13:20Z"
     assert provenance["inputs_sha256"]["metrics/stats.json"] == hashlib.sha256(
-        (metrics / "stats.json").read_bytes()).hexdigest()
+        (tree["metrics_dir"] / "stats.json").read_bytes()).hexdigest()
     xmp = reader.xmp_metadata
     assert xmp is not None
     raw = xmp.stream.get_data().decode()
     assert 'pdfaid:part="3"' in raw and 'pdfaid:conformance="B"' in raw
     assert reader.metadata["/Title"] and reader.metadata["/Author"]
     assert "aftershocks" in reader.metadata["/Keywords"]
+    # a demo rendering says so in its metadata too, not only on its pages
+    assert "synthetic demonstration data" in reader.metadata["/Subject"]
+    assert "synthetic demonstration data" in reader.metadata["/Keywords"]
+
+
+def fonts_of(resources: Any) -> list[Any]:
+    """Every font dictionary reachable from a page's resources (through form XObjects)."""
+    found, resources = [], resources.get_object() if resources is not None else {}
+    for font in (resources.get("/Font") or {}).values():
+        found.append(font.get_object())
+    for xobject in (resources.get("/XObject") or {}).values():
+        xobject = xobject.get_object()
+        if xobject.get("/Subtype") == "/Form":
+            found += fonts_of(xobject.get("/Resources"))
+    return found
+
+
+def test_no_page_but_the_last_is_under_half_full(demo_render: dict[str, Any]) -> None:
+    """The letter's counts record every page left under half full by a forced break or a
+    figure that did not fit; the demo rendering has none."""
+    report = json.loads((demo_render["letter"].parent / "letter.json").read_text())
+    assert set(report["pages_under_half_full"]) == {"letter.pdf", "supplementary.pdf",
+                                                    "cover_letter.pdf"}
+    assert report["pages_under_half_full"] == {name: [] for name in report["pages"]}
+
+
+def test_page_fill_measures_where_the_content_ends() -> None:
+    import weasyprint
+
+    from aftershock_replication.report.render import page_fill, pages_under
+
+    short = weasyprint.HTML(string="<p>one line</p>").render()
+    assert page_fill(short.pages[0]._page_box) < 0.1
+    tall = weasyprint.HTML(string="<div style='height: 80vh'></div><p>end</p>"
+                                  "<p style='break-before: page'>next</p>").render()
+    assert page_fill(tall.pages[0]._page_box) > 0.75
+    # the last page may be short; an earlier one under the share is listed
+    assert pages_under(tall, 0.5) == []
+    forced = weasyprint.HTML(string="<p>a</p><p style='break-before: page'>b</p>").render()
+    assert pages_under(forced, 0.5) == [1]
+
+
+@pytest.mark.parametrize("document", ["letter", "pdf", "cover"])
+def test_pdfa_3b_structure_holds(demo_render: dict[str, Any], document: str) -> None:
+    """No PDF/A validator installs from the registries (veraPDF is a Java application on
+    neither PyPI, npm nor Debian), so the parts of PDF/A-3b a renderer can get wrong are
+    checked directly: an output intent with its ICC profile, the XMP identification, every
+    font embedded, and every attachment's relationship declared once in /AF."""
+    reader = PdfReader(demo_render[document])
+    root = reader.trailer["/Root"]
+    intents = [intent.get_object() for intent in root["/OutputIntents"]]
+    assert any(i["/S"] == "/GTS_PDFA1" and "/DestOutputProfile" in i for i in intents)
+    raw = reader.xmp_metadata.stream.get_data().decode()
+    assert 'pdfaid:part="3"' in raw and 'pdfaid:conformance="B"' in raw
+    fonts = [font for page in reader.pages for font in fonts_of(page.get("/Resources"))]
+    assert fonts
+    for font in fonts:
+        descendants = [d.get_object() for d in font.get("/DescendantFonts") or []]
+        for described in [font, *descendants]:
+            descriptor = described.get("/FontDescriptor")
+            if descriptor is not None:
+                descriptor = descriptor.get_object()
+                assert {"/FontFile", "/FontFile2", "/FontFile3"} & set(descriptor), \
+                    f"{document}: font {described.get('/BaseFont')} not embedded"
+    listed = [entry.get_object() for entry in root["/AF"]]
+    assert len({id(entry) for entry in listed}) == len(listed)
+    assert all(entry["/AFRelationship"] == "/Source" for entry in listed)
+    names = root["/Names"]["/EmbeddedFiles"]["/Names"]
+    assert sorted(str(name) for name in names[0::2]) == sorted(str(e["/F"]) for e in listed)
 
 
 def test_provenance_follows_the_sources_only(

@@ -351,16 +351,26 @@ def future_arm(entry: dict[str, Any] | None) -> dict[str, Any]:
             "earthquakes": int(entry.get("earthquakes") or 0)}
 
 
-def size_control_draws(summary: dict[str, Any]) -> dict[str, int]:
-    """Over every measured partition and method: the size-control draws, how many removed
-    exactly the neighbours' cells and positive cells, and how many trimmed a slip model."""
-    records = [record for entry in summary["methods"].values()
-               for scheme in (entry.get("partitions") or {}).values()
-               for record in scheme.values() if record.get("measured")]
-    draws = [draw for record in records for draw in record.get("size_controls") or []]
-    return {"draws": len(draws),
-            "exact": sum(int(record.get("size_controls_exact") or 0) for record in records),
-            "trimmed": sum(1 for draw in draws if draw.get("trimmed_slip_models"))}
+def size_control_draws(summary: dict[str, Any]) -> dict[str, Any]:
+    """The size-control draws of the measured partitions (each drawn once per partition,
+    whatever the method): how many, how many removed exactly the neighbours' cells and
+    positive cells, how many trimmed cells of a slip model, and the trimmed share of the
+    cells removed."""
+    draws: dict[tuple[str, str, int], tuple[dict[str, Any], bool]] = {}
+    for entry in summary["methods"].values():
+        for scheme_name, scheme in (entry.get("partitions") or {}).items():
+            for partition, record in scheme.items():
+                if not record.get("measured"):
+                    continue
+                for index, draw in enumerate(record.get("size_controls") or []):
+                    exact = (draw.get("cells") == record.get("neighbour_cells")
+                             and draw.get("positives") == record.get("neighbour_positives"))
+                    draws.setdefault((scheme_name, partition, index), (draw, exact))
+    removed = sum(int(draw.get("cells") or 0) for draw, _ in draws.values())
+    trimmed = sum(int(draw.get("trimmed_cells") or 0) for draw, _ in draws.values())
+    return {"draws": len(draws), "exact": sum(exact for _, exact in draws.values()),
+            "trimmed": sum(1 for draw, _ in draws.values() if draw.get("trimmed_slip_models")),
+            "trimmed_share": fmt.percent(trimmed / removed if removed else None)}
 
 
 def matched_leakage_findings(inputs: Inputs) -> dict[str, Any]:
@@ -652,9 +662,13 @@ def demo_description(features: dict[str, Any]) -> dict[str, Any] | None:
     }
 
 
-def data_findings(features: dict[str, Any]) -> dict[str, Any]:
+def data_findings(features: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    """What the data are, from their own record: the source as configured (``data.source``,
+    so that Methods never call a local copy or generated data "the published" grids) and
+    the features stage's counts."""
     roles = features["by_paper_role"]
     return {
+        "source": str((params.get("data") or {}).get("source", "unknown")),
         "slip_models": fmt.integer(features.get("slip_models")),
         "events": fmt.integer(features.get("events")),
         "sequences": fmt.integer(features.get("sequences")),
@@ -941,7 +955,7 @@ def build_context(
         "tolerance": fmt.fixed(tolerance, 3),
         "seeds": seeds,
         "schemes": SCHEME_LABELS,
-        "data": data_findings(inputs.features),
+        "data": data_findings(inputs.features, params),
         "claim": claim_findings(inputs),
         "audit": audit_findings(inputs),
         "auc_rows": auc_rows,

@@ -146,11 +146,16 @@ def render_html(context: dict[str, Any], template_dir: Path,
 def attachments(
     inputs: Inputs, params_file: Path | None, provenance: Provenance
 ) -> list[tuple[str, bytes, str]]:
-    """(name, bytes, description) embedded in every PDF: each metrics JSON read, the params
-    file and the provenance, so a referee can check every number against its source."""
-    attached = [(shown, path.read_bytes(), "metrics file the numbers were read from")
-                for shown, path in inputs.files
-                if shown.startswith("metrics/") and shown.endswith(".json")]
+    """(name, bytes, description) embedded in every PDF, each once: every input file the
+    documents read (metrics, the tables behind the figures and curves, the splits, the
+    operating characteristics), the params file and the provenance, so a referee can check
+    every number against its source."""
+    attached, seen = [], set()
+    for shown, path in inputs.files:
+        if shown not in seen:
+            seen.add(shown)
+            attached.append((shown, path.read_bytes(),
+                             "input the printed numbers and figures were read from"))
     if params_file is not None:
         attached.append(("params.yaml", Path(params_file).read_bytes(),
                          "the parameters of the run"))
@@ -187,9 +192,22 @@ def write_pdf(rendered: Any, out_pdf: Path, attached: list[tuple[str, bytes, str
     files = [Attachment(file_obj=io.BytesIO(data), name=name, description=description,
                         created=moment, modified=moment, relationship="Source")
              for name, data, description in attached]
-    rendered.write_pdf(out_pdf, pdf_variant=PDF_VARIANT, attachments=files, pdf_tags=True)
+    rendered.write_pdf(out_pdf, pdf_variant=PDF_VARIANT, attachments=files, pdf_tags=True,
+                       finisher=attach_once)
 
 
+def attach_once(_document: Any, pdf: Any) -> None:
+    """List each attachment once in the catalogue's /AF array. WeasyPrint 70's PDF/A-3
+    step adds every embedded file twice (from the name tree and from the file
+    specifications); this runs after it, before the file is written."""
+    if "AF" not in pdf.catalog:
+        return
+    import pydyf
+
+    pdf.catalog["AF"] = pydyf.Array(dict.fromkeys(pdf.catalog["AF"]))  # references, in order
+
+
+MIN_PAGE_FILL = 0.5  # no page but a document's last is left under half full
 STRANDABLE_TAGS = frozenset({"h1", "h2", "h3"})  # what must not end up alone on a page
 STRANDABLE_CLASSES = frozenset({"signatures", "salutation"})
 
@@ -202,6 +220,27 @@ def page_problems(rendered: Any, document: str) -> list[str]:
         if words and words == stranded_words and not images:
             problems.append(f"{document} page {number} holds only a heading or signature")
     return problems
+
+
+def pages_under(rendered: Any, share: float) -> list[int]:
+    """Page numbers, the last page excepted, whose content ends above ``share`` of the page
+    (a page left mostly empty by a forced break or a figure that did not fit)."""
+    return [number for number, page in enumerate(rendered.pages[:-1], start=1)
+            if page_fill(page._page_box) < share]
+
+
+def page_fill(page_box: Any) -> float:
+    """Share of a laid-out page's content height down to its lowest line or image (margin
+    boxes left out): 1.0 for a full page. WeasyPrint has no public API for this either."""
+    lowest = top = page_box.content_box_y()
+    stack = [child for child in page_box.children if type(child).__name__ != "MarginBox"]
+    while stack:
+        node = stack.pop()
+        if isinstance(getattr(node, "text", None), str) or type(node).__name__ in (
+                "InlineReplacedBox", "BlockReplacedBox"):
+            lowest = max(lowest, node.position_y + node.margin_height())
+        stack.extend(getattr(node, "children", None) or [])
+    return (lowest - top) / page_box.height if page_box.height else 1.0
 
 
 def _page_content(page_box: Any) -> tuple[int, int, int]:
@@ -272,7 +311,14 @@ def render_documents(
                              "or signature separated from its text); no document was written")
         pages = {Path(outputs[option]).name: len(document.pages)
                  for option, document in rendered.items()}
+        underfilled = {name: pages_under(document, MIN_PAGE_FILL)
+                       for name, document in zip(pages, rendered.values(), strict=True)}
+        for name, numbers in underfilled.items():
+            if numbers:
+                log.warning("%s: page(s) %s less than %.0f %% full (not the last page)", name,
+                            ", ".join(map(str, numbers)), 100 * MIN_PAGE_FILL)
         report = {"letter": {**counts.as_dict(), "limits": limits}, "pages": pages,
+                  "pages_under_half_full": underfilled,
                   "pdf_variant": PDF_VARIANT, "demo": context["demo"] is not None,
                   "provenance": {"commit": provenance.commit,
                                  "uncommitted_changes": provenance.dirty}}
