@@ -9,6 +9,7 @@ and params (``replicate <stage> --help`` prints it). Paths are not defaulted her
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import logging
 import resource
@@ -226,6 +227,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         log.error("interrupted: %s", interruption_advice(args.command))
         return 130
+    except OSError as error:
+        if error.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        log.error("%s: no space left on the device (%s); free some space and run the stage "
+                  "again", error.filename or "writing an output", error.strerror)
+        note = failure_note(args.command)
+        if note is not None:
+            log.error("%s", note)
+        return 2
     elapsed = format_seconds(time.perf_counter() - start)
     own, children = (resource.getrusage(who) for who in
                      (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -24,8 +25,41 @@ LEAKY_UNITS = ("event", "slip_model")
 GROUPED_UNITS = ("physical", "sequence", "spatiotemporal")
 COMPUTE_BACKENDS = ("loky", "dask")
 # the top-level keys of params.yaml: ``seeds``, the ``untrained`` stage list, and the sections
+# sanity bounds on values that cannot be meant (the published data: 199 slip models; the
+# study's experiments: 10 splits)
+MAX_SEEDS = 1_000
+MAX_COUNT = 1_000_000  # trees, components, splines, iterations, batch size, epochs
+MAX_DEMO_SLIP_MODELS = 10_000
 TOP_LEVEL_KEYS = ("seeds", "untrained", "data", "demo", "features", "split", "compute",
                   "evaluate", "methods", "learning_curve", "leakage", "stats", "letter")
+
+
+def valid_url(text: str) -> bool:
+    """An http(s) URL with a host name and no whitespace (urllib accepts 'http://exa mple')."""
+    parts = urlsplit(text)
+    return (parts.scheme in ("http", "https") and bool(parts.hostname)
+            and not any(c.isspace() for c in text))
+
+
+class DuplicateKeyError(yaml.YAMLError):
+    """A mapping key given twice (``UniqueKeyLoader``)."""
+
+    def __init__(self, key: Any, line: int) -> None:
+        super().__init__(f"the key {key!r} appears twice (again on line {line})")
+
+
+class UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing a key given twice in one mapping (PyYAML keeps the
+    last silently; DVC refuses the file, so a stage run directly must too)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise DuplicateKeyError(key, key_node.start_mark.line + 1)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
 
 
 def load_params(path: str | Path = "params.yaml") -> dict[str, Any]:
@@ -34,7 +68,14 @@ def load_params(path: str | Path = "params.yaml") -> dict[str, Any]:
     if not params_path.is_file():
         raise InputError(f"{params_path}: params file not found (run from the project root)")
     try:
-        loaded = yaml.safe_load(params_path.read_text())
+        text = params_path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise InputError(f"{params_path}: not UTF-8 text (byte {error.start} is "
+                         f"0x{error.object[error.start]:02x}); save it as UTF-8") from error
+    try:
+        loaded = yaml.load(text, Loader=UniqueKeyLoader)  # a SafeLoader: no object tags
+    except DuplicateKeyError as error:
+        raise InputError(f"{params_path}: {error}; give each key once") from error
     except yaml.YAMLError as error:
         raise InputError(f"{params_path}: not valid YAML: {error}") from error
     if not isinstance(loaded, dict):
@@ -85,12 +126,17 @@ def require(mapping: dict[str, Any], section_name: str, key: str) -> Any:
     return mapping[key]
 
 
-def as_int(value: Any, name: str, minimum: int | None = None) -> int:
-    """Validate an integer parameter (booleans are not integers here)."""
+def as_int(value: Any, name: str, minimum: int | None = None,
+           maximum: int | None = None) -> int:
+    """Validate an integer parameter (booleans are not integers here); ``maximum`` is a
+    sanity bound on values that cannot be meant (the message says so)."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise InputError(f"params: '{name}' must be an integer, got {value!r}")
     if minimum is not None and value < minimum:
         raise InputError(f"params: '{name}' must be >= {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise InputError(f"params: '{name}' must be <= {maximum:,} (a sanity bound: {value:,} "
+                         f"would run for days or exhaust memory), got {value}")
     return value
 
 
@@ -143,8 +189,9 @@ class DataParams:
         raw = section(params, "data", {"source", "path", "mirror", "drive_folder"})
         source = as_choice(require(raw, "data", "source"), "data.source", DATA_SOURCES)
         mirror = as_str(raw.get("mirror") or "", "data.mirror")
-        if mirror and not mirror.startswith(("https://", "http://")):
-            raise InputError(f"params: 'data.mirror' must be an http(s) URL, got {mirror!r}")
+        if mirror and not valid_url(mirror):
+            raise InputError(f"params: 'data.mirror' must be an http(s) URL with a host and "
+                             f"no spaces, e.g. https://example.org/devries2018, got {mirror!r}")
         return cls(
             source=source,
             path=Path(as_str(require(raw, "data", "path"), "data.path")),
@@ -185,6 +232,8 @@ class DemoParams:
                 f"params: 'demo.size' must be 'small', 'full' or a positive number of slip "
                 f"models, got {size!r}"
             )
+        else:
+            as_int(size, "demo.size", minimum=1, maximum=MAX_DEMO_SLIP_MODELS)
         return cls(
             seed=as_int(require(raw, "demo", "seed"), "demo.seed", minimum=0),
             size=size,
@@ -239,7 +288,7 @@ class SplitParams:
         grouped_by = as_choice(require(raw, "split", "grouped_by"), "split.grouped_by",
                                GROUPED_UNITS)
         return cls(
-            seeds=as_int(params.get("seeds"), "seeds", minimum=1),
+            seeds=as_int(params.get("seeds"), "seeds", minimum=1, maximum=MAX_SEEDS),
             test_size=as_float(require(raw, "split", "test_size"), "split.test_size", 0.0, 1.0,
                                low_open=True, high_open=True),
             leaky_by=leaky_by,
@@ -304,7 +353,7 @@ STRESS_SCALARS = ("max_shear", "von_mises", "sum_abs")
 def _setting(kind: str, value: Any, dotted: str) -> Any:
     """One ``methods.<name>.<key>`` value validated by its kind (see ``methods.setting``)."""
     if kind == "count":
-        return as_int(value, dotted, minimum=1)
+        return as_int(value, dotted, minimum=1, maximum=MAX_COUNT)
     if kind == "cap":
         return None if value is None else as_int(value, dotted, minimum=1)
     if kind == "positive":

@@ -21,6 +21,7 @@ import yaml
 
 from aftershock_replication import cli
 from aftershock_replication.data.layout import FILE_LIST_DATASETS, write_file_list
+from aftershock_replication.errors import InputError
 from aftershock_replication.params import TOP_LEVEL_KEYS
 from helpers import ROOT
 
@@ -201,3 +202,93 @@ def test_unknown_params_are_refused_listing_the_valid_keys(
 def test_top_level_keys_are_those_of_params_yaml() -> None:
     """The list of valid keys is the shipped params file's (no section left out)."""
     assert list(yaml.safe_load((ROOT / "params.yaml").read_text())) == list(TOP_LEVEL_KEYS)
+
+
+def test_a_params_file_not_utf8_or_with_a_key_twice_is_refused(tmp_path: Path) -> None:
+    """Both used to pass or end in a traceback; each now names the file and what to do."""
+    from aftershock_replication.params import load_params
+
+    latin = tmp_path / "latin.yaml"
+    latin.write_bytes("seeds: 3\n# caf\xe9\n".encode("latin-1"))
+    with pytest.raises(InputError, match=r"latin\.yaml: not UTF-8 text \(byte 14 is 0xe9\)"):
+        load_params(latin)
+    twice = tmp_path / "twice.yaml"
+    twice.write_text("seeds: 3\nsplit:\n  seeds: 1\nseeds: 4\n")
+    with pytest.raises(InputError, match=r"twice\.yaml: the key 'seeds' appears twice "
+                                         r"\(again on line 4\); give each"):
+        load_params(twice)
+
+
+@pytest.mark.parametrize("mirror", ["http://exa mple.com", "https://", "ftp://host/x",
+                                    "example.org/data"])
+def test_a_malformed_mirror_url_is_refused(mirror: str) -> None:
+    from aftershock_replication.params import DataParams
+
+    with pytest.raises(InputError, match=r"'data\.mirror' must be an http\(s\) URL with a host"):
+        DataParams.from_params({"data": {"source": "devries2018", "path": "data/original",
+                                         "mirror": mirror}})
+
+
+def test_a_full_disk_ends_with_a_message_not_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str],
+) -> None:
+    """ENOSPC in any stage: exit 2, the file named, and what was kept."""
+    import errno
+
+    def full(_args: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", "metrics/stats.json.tmp")
+
+    parser = cli.build_parser()
+    original = parser.parse_args
+
+    def parse(argv: object = None) -> object:
+        args = original(argv)
+        args.function = full
+        return args
+
+    monkeypatch.setattr(cli, "build_parser", lambda: type(
+        "P", (), {"parse_args": staticmethod(parse)})())
+    status = cli.main(["stats", "--methods-dir", "m", "--scores-dir", "s", "--features", "f",
+                       "--splits", "x", "--out", "o"])
+    errors = capfd.readouterr().err
+    assert status == 2 and "Traceback" not in errors
+    assert "metrics/stats.json.tmp: no space left on the device" in errors
+    assert "no output of this stage was replaced" in errors
+
+
+def test_a_slip_model_name_with_tex_is_drawn_as_typed(tmp_path: Path) -> None:
+    """Names are data: "$\\foo$" in a name once stopped the letter stage in matplotlib's
+    mathtext parser."""
+    from aftershock_replication.report.figures import paper_split_groups
+
+    name = "2000$\\foo$xx01AB"
+    roles = pd.DataFrame({"slip_model": [name, "2000$\\foo$xx02AB"],
+                          "event": [name[:12], "2000$\\foo$xx02"],
+                          "sequence": [name[:10]] * 2, "role": ["train", "test"]})
+    paper_split_groups(roles, tmp_path / "groups.png")
+    assert (tmp_path / "groups.png").stat().st_size > 0
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"seeds": 10_000}, r"'seeds' must be <= 1,000 \(a sanity bound"),
+    ({"methods": {"random_forest": {"n_estimators": 10**30}}},
+     r"'methods\.random_forest\.n_estimators' must be <= 1,000,000"),
+    ({"demo": {"size": 10**7}}, r"'demo\.size' must be <= 10,000"),
+])
+def test_values_that_cannot_be_meant_are_refused(change: dict, message: str) -> None:
+    from aftershock_replication.params import DemoParams, method_settings
+
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    for section, value in change.items():
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                params[section][key] = ({**params[section][key], **inner}
+                                        if isinstance(inner, dict) else inner)
+        else:
+            params[section] = value
+    with pytest.raises(InputError, match=message):
+        from aftershock_replication.params import SplitParams
+
+        SplitParams.from_params(params)
+        DemoParams.from_params(params)
+        method_settings(params, "random_forest")

@@ -31,6 +31,8 @@ DPI = 200
 TEXT_WIDTH_IN = 6.7  # A4 minus the letter's margins, a little to spare
 
 STYLE = {
+    # names and labels are data, never TeX: a slip model called "$\\foo$" is drawn as typed
+    "text.parse_math": False,
     "font.family": "DejaVu Sans",
     "font.size": 7.5,
     "axes.titlesize": 8,
