@@ -18,7 +18,7 @@ from .atomic import read_json, write_json
 from .cells import Cells, load_cells
 from .data.layout import sequence_of
 from .errors import InputError
-from .evaluate import method_partitions, score_key
+from .evaluate import configured_methods, input_digests, method_partitions, score_key
 from .groups import GROUP_KINDS, grouped_level
 from .methods import (
     ALL_METHODS,
@@ -410,10 +410,16 @@ def stats_stage(
              untrained metrics vs Coulomb) with each row's
              verdict at stats.alpha; the decomposition; cluster bootstrap and naive DeLong
              on the paper split; per-slip-model permutation tests.
-    params:  stats.*
+    params:  stats.*, untrained, methods (every registered method must be listed)
     """
     settings = StatsParams.from_params(params)
-    per_method = method_partitions(Path(methods_dir))
+    left_out = [m for m in ALL_METHODS if m not in configured_methods(params)]
+    if left_out:
+        raise InputError(f"params: the statistics compare every registered method, but "
+                         f"'untrained' and 'methods' leave out {', '.join(left_out)} (files "
+                         f"of an earlier run are not used); list them again")
+    per_method = method_partitions(Path(methods_dir), ALL_METHODS,
+                                   input_digests(Path(features), Path(splits)))
     scores = {}
     for method in ALL_METHODS:
         path = Path(scores_dir) / f"{method}.npz"

@@ -16,6 +16,7 @@ within 0.001 of the all-cells value (see the scale benchmark).
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .atomic import atomic_files, json_text, read_json, read_splits, write_json_files
+from .atomic import (
+    atomic_files,
+    json_text,
+    read_json,
+    read_splits,
+    sha256_of,
+    write_json_files,
+)
 from .auc import auc_sample, per_group_auc, pooled_auc, roc_points
 from .cells import Cells, load_cells
 from .compute import run_tasks
@@ -211,6 +219,7 @@ def evaluate_stage(
         metrics_file, scores_file, per_slip_model_file, roc_file = temporaries
         metrics_file.write_text(json_text({
             "method": method, "settings": {} if settings is None else settings.as_dict(),
+            "inputs": input_digests(features, splits),
             "partitions": result.partitions}))
         with scores_file.open("wb") as handle:
             np.savez(handle, **result.test_scores)  # float32 barely compresses: 4 s for 10 %
@@ -219,15 +228,41 @@ def evaluate_stage(
         pd.concat(result.roc).to_csv(roc_file, index=False, float_format="%.5f")
 
 
-def method_partitions(methods_dir: Path) -> dict[str, dict[str, Any]]:
-    """Every method's per-partition metrics from ``methods_dir`` (one JSON per method)."""
-    per_method = {}
-    for method in ALL_METHODS:
+def input_digests(features: Path, splits: Path) -> dict[str, str]:
+    """What a method's results were computed from: the SHA-256 of the feature table and of
+    the splits file (so results of an earlier run are never mixed into a new one)."""
+    return {"features_sha256": sha256_of(features), "splits_sha256": sha256_of(splits)}
+
+
+def configured_methods(params: dict[str, Any]) -> list[str]:
+    """The methods the params run, in the registry's order: the ``untrained`` stage list and
+    the ``methods`` section."""
+    named = set(params.get("untrained") or []) | set(params.get("methods") or {})
+    return [method for method in ALL_METHODS if method in named]
+
+
+def method_partitions(
+    methods_dir: Path, methods: Sequence[str] = ALL_METHODS,
+    inputs: dict[str, str] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """The per-partition metrics of ``methods`` from ``methods_dir`` (one JSON per method),
+    all computed from the same inputs: ``inputs`` (``input_digests`` of the current feature
+    table and splits) when given, else each other's."""
+    per_method, seen = {}, None
+    for method in methods:
         stage = f"the stage {spec(method).stage}"
-        loaded = read_json(Path(methods_dir) / f"{method}.json", stage)
+        path = Path(methods_dir) / f"{method}.json"
+        loaded = read_json(path, stage)
         if not isinstance(loaded, dict) or "partitions" not in loaded:
-            raise InputError(f"{Path(methods_dir) / f'{method}.json'}: no 'partitions'; rerun "
-                             f"{stage}")
+            raise InputError(f"{path}: no 'partitions'; rerun {stage}")
+        made_from = loaded.get("inputs")
+        expected = inputs or seen
+        if not isinstance(made_from, dict) or (expected is not None and made_from != expected):
+            what = "the current feature table and splits" if inputs else \
+                f"the other methods' ({', '.join(per_method)})"
+            raise InputError(f"{path}: computed from other inputs than {what} (an earlier "
+                             f"run's result); rerun {stage}")
+        seen = made_from
         per_method[method] = loaded["partitions"]
     return per_method
 
@@ -252,7 +287,8 @@ def aggregate_stage(params: dict[str, Any], methods_dir: Path, out: Path, summar
              per_slip_model_mean, event_weighted, train_pooled;
              summary (JSON, the DVC metric): scheme -> method -> mean pooled test AUC,
              event_weighted -> scheme -> method -> mean event-weighted AUC (4 decimals).
-    params:  none
+    params:  untrained, methods (which methods' files to read: an earlier run's file of a
+             method no longer listed is left out)
     """
-    aucs = auc_summary(method_partitions(Path(methods_dir)))
+    aucs = auc_summary(method_partitions(Path(methods_dir), configured_methods(params)))
     write_json_files({out: aucs, summary: headline(aucs)})
