@@ -920,7 +920,7 @@ def test_paper_split_interval_by_sequence_carries_its_caveat(
     # the simulation's coverage at that many clusters (the skewed shape, the worse one)
     assert ("3 test sequences, over which such an interval covers only 68.9% in simulation"
             in text)
-    assert "and every shape reached 93% only with 100." in text
+    assert "and every shape reached 93% only with 100 clusters." in text
 
 
 def test_train_test_and_curve_wording_flip(tree: dict[str, Path], tmp_path: Path) -> None:
