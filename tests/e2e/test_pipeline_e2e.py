@@ -114,8 +114,14 @@ def test_demo_pipeline_runs_offline_and_is_reproducible(project: Path) -> None:
         for record in (p for scheme in leakage["partitions"].values() for p in scheme.values()):
             assert record["measured"] == bool(record["exposed_events"])
             if record["measured"]:
-                assert set(record["aucs"]) == {"as_split", "purged", "size_control"}
+                # the demo has origin times, so the future-only arm is measured too
+                assert set(record["aucs"]) == {"as_split", "purged", "size_control",
+                                               "future_purged"}
                 assert -1 <= record["effect"]["all"] <= 1
+                # no size-control draw removes more cells or positives than the neighbours
+                for draw in record["size_controls"]:
+                    assert draw["cells"] <= record["neighbour_cells"]
+                    assert draw["positives"] <= record["neighbour_positives"]
     combined = json.loads((project / "metrics/leakage.json").read_text())
     assert set(combined["methods"]) == {"neural_network", "random_forest", "logistic"}
     for entry in combined["methods"].values():
