@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 import yaml
 from pypdf import PdfReader
+from scipy.stats import t as student_t
 
 from aftershock_replication.errors import InputError
 from aftershock_replication.leakage_summary import summarise
@@ -105,7 +106,12 @@ def _verdict(estimate: float, p_holm: float | None, se: float, df: int) -> dict[
     one-row family: Holm leaves it unchanged)."""
     p_equivalence = equivalence_pvalue(estimate, se, df, MARGIN)
     found = decide(estimate, p_holm, p_equivalence, ALPHA)
+    # a family of one: the two-sided 95 % interval, ending at zero on a claimed side
+    half = float(student_t.ppf(1 - ALPHA / 2, df)) * se
+    low = 0.0 if found == "higher" else estimate - half
+    high = 0.0 if found == "lower" else estimate + half
     return {"p_equivalence": p_equivalence, "p_equivalence_holm": p_equivalence,
+            "ci_simultaneous": [low, high],
             "verdict": found, "equivalence_bound": equivalence_bound(estimate, se, df, ALPHA),
             "within_smallest_effect": found in ("higher", "lower") and p_equivalence < ALPHA}
 
@@ -497,7 +503,7 @@ def test_significance_table_numbers_match_stats(
     rows = sorted(stats["tables"][table]["rows"], key=lambda r: METHODS.index(r["method"]))
     expected = []
     for row in rows:
-        expected += [fmt.diff(row["estimate"]), fmt.interval(row["ci"]),
+        expected += [fmt.diff(row["estimate"]), fmt.simultaneous_interval(row["ci_simultaneous"]),
                      fmt.statistic(row["statistic"]), fmt.dof(row["df"]),
                      fmt.p_cell(row["p_value"]), fmt.p_cell(row["p_holm"])]
     assert_in_order(text, caption, expected)
@@ -513,7 +519,8 @@ def test_decomposition_table_numbers_match_stats(demo_render: dict[str, Any]) ->
         entry = stats["decomposition"][method]
         expected += [fmt.diff(entry["paper_minus_grouped"]),
                      fmt.diff(entry["reference_paper_minus_grouped"]),
-                     fmt.diff(entry["leakage_term"]), fmt.interval(leak[method]["ci"]),
+                     fmt.diff(entry["leakage_term"]),
+                     fmt.simultaneous_interval(leak[method]["ci_simultaneous"]),
                      fmt.p_cell(leak[method]["p_holm"])]
     assert_in_order(text, "Supplementary Table 5 |", expected)
 
@@ -526,7 +533,7 @@ def test_the_negative_control_is_reported_with_its_own_family(
     control = stats["tables"]["negative_control"]
     expected = [flat(control["family"])]
     for row in control["rows"]:
-        expected += [fmt.diff(row["estimate"]), fmt.interval(row["ci"])]
+        expected += [fmt.diff(row["estimate"]), fmt.simultaneous_interval(row["ci_simultaneous"])]
     assert_in_order(text, "negative control, tested in a family of its own", expected)
 
 
@@ -722,10 +729,11 @@ def test_matched_leakage_leads_and_never_claims_absence_from_few_splits(
     # effect of interest: undecided, never absent
     assert "Leakage is measured best on identical test cells" in text
     assert text.index("identical test cells") < text.index("A second, secondary estimate")
+    # the simultaneous interval over the family's three methods (wider than the marginal)
     assert (f"the neural network{Q}s AUC on the exposed test earthquakes changed by +0.003 "
-            f"[{fmt.MINUS}0.019, 0.025] relative to the unexposed ones") in text
-    assert (f"mean over 3 splits, 95% CI with the split as unit, Nadeau{fmt.EN_DASH}Bengio "
-            "corrected") in text
+            f"[{fmt.MINUS}0.028, 0.035] relative to the unexposed ones") in text
+    assert (f"mean over 3 splits, simultaneous 95% CI with the split as unit, "
+            f"Nadeau{fmt.EN_DASH}Bengio corrected") in text
     # the exposed earthquakes alone are reported, not tested
     assert ("Reported but not tested: on the exposed earthquakes alone, each averaged over the "
             "splits that tested it exposed and then over its sequence, the effect is "
@@ -742,12 +750,13 @@ def test_matched_leakage_leads_and_never_claims_absence_from_few_splits(
                           "random_forest": [0.0] + [0.001 * (-1) ** i for i in range(10)]})
     write_json(tree["metrics_dir"] / "leakage.json", leak)
     text = context_text(tree, stats, tmp_path)
+    # claimed: the simultaneous interval ends at zero on the claimed side
     assert (f"the neural network{Q}s AUC on the exposed test earthquakes rose by +0.044 "
-            "[0.039, 0.049] relative to the unexposed ones") in text
+            "(0, 0.049] relative to the unexposed ones") in text
     assert "the effect is significantly positive for the neural network;" in text
     # the letter's claim carries its number, interval and Holm-adjusted p
     letter = context_text(tree, stats, tmp_path, "letter.html.j2")
-    assert "The rise is significant for the neural network (+0.044 [0.039, 0.049], p " in letter
+    assert "The rise is significant for the neural network (+0.044 (0, 0.049], p " in letter
     # the forest's contrasts (+-0.002 around 0) lie within the smallest effect
     assert (", Holm-adjusted); for the random forest the change is equivalent to zero within "
             "±0.020 (Supplementary Table 2)") in letter
@@ -762,8 +771,8 @@ def test_matched_leakage_leads_and_never_claims_absence_from_few_splits(
     assert all(name in listed for name in ("neural network", "random forest", "logistic")), listed
     supplement = context_text(tree, stats, tmp_path)
     found = re.search(r"on the exposed earthquakes, relative to the unexposed ones of the "
-                      r"same split, (of [a-z ]+ by \S+ \[[^]]+\], of [a-z ]+ by "
-                      r"\S+ \[[^]]+\] and of [a-z ]+ by \S+ \[[^]]+\])\.", supplement)
+                      r"same split, significantly for ([a-z ]+ \(\S+ \(0, [^]]+\], [^)]+\), "
+                      r"[a-z ]+ \([^)]+\) and [a-z ]+ \([^)]+\))\.", supplement)
     assert found and all(name in found[1] for name in ("neural network", "random forest",
                                                         "logistic")), supplement
     assert "On all test cells the effect is +0.022 [0.019, 0.024]" in text
@@ -782,8 +791,8 @@ def test_matched_leakage_leads_and_never_claims_absence_from_few_splits(
             "later-neighbour contrast there is +0.060 (one split, no interval)") in text
     assert ("Leakage is not rare in effect: on identical test cells, training with the test "
             f"earthquakes{Q} sequence neighbours raises the AUC on the exposed earthquakes, "
-            "relative to the unexposed ones of the same split, of the neural network by "
-            "+0.044 [0.039, 0.049].") in text
+            "relative to the unexposed ones of the same split, significantly for the neural "
+            "network (+0.044 (0, 0.0") in text
     assert "for the random forest it is equivalent to zero within ±0.020" in text
 
 
@@ -901,7 +910,7 @@ def test_an_interval_over_too_few_earthquakes_is_never_read_as_inference(
     stats = _stats(tree)
     letter = context_text(tree, stats, tmp_path, "letter.html.j2")
     assert (f"network{Q}s difference from the von Mises criterion is +0.011; one split with "
-            "4 test earthquakes decides nothing (a 95% cluster-bootstrap interval 12 over so "
+            "4 test earthquakes decides nothing (a 95% cluster-bootstrap interval 13 over so "
             "few covers only 68.9% in simulation") in letter
     assert "no significant difference" not in letter
     for entry in stats["paper_split"]["bootstrap_vs_reference"].values():
@@ -1050,11 +1059,12 @@ def test_letter_table_numbers_match_stats(demo_render: dict[str, Any]) -> None:
     expected = []
     for method in ["neural_network"] + [m for m in COMPETITORS if m != "neural_network"]:
         row = rows[method]
-        expected += [fmt.diff(row["estimate"]), fmt.interval(row["ci"]),
+        expected += [fmt.diff(row["estimate"]), fmt.simultaneous_interval(row["ci_simultaneous"]),
                      fmt.p_cell(row["p_holm"])]
         if method in leakage["methods"]:
             leak = leakage["methods"][method][leakage["primary_test"]]
-            expected += [fmt.diff(leak["estimate"]), fmt.interval(leak["ci"])]
+            expected += [fmt.diff(leak["estimate"]),
+                         fmt.simultaneous_interval(leak["ci_simultaneous"])]
     assert_in_order(text, "Table 1 |", expected)
 
 
@@ -1290,7 +1300,7 @@ def test_the_2019_review_is_answered_by_the_verdicts(tree: dict[str, Path],
         "family": "untrained metrics vs Coulomb", "scheme": "grouped", "rows": rows}
     text = context_text(tree, stats, tmp_path)
     assert ("The numbers support the physical point, and show that it needs no network: with "
-            "no training at all, the von Mises criterion (+0.150 [0.129, 0.169], "
+            "no training at all, the von Mises criterion (+0.150 (0, 0.159], "
             "p &lt; 0.001, Holm-adjusted) scores significantly higher than Coulomb stress") in text
     letter = context_text(tree, stats, tmp_path, "letter.html.j2")
     assert "the physical point of ref. 1 holds, and needs no network" in letter

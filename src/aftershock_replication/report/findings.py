@@ -81,7 +81,8 @@ def format_row(row: dict[str, Any], source: str) -> dict[str, Any]:
         "prose": prose(method),
         "comparison": str(row.get("comparison", "")),
         "estimate": fmt.diff(row.get("estimate")),
-        "ci": fmt.interval(row.get("ci")),
+        # beside a Holm-adjusted p: the simultaneous interval compatible with it
+        "ci": fmt.simultaneous_interval(row.get("ci_simultaneous")),
         "statistic": fmt.statistic(row.get("statistic")),
         "df": fmt.dof(row.get("df")),
         "p": fmt.p_cell(row.get("p_value")),
@@ -313,9 +314,8 @@ def untrained_vs_coulomb(inputs: Inputs) -> dict[str, Any] | None:
     if not table or not table.get("rows"):
         return None
     found = significance_table(table, "metrics/stats.json")
-    found["higher_with_numbers"] = [
-        f"{r['prose']} ({r['estimate']} {r['ci']}, {r['p_holm_text']}, Holm-adjusted)"
-        for r in found["rows"] if r["verdict"] == "higher"]
+    # the rows each claim rests on, for the macro ``listed_claims``
+    found["higher_rows"] = [r for r in found["rows"] if r["verdict"] == "higher"]
     for verdict_name in VERDICTS:
         found[verdict_name] = [prose(m) for m in found[verdict_name]]
     return found
@@ -427,12 +427,8 @@ def matched_leakage_findings(inputs: Inputs) -> dict[str, Any]:
         "controls": size_control_draws(summary),
         "future_arm": any(r["later_partitions"] for r in rows),
         "leaking": [r["prose"] for r in rows if r["verdict"] == "higher"],
-        # the same methods with the numbers each claim rests on, for the macro ``listed``
-        "leaking_with_numbers": [
-            f"{r['prose']} ({r['estimate']} {r['ci']}, {r['p_holm_text']}, Holm-adjusted)"
-            for r in rows if r["verdict"] == "higher"],
-        "leaking_rises": [f"of {r['prose']} by {r['estimate']} {r['ci']}"
-                          for r in rows if r["verdict"] == "higher"],
+        # the same methods' rows, with the numbers each claim rests on (``listed_claims``)
+        "leaking_rows": [r for r in rows if r["verdict"] == "higher"],
         "negative": [r["prose"] for r in rows if r["verdict"] == "lower"],
         "equivalent": [r["prose"] for r in rows if r["verdict"] == "equivalent"],
         "undecided": [r["prose"] for r in rows if r["verdict"] == "undecided"],
@@ -731,6 +727,9 @@ REFERENCES: tuple[tuple[str, str], ...] = (
                "Learn.</i> <b>52</b>, 239\u2013281 (2003)."),
     ("holm", "Holm, S. A simple sequentially rejective multiple test procedure. <i>Scand. J. "
              "Stat.</i> <b>6</b>, 65\u201370 (1979)."),
+    ("strassburger", "Strassburger, K. & Bretz, F. Compatible simultaneous lower confidence "
+                     "bounds for the Holm procedure and other Bonferroni-based closed tests. "
+                     "<i>Stat. Med.</i> <b>27</b>, 4914\u20134927 (2008)."),
     ("mignan", "Mignan, A. & Broccardo, M. One neuron versus deep learning in aftershock "
                "prediction. <i>Nature</i> <b>574</b>, E1\u2013E3 (2019)."),
     ("reply", "Meade, B. J. Reply to: One neuron versus deep learning in aftershock "

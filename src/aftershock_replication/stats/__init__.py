@@ -4,7 +4,8 @@
 - ``bootstrap``: exact O(G^2)-per-replicate cluster bootstrap over groups; unit = group.
 - ``resampled``: Nadeau & Bengio corrected resampled t-test over seeds (unit = split), and
   the t-test over independent clusters (unit = cluster).
-- ``multiple``: Holm's correction over a table's family, NaN-tolerant.
+- ``multiple``: Holm's correction over a table's family, NaN-tolerant, and the
+  simultaneous intervals compatible with its directional claims.
 - ``permutation``: the original's per-slip-model label-permutation test.
 - ``verdicts``: higher / lower / equivalent / undecided from a smallest effect of interest.
 """
@@ -22,7 +23,11 @@ from aftershock_replication.stats.delong import (
     midrank,
     placements,
 )
-from aftershock_replication.stats.multiple import holm
+from aftershock_replication.stats.multiple import (
+    directional_holm,
+    holm,
+    holm_compatible_intervals,
+)
 from aftershock_replication.stats.permutation import permutation_pvalue
 from aftershock_replication.stats.resampled import (
     cluster_mean_ttest,
@@ -49,11 +54,13 @@ __all__ = [
     "delong_paired",
     "delong_variance",
     "detectable_effect",
+    "directional_holm",
     "equivalence_bound",
     "equivalence_pvalue",
     "family_verdicts",
     "group_codes",
     "holm",
+    "holm_compatible_intervals",
     "midrank",
     "pair_matrix",
     "permutation_pvalue",
