@@ -13,7 +13,10 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from .errors import InputError
+from .names import SCHEMES
 
 # a temporary is ``.<name>.tmp-<pid>`` (or ``.tmp-old-<pid>``, a directory being replaced)
 # beside its final path; .gitignore and .dvcignore ignore the pattern ``.*.tmp-*``
@@ -188,8 +191,20 @@ def read_json(path: str | os.PathLike[str], producer: str) -> Any:
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise InputError(f"{path}: not valid JSON ({error}); rerun {producer}") from error
 
+def finite_or_none(value: Any) -> Any:
+    """Nested copy with NaN/inf (undefined statistics, e.g. the sd of one value) as None:
+    JSON has no NaN."""
+    if isinstance(value, dict):
+        return {key: finite_or_none(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite_or_none(item) for item in value]
+    if isinstance(value, float | np.floating):
+        return float(value) if np.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
 
-SPLIT_SCHEMES = ("paper", "leaky", "grouped")  # as splits.SCHEMES (not imported: sklearn)
+
 
 
 def _splits_problem(splits: Any) -> str | None:
@@ -199,7 +214,7 @@ def _splits_problem(splits: Any) -> str | None:
     schemes, units = splits.get("schemes"), splits.get("units")
     if not isinstance(schemes, dict):
         return "no 'schemes' object"
-    for scheme in SPLIT_SCHEMES:
+    for scheme in SCHEMES:
         partitions = schemes.get(scheme)
         if not isinstance(partitions, dict) or not partitions:
             return f"no partitions of the '{scheme}' scheme"

@@ -29,8 +29,9 @@ import pandas as pd
 from sklearn.metrics.pairwise import haversine_distances
 
 from .atomic import atomic_file
-from .data.layout import EVENTS_CSV, FSP_DIR, Layout, event_of, open_layout, slip_model_name
+from .data.layout import EVENTS_CSV, FSP_DIR, Layout, open_layout, slip_model_name
 from .errors import InputError
+from .names import event_of
 
 log = logging.getLogger(__name__)
 

@@ -35,11 +35,10 @@ from .data.layout import (
     STRESS_COLUMNS,
     VON_MISES_COLUMN,
     Layout,
-    event_of,
     open_layout,
-    sequence_of,
 )
 from .errors import InputError
+from .names import event_of, sequence_of
 from .params import FeatureParams
 from .progress import progress, timed
 from .schema import CFS_COLUMNS, COMPONENT_COLUMNS, FEATURE_SCHEMA, ID_COLUMNS, METRIC_COLUMNS

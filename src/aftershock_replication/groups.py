@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .data.layout import sequence_of
 from .errors import InputError
+from .names import sequence_of
 
 # what a group of each level is called in prose
 GROUP_KINDS = {"sequence": "region-year sequence", "physical": "physical sequence",

@@ -46,11 +46,11 @@ from .atomic import read_json, write_json
 from .auc import auc_sample, per_group_auc, pooled_auc
 from .cells import Cells, load_cells
 from .compute import run_tasks
-from .data.layout import event_of
 from .errors import InputError
 from .evaluate import partition_seed, score_key
 from .groups import grouped_level
 from .methods import Settings, create, spec
+from .names import event_of
 from .params import ComputeParams, LeakageParams, method_settings
 from .progress import timed
 

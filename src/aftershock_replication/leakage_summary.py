@@ -37,12 +37,18 @@ from typing import Any
 
 import numpy as np
 
-from .atomic import read_json, write_json
-from .comparisons import T_TEST, finite_or_none
-from .data.layout import sequence_of
+from .atomic import finite_or_none, read_json, write_json
 from .errors import InputError
+from .names import sequence_of
 from .params import LeakageParams, StatsParams
-from .stats import cluster_mean_ttest, corrected_ttest, detectable_effect, family_verdicts
+from .stats import (
+    SPLIT_UNIT,
+    T_TEST,
+    cluster_mean_ttest,
+    corrected_ttest,
+    detectable_effect,
+    family_verdicts,
+)
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +79,7 @@ def combine(records: dict[str, dict[str, Any]], quantity: str, subset: str,
     result: dict[str, Any] = {
         "partitions": len(values), "not_measured": len(records) - len(measured),
         "undefined": len(measured) - len(values), "per_partition": values,
-        "unit": "repeated split (seed)", "test": T_TEST,
+        "unit": SPLIT_UNIT, "test": T_TEST,
     }
     if not values:
         return {**result, "estimate": None, "ci": [None, None], "se": None, "df": 0,
@@ -147,7 +153,7 @@ def contrast_over_splits(records: dict[str, dict[str, Any]], quantity: str,
         "partitions": len(contrasts), "not_measured": len(records) - len(measured),
         "undefined": len(measured) - len(contrasts), "per_partition": contrasts,
         "earthquakes": len(exposed_events), "quantity": quantity, "exposed": exposed_key,
-        "unit": "repeated split (seed)", "test": CONTRAST_TEST,
+        "unit": SPLIT_UNIT, "test": CONTRAST_TEST,
     }
     if not contrasts:
         return {**result, "estimate": None, "ci": [None, None], "se": None, "df": 0,

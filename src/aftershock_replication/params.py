@@ -18,6 +18,7 @@ import yaml
 from .errors import InputError
 from .methods import ALL_METHODS, FITTED, Settings
 from .methods import spec as method_spec
+from .names import STRESS_SCALARS
 
 DATA_SOURCES = ("demo", "devries2018", "local")
 DEMO_SIZES = ("small", "full")
@@ -345,9 +346,6 @@ class EvaluateParams:
         return cls(train_auc_negatives=negatives_cap(raw, "evaluate", "train_auc_negatives"))
 
 
-# the one-neuron model's input: one of schema.METRIC_COLUMNS (not imported: schema loads
-# pyarrow, which the CLI should not pay for; a test keeps the two equal)
-STRESS_SCALARS = ("max_shear", "von_mises", "sum_abs")
 
 
 def _setting(kind: str, value: Any, dotted: str) -> Any:

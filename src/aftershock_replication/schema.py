@@ -9,11 +9,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .errors import InputError
+from .names import STRESS_SCALARS
 from .stress import COMPONENTS
 
 ID_COLUMNS = ("slip_model", "event", "sequence", "paper_role")
 COMPONENT_COLUMNS = tuple(f"stress_{c}" for c in COMPONENTS)
-METRIC_COLUMNS = ("max_shear", "von_mises", "sum_abs")
+METRIC_COLUMNS = STRESS_SCALARS
 CFS_COLUMNS = tuple(f"cfs_{i}" for i in range(1, 5))
 LABEL = "label"
 COORDINATE_FEATURES = ("x", "y")

@@ -37,9 +37,9 @@ import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from .data.layout import event_of, sequence_of
 from .errors import InputError
 from .events import days_apart, great_circle_km
+from .names import event_of, sequence_of
 
 DATA = Path(__file__).parent / "data"
 PUBLISHED_EARTHQUAKES = DATA / "published_earthquakes.csv"

@@ -43,7 +43,6 @@ from .sequences import SEQUENCE_LINKS, TIME_FORMAT, physical_sequences, reviewed
 
 log = logging.getLogger(__name__)
 
-SCHEMES = ("paper", "leaky", "grouped")
 LEVELS = ("slip_model", "event", "sequence", "physical", "spatiotemporal")
 PHYSICAL_RULE = ("name prefixes (the first 10 characters) joined, transitively, where slip "
                  "models share an origin time, where the reviewed link table joins two "

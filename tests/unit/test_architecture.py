@@ -13,12 +13,8 @@ import pytest
 import yaml
 from dvc.repo import Repo
 
-from aftershock_replication import atomic, splits
 from aftershock_replication.cli import STAGES
 from aftershock_replication.methods import FITTED, REGISTRY, UNTRAINED, spec
-from aftershock_replication.params import STRESS_SCALARS
-from aftershock_replication.report import inputs as report_inputs
-from aftershock_replication.schema import METRIC_COLUMNS
 from helpers import ROOT
 
 PACKAGE = ROOT / "src" / "aftershock_replication"
@@ -114,10 +110,14 @@ def test_params_yaml_ships_the_registry_defaults(entry) -> None:
     assert PARAMS["methods"][entry.name] == defaults
 
 
-def test_copies_kept_to_spare_a_heavy_import_stay_equal() -> None:
-    assert STRESS_SCALARS == METRIC_COLUMNS  # params does not load pyarrow
-    assert report_inputs.SCHEMES == splits.SCHEMES  # the letter does not load scikit-learn
-    assert atomic.SPLIT_SCHEMES == splits.SCHEMES  # nor does every stage's splits check
+def test_the_vocabulary_module_imports_nothing() -> None:
+    """names.py holds what every stage and the letter share (schemes, stress scalars, the
+    slip-model name rule) so that none keeps a copy to spare a heavy import: it must stay
+    free of imports itself."""
+    tree = ast.parse(module_file("names").read_text())
+    imported = [node for node in ast.walk(tree) if isinstance(node, ast.Import | ast.ImportFrom)
+                and not (isinstance(node, ast.ImportFrom) and node.module == "__future__")]
+    assert imported == []
 
 
 def test_every_method_module_holds_its_class() -> None:

@@ -15,13 +15,8 @@ from sklearn.ensemble import RandomForestRegressor
 
 from aftershock_replication.data import demo
 from aftershock_replication.data.dislocation import stress_change
-from aftershock_replication.data.layout import (
-    CSV_DIR,
-    DEMO_MARKER,
-    event_of,
-    open_layout,
-    sequence_of,
-)
+from aftershock_replication.data.layout import CSV_DIR, DEMO_MARKER, open_layout
+from aftershock_replication.names import event_of, sequence_of
 from aftershock_replication.params import DemoParams
 from aftershock_replication.stress import max_shear, sum_abs, von_mises
 from helpers import SHARED_SAMPLES, TINY_DEMO

@@ -10,7 +10,6 @@ from aftershock_replication.auc import auc_sample, pooled_auc
 from aftershock_replication.benchmarks.dataset import paper_split_names
 from aftershock_replication.cells import Cells, Groups
 from aftershock_replication.compute import SERIAL
-from aftershock_replication.data.layout import event_of, sequence_of
 from aftershock_replication.evaluate import evaluate_method, partition_seed
 from aftershock_replication.leakage import (
     SlipModels,
@@ -25,6 +24,7 @@ from aftershock_replication.leakage import (
     slip_models,
     training_rows,
 )
+from aftershock_replication.names import event_of, sequence_of
 from aftershock_replication.params import LeakageParams
 from aftershock_replication.splits import audit, random_partition, with_levels
 from helpers import FAST, synthetic_cells

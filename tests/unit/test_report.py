@@ -249,8 +249,8 @@ def build_stats(auc: dict[str, Any]) -> dict[str, Any]:
                                           "ci": [paper[m]["pooled"]["mean"] - 0.061,
                                                  paper[m]["pooled"]["mean"] + 0.052],
                                           "se": 0.029, "replicates": 1000, "clusters": 3,
-                                          "unit": "region-year sequence (cluster bootstrap)",
-                                          "note": "only 3 test sequences"} for m in METHODS},
+                                          "unit": "region-year sequence (cluster bootstrap)"}
+                             for m in METHODS},
             "delong": {m: {"auc": paper[m]["pooled"]["mean"], "se": 0.0031,
                            "unit": "cell (naive: cells assumed independent)"} for m in METHODS},
         },

@@ -54,9 +54,9 @@ import yaml
 from scipy.stats import t as student_t
 from statsmodels.stats.proportion import proportion_confint
 
-from ..atomic import write_json
+from ..atomic import finite_or_none, write_json
 from ..cells import load_cells
-from ..comparisons import finite_or_none, seed_tables
+from ..comparisons import seed_tables
 from ..data.demo import GENERATOR_VERSION, generate_demo
 from ..data.layout import open_layout
 from ..errors import InputError

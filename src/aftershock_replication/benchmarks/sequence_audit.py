@@ -19,8 +19,8 @@ from typing import Any
 import pandas as pd
 
 from ..atomic import write_json
-from ..data.layout import event_of, sequence_of
 from ..events import read_mainshock_times
+from ..names import event_of, sequence_of
 from ..sequences import LINK_WINDOW_DAYS, physical_sequences, reviewed_links
 from ..splits import audit
 from .dataset import paper_split_names

@@ -57,16 +57,6 @@ def slip_model_name(file_name: str) -> str:
     return base[: -len(CSV_SUFFIX)] if base.endswith(CSV_SUFFIX) else base
 
 
-def event_of(name: str) -> str:
-    """Earthquake id: the first 12 characters, YYYYNAMEnn (year, region code, event number)."""
-    return name[:12]
-
-
-def sequence_of(name: str) -> str:
-    """Region-year sequence id: the first 10 characters, YYYYNAME."""
-    return name[:10]
-
-
 def find_file_list(root: Path, role: str) -> Path:
     """Path of the train/test file list, accepting both spellings of its name.
 

@@ -26,6 +26,7 @@ from matplotlib.patches import Patch, Rectangle
 
 from ..atomic import atomic_file
 from ..methods import METHODS
+from ..names import event_of
 
 DPI = 200
 TEXT_WIDTH_IN = 6.7  # A4 minus the letter's margins, a little to spare
@@ -362,7 +363,7 @@ def paper_split_groups(roles: pd.DataFrame, path: Path) -> float:
                                            edgecolor="none"))
                     x += square + inner_gap
                 event_width = x - inner_gap - event_x
-                if event[0][0][:12] in split_events:
+                if event_of(event[0][0]) in split_events:
                     ax.add_patch(Rectangle((event_x - 0.01, y - 0.01), event_width + 0.02,
                                            square + 0.02, fill=False, edgecolor="#111111",
                                            lw=1.0))

@@ -16,11 +16,11 @@ from typing import Any
 from ..errors import InputError
 from ..groups import GROUP_KINDS
 from ..methods import CONTROLS
-from ..names import VERDICTS
+from ..names import SCHEMES, VERDICTS
 from ..params import as_float, require, section
 from . import formatting as fmt
 from .curves import curve_tests
-from .inputs import SCHEMES, Inputs, dig, label, order_methods, prose
+from .inputs import Inputs, dig, label, order_methods, prose
 from .operating import COVERAGE_FLOOR, coverage_at, operating_findings
 from .provenance import Provenance
 
@@ -590,15 +590,12 @@ def paper_split_findings(inputs: Inputs, reference: dict[str, Any]) -> dict[str,
     by_sequence = (split.get("bootstrap_by_sequence") or {}).get(FOCUS)
     if by_sequence:
         unit = str(by_sequence.get("unit") or GROUP_KINDS["sequence"])
-        found["by_sequence"] = {"ci": fmt.interval(by_sequence.get("ci")),
+        coverage = bootstrap_coverage(inputs, by_sequence.get("clusters"))
+        found["by_sequence"] = {**coverage,
+                                "ci": fmt.interval(by_sequence.get("ci")),
                                 "kind": unit.removesuffix(" (cluster bootstrap)"),
                                 "se": fmt.fixed(by_sequence.get("se"), 4),
-                                "clusters": by_sequence.get("clusters"),
-                                **{key: value for key, value in bootstrap_coverage(
-                                    inputs, by_sequence.get("clusters")).items()
-                                   if key != "clusters"},
-                                "few": not bootstrap_coverage(
-                                    inputs, by_sequence.get("clusters"))["inference"],
+                                "few": not coverage["inference"],
                                 "same": bool(boot) and by_sequence.get("ci") == boot.get("ci")}
     if boot:
         found |= bootstrap_coverage(inputs, boot.get("clusters"))

@@ -16,8 +16,7 @@ import pandas as pd
 from ..atomic import read_json
 from ..errors import InputError
 from ..methods import ALL_METHODS, METHODS
-
-SCHEMES = ("paper", "leaky", "grouped")  # as splits.SCHEMES (not imported: it loads sklearn)
+from ..names import SCHEMES, event_of, sequence_of
 
 
 @dataclass
@@ -193,8 +192,8 @@ def _roles_table(test: set[str], every: set[str]) -> pd.DataFrame:
     names = sorted(every)
     return pd.DataFrame({
         "slip_model": names,
-        "event": [n[:12] for n in names],
-        "sequence": [n[:10] for n in names],
+        "event": [event_of(n) for n in names],
+        "sequence": [sequence_of(n) for n in names],
         "role": ["test" if n in test else "train" for n in names],
     })
 

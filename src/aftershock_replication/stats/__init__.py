@@ -30,6 +30,8 @@ from aftershock_replication.stats.multiple import (
 )
 from aftershock_replication.stats.permutation import permutation_pvalue
 from aftershock_replication.stats.resampled import (
+    SPLIT_UNIT,
+    T_TEST,
     cluster_mean_ttest,
     corrected_ttest,
     detectable_effect,
@@ -44,6 +46,8 @@ from aftershock_replication.stats.verdicts import (
 )
 
 __all__ = [
+    "SPLIT_UNIT",
+    "T_TEST",
     "VERDICTS",
     "auc_from_weights",
     "cluster_bootstrap",

@@ -14,6 +14,7 @@ from statsmodels.stats.power import TTestPower
 from statsmodels.stats.weightstats import DescrStatsW
 
 SPLIT_UNIT = "repeated split (seed)"
+T_TEST = "Nadeau-Bengio corrected resampled t-test"  # the name tables give the test
 DETECTION_POWER = 0.8  # power at which the smallest detectable effect is quoted
 
 
