@@ -1277,11 +1277,15 @@ def test_authors_must_be_a_list_of_names_and_affiliations(authors: Any) -> None:
     """A string (signed letter by letter before), a bare name or an entry without a name is
     refused with the expected shape, naming the parameter."""
     from aftershock_replication.report.findings import signatures
+    from aftershock_replication.report.letter_params import LetterParams
 
+    letter = {**PARAMS["letter"], "authors": authors}
     with pytest.raises(InputError, match=r"letter\.authors.*\{name, affiliation\}"):
-        signatures({"letter": {"authors": authors}}, "1 April 2025")
-    found = signatures({"letter": {"authors": [{"name": "Jane Doe"}]}}, "1 April 2025")
+        LetterParams.from_params({"letter": letter})
+    parsed = LetterParams.from_params({"letter": {**letter, "authors": [{"name": "Jane Doe"}]}})
+    found = signatures(parsed, "1 April 2025")
     assert found["authors"] == [{"name": "Jane Doe", "affiliation": ""}]
+    assert found["date"] == PARAMS["letter"]["date"]  # the param, not the render date
 
 
 def test_the_2019_review_is_answered_by_the_verdicts(tree: dict[str, Path],

@@ -17,10 +17,10 @@ from ..errors import InputError
 from ..groups import GROUP_KINDS
 from ..methods import CONTROLS
 from ..names import SCHEMES, VERDICTS
-from ..params import as_float, require, section
 from . import formatting as fmt
 from .curves import curve_tests
 from .inputs import Inputs, dig, label, order_methods, prose
+from .letter_params import LetterParams
 from .operating import COVERAGE_FLOOR, coverage_at, operating_findings
 from .provenance import Provenance
 
@@ -675,32 +675,13 @@ def data_findings(features: dict[str, Any], params: dict[str, Any]) -> dict[str,
     }
 
 
-AUTHORS_SHAPE = ("a list of {name, affiliation}, e.g. [{name: Jane Doe, affiliation: "
-                 "Elsewhere University}]")
-
-
-def signatures(params: dict[str, Any], date_text: str) -> dict[str, Any]:
-    """The letter's signatures and date; ``letter.authors`` must be a list of
-    {name, affiliation} (a bare string would be signed letter by letter)."""
-    letter = params.get("letter") if isinstance(params.get("letter"), dict) else {}
-    listed_authors = letter.get("authors") or []
-    if not isinstance(listed_authors, list):
-        raise InputError(f"params: 'letter.authors' must be {AUTHORS_SHAPE}, got "
-                         f"{listed_authors!r}")
-    authors = []
-    for author in listed_authors:
-        if isinstance(author, dict) and isinstance(author.get("name"), str) \
-                and author["name"].strip():
-            authors.append({"name": author["name"],
-                            "affiliation": str(author.get("affiliation") or "")})
-        else:
-            raise InputError(f"params: each entry of 'letter.authors' must be "
-                             f"{{name, affiliation}} with a name ({AUTHORS_SHAPE}), got "
-                             f"{author!r}")
+def signatures(letter: LetterParams, date_text: str) -> dict[str, Any]:
+    """The letter's signatures and date (the render date unless ``letter.date`` is set)."""
+    authors = [{"name": a.name, "affiliation": a.affiliation} for a in letter.authors]
     return {
         "authors": authors or [{"name": "The authors", "affiliation": ""}],
         "placeholder": not authors,
-        "date": str(letter["date"]) if letter.get("date") else date_text,
+        "date": letter.date or date_text,
     }
 
 
@@ -892,23 +873,15 @@ def method_settings(params: dict[str, Any], methods: list[str]) -> list[dict[str
     return rows
 
 
-def cover_findings(params: dict[str, Any]) -> dict[str, Any]:
-    """The cover letter's journal and the paragraph on contact with the original authors."""
-    letter = params.get("letter") if isinstance(params.get("letter"), dict) else {}
-    return {"journal": str(letter.get("journal") or "Nature"),
-            "author_contact": str(letter.get("author_contact") or "")}
-
-
 def build_context(
     inputs: Inputs, params: dict[str, Any], figures: dict[str, dict[str, Any]],
-    provenance: Provenance,
+    provenance: Provenance, letter: LetterParams | None = None,
 ) -> dict[str, Any]:
-    """All the template needs: formatted numbers and the decisions the wording follows."""
+    """All the template needs: formatted numbers and the decisions the wording follows
+    (``letter``: the parsed letter section, parsed here when not given)."""
     alpha = dig(inputs.stats, ["alpha"], "metrics/stats.json")
-    letter = section(params, "letter", {"authors", "date", "plateau_tolerance", "journal",
-                                        "author_contact", "limits"})
-    tolerance = as_float(require(letter, "letter", "plateau_tolerance"),
-                         "letter.plateau_tolerance", 0.0, 1.0, low_open=True)
+    letter = letter or LetterParams.from_params(params)
+    tolerance = letter.plateau_tolerance
     points = scheme_points(inputs)
     reference = reference_findings(inputs)
     grouped_reference = points["grouped"].get(reference["method"])
@@ -930,7 +903,7 @@ def build_context(
     for verdict_name in VERDICTS:
         drop[verdict_name] = [prose(m) for m in drop[verdict_name]]
     curves = curve_findings(inputs, tolerance, reference)
-    signed = signatures(params, fmt.long_date(provenance.run_date))
+    signed = signatures(letter, fmt.long_date(provenance.run_date))
     seeds = max((len(p["per_seed"]) for p in points["grouped"].values()), default=0)
     auc_rows = auc_table(inputs, points)
     matched = matched_leakage_findings(inputs)
@@ -959,7 +932,8 @@ def build_context(
         "composition": composition_findings(inputs, reference),
         "split": split_settings(params),
         "method_settings": method_settings(params, inputs.methods),
-        "cover": cover_findings(params),
+        # the cover letter's journal and the paragraph on contact with the original authors
+        "cover": {"journal": letter.journal, "author_contact": letter.author_contact},
         "data_source_note": (
             "the numbers of this letter come from synthetic demonstration data instead"
             if inputs.features.get("demo") else

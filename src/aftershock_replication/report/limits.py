@@ -13,10 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
-from typing import Any
 
 from ..errors import InputError
-from ..params import as_int, require, section
 
 VOID_ELEMENTS = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link",
                            "meta", "source", "track", "wbr"})
@@ -74,14 +72,6 @@ def count_letter(html: str) -> LetterCounts:
     counter.feed(html)
     counter.close()
     return LetterCounts(counter.words, counter.display_items, counter.references)
-
-
-def limits_from_params(letter: dict[str, Any]) -> dict[str, int]:
-    """``letter.limits`` (``letter`` is the params' letter section) as positive integers,
-    naming the param that is missing, unknown or not one."""
-    limits = section(letter, "limits", set(LIMIT_NAMES), dotted="letter.limits")
-    return {key: as_int(require(limits, "letter.limits", key), f"letter.limits.{key}", 1)
-            for key in LIMIT_NAMES}
 
 
 def check_limits(counts: LetterCounts, limits: dict[str, int], where: str) -> None:

@@ -20,7 +20,8 @@ from ..progress import format_seconds, timed
 from . import figures as fig
 from .findings import SCHEME_LEGEND, build_context, scheme_points
 from .inputs import Inputs, label, load_inputs, order_methods
-from .limits import check_limits, count_letter, limits_from_params
+from .letter_params import LetterParams
+from .limits import check_limits, count_letter
 from .provenance import Provenance, collect
 
 log = logging.getLogger(__name__)
@@ -282,8 +283,8 @@ def render_documents(
     """
     start = time.perf_counter()
     curve_methods = LearningCurveParams.from_params(params).methods
-    letter_params = params.get("letter") if isinstance(params.get("letter"), dict) else {}
-    limits = limits_from_params(letter_params)
+    letter = LetterParams.from_params(params)
+    limits = letter.limits
     inputs = load_inputs(Path(metrics_dir), Path(plots_dir), Path(results_dir), splits_path,
                          curve_methods, operating_path)
     provenance = collect(inputs=inputs.files, params=params, features=inputs.features,
@@ -294,7 +295,7 @@ def render_documents(
     with atomic_directory(figures_dir) as new_figures:
         with timed("drawing the figures"):
             figures = make_figures(inputs, new_figures)
-        context = build_context(inputs, params, figures, provenance)
+        context = build_context(inputs, params, figures, provenance, letter)
         html = {option: render_html(context, Path(template_dir), template)
                 for option, template in DOCUMENTS.items()}
         counts = count_letter(html["out"])
