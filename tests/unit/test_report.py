@@ -702,7 +702,9 @@ def test_drop_and_leakage_wording_flip(tree: dict[str, Path], tmp_path: Path) ->
     assert ("(p = 1.000, Holm-adjusted): equivalent, within ±0.020, the smallest effect of "
             "interest (two one-sided tests, p = 0.002, Holm-adjusted)") in text
     assert "No fitted method has a significant leakage term" in text
-    assert f"about 75% of the neural network{Q}s drop is the composition" in text
+    assert (f"a metric that cannot leak drops by about 75% of the neural network{Q}s drop, "
+            "which points to the composition of the paper") in text
+    assert "(a description of one split; the test is the leakage term)" in text
     flipped = copy.deepcopy(stats)
     for row in flipped["tables"]["leaky_minus_grouped"]["rows"]:
         if row["method"] in ("neural_network", "von_mises"):
