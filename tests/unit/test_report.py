@@ -1358,3 +1358,32 @@ def test_physical_sequences_are_named_and_the_name_prefixes_kept_as_sensitivity(
     letter = context_text(tree, _stats(tree), tmp_path, "letter.html.j2")
     assert "3 physical sequences have earthquakes on both sides" in letter
     assert "region-year sequences have earthquakes on both sides" not in letter
+
+
+def test_figure_text_is_plain_even_on_a_log_axis(monkeypatch: pytest.MonkeyPatch,
+                                                   tmp_path: Path) -> None:
+    """Math text is off in the figures (names are data, "$x$" must print as typed), so no
+    text may rely on it: the learning curves' log axis once printed "$\\mathdefault{10^{-2}}$"
+    under every panel."""
+    from matplotlib.text import Text
+
+    from aftershock_replication.report import figures as fig
+
+    drawn = []
+    monkeypatch.setattr(fig, "save", lambda figure, path: drawn.append(figure) or 1.0)
+    shares = [0.003, 0.01, 0.05, 0.2, 1.0]
+    curves = {m: pd.DataFrame({"seed": np.repeat([0, 1], len(shares)),
+                               "train_share": shares * 2,
+                               "test_auc": np.linspace(0.6, 0.8, 2 * len(shares))})
+              for m in ("neural_network", "random_forest")}
+    styles = fig.method_styles(list(curves), {m: True for m in curves})
+    fig.learning_curves(curves, {m: m for m in curves}, styles,
+                        ("reference metric", 0.78, (0.75, 0.81)), tmp_path / "curves.png")
+    figure = drawn[0]
+    figure.canvas.draw()
+    labels = [label for ax in figure.axes
+              for label in (*ax.get_xticklabels(), *ax.get_yticklabels())]
+    texts = [t.get_text() for t in (*labels, *figure.findobj(Text)) if t.get_text()]
+    assert "1%" in texts and "100%" in texts
+    assert not [t for t in texts if "$" in t or "\\" in t], texts
+    assert fig.share_label(0.001) == "0.1%"

@@ -23,6 +23,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
+from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from ..atomic import atomic_file
 from ..methods import METHODS
@@ -196,6 +197,11 @@ def train_vs_test(
         return save(figure, path)
 
 
+def share_label(value: float, _position: int | None = None) -> str:
+    """A share of training rows as a plain-text percentage: 0.01 -> "1%", 0.001 -> "0.1%"."""
+    return f"{value * 100:g}%"
+
+
 def learning_curves(
     curves: Mapping[str, pd.DataFrame], labels: Mapping[str, str],
     styles: Mapping[str, MethodStyle], reference: tuple[str, float, tuple[float, float] | None],
@@ -219,6 +225,10 @@ def learning_curves(
                 ax.plot(part["train_share"], part["test_auc"], color=color, lw=0.8, alpha=0.75,
                         marker="o", markersize=2.5)
             ax.set_xscale("log")
+            # the log axis's default labels are TeX ("$10^{-2}$"), which text.parse_math
+            # (off: names are data) would print as typed: plain percentages instead
+            ax.xaxis.set_major_formatter(FuncFormatter(share_label))
+            ax.xaxis.set_minor_formatter(NullFormatter())
             ax.set_title(labels[method])
             ax.set_xlabel("share of training rows")
         axes[0].set_ylabel("grouped test AUC")
