@@ -6,7 +6,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from dataclasses import fields
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -18,7 +20,7 @@ from aftershock_replication.data.layout import (
     STRESS_COLUMNS,
     write_file_list,
 )
-from aftershock_replication.methods import METHODS
+from aftershock_replication.methods import METHODS, REGISTRY
 from aftershock_replication.params import DemoParams
 from aftershock_replication.stress import max_shear, sum_abs, von_mises
 
@@ -73,17 +75,28 @@ FIXTURE_TEST = {"1995KOBEJA02HORI": 35, "2010DARFIE01ATZO": 25}
 
 
 # fast settings of every fitted method, for tests on small synthetic cells
-FAST_PARAMS = {
-    "one_neuron": {"scalar": "sum_abs", "C": 1e6, "max_train_rows": None},
-    "logistic": {"C": 1.0, "max_train_rows": None},
-    "random_forest": {"n_estimators": 20, "min_samples_leaf": 1,
-                      "max_train_rows": None},
-    "svm": {"C": 1.0, "gamma": None, "n_components": 50, "max_train_rows": None},
-    "gam": {"n_splines": 6, "lam": 0.6, "max_iter": 50, "max_train_rows": None},
-    "neural_network": {"batch_size": 200, "epochs": 3, "learning_rate": 1.0, "rho": 0.95,
-                       "validation_share": 0.1, "max_train_rows": None, "restarts": 1,
-                       "steps_per_epoch": None},
-}
+def fast_settings(speed: dict[str, Any], row_cap: int | None = None
+                  ) -> dict[str, dict[str, Any]]:
+    """Every fitted method's settings: the registry's defaults, with each setting named in
+    ``speed`` replaced wherever a method has it, and ``row_cap`` for the methods whose
+    defaults cap their training rows. Keyed by setting, not by method, so a new method needs
+    no entry here."""
+    settings = {}
+    for entry in REGISTRY:
+        if entry.fitted:
+            defaults = {item.name: item.default for item in fields(entry.settings)}
+            values = {**defaults, **{key: value for key, value in speed.items()
+                                     if key in defaults}}
+            if row_cap is not None and defaults.get("max_train_rows") is not None:
+                values["max_train_rows"] = row_cap
+            settings[entry.name] = values
+    return settings
+
+
+# unit tests: small fits on every row
+FAST_PARAMS = fast_settings({"n_estimators": 20, "n_components": 50, "n_splines": 6,
+                             "max_iter": 50, "batch_size": 200, "epochs": 3,
+                             "max_train_rows": None})
 FAST = {name: METHODS[name].settings(**values) for name, values in FAST_PARAMS.items()}
 
 
@@ -110,19 +123,11 @@ def synthetic_cells(n: int = 6000, models: int = 6, seed: int = 0) -> Cells:
 
 # small models and three seeds so the whole pipeline runs in minutes on tiny data
 # (params.yaml values)
+# the pipeline tests: the shipped settings, smaller where that is safe for a tiny demo
 FAST_PIPELINE = {
     "seeds": 3,
-    "methods": {
-        "one_neuron": {"scalar": "sum_abs", "C": 1e6, "max_train_rows": None},
-        "logistic": {"C": 1.0, "max_train_rows": None},
-        "random_forest": {"n_estimators": 10, "min_samples_leaf": 1,
-                          "max_train_rows": 10000},
-        "svm": {"C": 1.0, "gamma": None, "n_components": 50, "max_train_rows": 10000},
-        "gam": {"n_splines": 6, "lam": 0.6, "max_iter": 30, "max_train_rows": 10000},
-        "neural_network": {"batch_size": 3500, "epochs": 5, "learning_rate": 1.0, "rho": 0.95,
-                           "validation_share": 0.1, "max_train_rows": None, "restarts": 1,
-                           "steps_per_epoch": None},
-    },
+    "methods": fast_settings({"n_estimators": 10, "n_components": 50, "n_splines": 6,
+                              "max_iter": 30}, row_cap=10000),
     "learning_curve": {"methods": ["neural_network", "random_forest", "logistic"], "points": 3,
                        "min_share": 0.01, "steps_per_epoch": None, "test_auc_negatives": None},
 }

@@ -43,8 +43,12 @@ Q = "\u2019"  # the letter's apostrophe
 METHODS = ALL_METHODS
 ALPHA = 0.05
 MARGIN = 0.02  # stats.smallest_effect
-BASE_AUC = dict(zip(METHODS, (0.61, 0.66, 0.79, 0.81, 0.80, 0.80, 0.79, 0.78, 0.79, 0.80,
-                              0.82), strict=True))
+# the fixture's pooled AUCs by method name; a method not named here (a new one) starts at
+# 0.79, so adding a method to the registry needs no edit of this file
+NAMED_AUC = {"coulomb": 0.61, "coulomb_test_selected": 0.66, "max_shear": 0.79,
+             "von_mises": 0.81, "sum_abs": 0.80, "one_neuron": 0.80, "logistic": 0.79,
+             "random_forest": 0.78, "svm": 0.79, "gam": 0.80, "neural_network": 0.82}
+BASE_AUC = {method: NAMED_AUC.get(method, 0.79) for method in METHODS}
 SEEDS = ("0", "1", "2")
 CURVES = ("neural_network", "random_forest", "logistic")
 # sequences -> events -> authors; 1985NAHANx and 1999CHICHx straddle the paper's split
