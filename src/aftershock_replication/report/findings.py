@@ -16,13 +16,22 @@ from typing import Any
 from ..errors import InputError
 from ..groups import GROUP_KINDS
 from ..methods import CONTROLS
-from ..names import SCHEMES, VERDICTS
+from ..names import VERDICTS
 from . import formatting as fmt
+from .citations import REFERENCES, Citations
 from .curves import curve_tests
 from .inputs import Inputs, dig, label, order_methods, prose
 from .letter_params import LetterParams
 from .operating import COVERAGE_FLOOR, coverage_at, operating_findings
 from .provenance import Provenance
+from .tables import (
+    SCHEME_LABELS,
+    auc_table,
+    format_row,
+    scheme_points,
+    significance_table,
+    variants_table,
+)
 
 log = logging.getLogger(__name__)
 
@@ -44,147 +53,6 @@ PUBLISHED = {
     "critique_url": "https://github.com/rajshah4/aftershocks_issues",
 }
 
-SCHEME_LEGEND = {
-    "paper": "paper\u2019s split",
-    "leaky": "leaky: random by earthquake",
-    "grouped": "grouped: random by sequence",
-}
-SCHEME_LABELS = {
-    "paper": "paper's split",
-    "leaky": "random splits by earthquake (leaky)",
-    "grouped": "random splits by sequence (grouped)",
-}
-
-
-def verdict(row: dict[str, Any], source: str) -> str:
-    """The statistics stage's verdict on one comparison: 'higher' or 'lower' (significant
-    after Holm), 'equivalent' (within the smallest effect of interest), 'undecided'
-    (neither) or 'untested'."""
-    found = dig(row, ["verdict"], source)
-    if found not in VERDICTS:
-        raise InputError(f"{source}: unknown verdict {found!r}; expected one of "
-                         f"{', '.join(VERDICTS)} (rerun the stage that writes it)")
-    return str(found)
-
-
-def format_row(row: dict[str, Any], source: str) -> dict[str, Any]:
-    method = str(row.get("method"))
-    without = row.get("without_failed_fits")
-    return {
-        # the same test without the splits whose fit failed (None: the stats hold none)
-        "without": None if not without else {
-            **format_row({**without, "method": method}, source),
-            "excluded": len(without.get("excluded_seeds") or []),
-            "splits": len(without.get("per_seed") or [])},
-        "method": method,
-        "label": label(method),
-        "prose": prose(method),
-        "comparison": str(row.get("comparison", "")),
-        "estimate": fmt.diff(row.get("estimate")),
-        # beside a Holm-adjusted p: the simultaneous interval compatible with it
-        "ci": fmt.simultaneous_interval(row.get("ci_simultaneous")),
-        "statistic": fmt.statistic(row.get("statistic")),
-        "df": fmt.dof(row.get("df")),
-        "p": fmt.p_cell(row.get("p_value")),
-        "p_holm": fmt.p_cell(row.get("p_holm")),
-        "p_holm_text": fmt.p_value(row.get("p_holm")),
-        "verdict": verdict(row, source),
-        "detectable": fmt.fixed(row.get("detectable_effect_80")),
-        "p_equivalence": fmt.p_cell(row.get("p_equivalence_holm")),
-        "p_equivalence_text": fmt.p_value(row.get("p_equivalence_holm")),
-        "bound": fmt.fixed(row.get("equivalence_bound")),
-        "negligible": bool(row.get("within_smallest_effect")),
-        "raw_estimate": row.get("estimate"),
-    }
-
-
-def significance_table(table: dict[str, Any], source: str) -> dict[str, Any]:
-    rows = dig(table, ["rows"], source)
-    order = order_methods(str(r.get("method")) for r in rows)
-    ordered = sorted(rows, key=lambda r: order.index(str(r.get("method"))))
-    formatted = [format_row(r, source) for r in ordered]
-    by_verdict: dict[str, list[str]] = {name: [] for name in VERDICTS}
-    for row in formatted:
-        by_verdict[row["verdict"]].append(row["method"])
-    units = sorted({str(r.get("unit")) for r in rows if r.get("unit")})
-    tests = sorted({str(r.get("test")) for r in rows if r.get("test")})
-    return {
-        "family": str(table.get("family", "")),
-        "scheme": table.get("scheme"),
-        "rows": formatted,
-        "by_method": {r["method"]: r for r in formatted},
-        **by_verdict,
-        "units": fmt.join_words(units),
-        "tests": fmt.join_words(tests),
-    }
-
-
-def _seed_point(summary: dict[str, Any], auc_entry: dict[str, Any] | None) -> dict[str, Any]:
-    per_seed = summary.get("per_seed")
-    if per_seed is None and auc_entry is not None:
-        per_seed = auc_entry["pooled"].get("per_seed", [])
-    return {"mean": summary.get("mean"), "sd": summary.get("sd"), "ci": summary.get("ci95"),
-            "per_seed": [float(v) for v in per_seed or []]}
-
-
-def scheme_points(inputs: Inputs) -> dict[str, dict[str, dict[str, Any]]]:
-    """scheme -> method -> {mean, sd, ci, per_seed}; the paper column takes the event
-    cluster bootstrap interval (one split: no spread over seeds)."""
-    stats, source = inputs.stats, "metrics/stats.json"
-    summary = stats["seed_summary"]
-    bootstrap = stats["paper_split"]["bootstrap"]
-    points: dict[str, dict[str, dict[str, Any]]] = {}
-    for scheme in SCHEMES:
-        points[scheme] = {}
-        for method in inputs.methods:
-            entry = inputs.auc[scheme].get(method)
-            if scheme == "paper":
-                mean = (summary.get("paper", {}).get(method, {}).get("mean")
-                        if isinstance(summary.get("paper"), dict) else None)
-                if mean is None:
-                    mean = dig(inputs.auc, ["paper", method, "pooled", "mean"], "metrics/auc.json")
-                boot = bootstrap.get(method)
-                points[scheme][method] = {"mean": mean, "sd": None,
-                                          "ci": boot.get("ci") if boot else None,
-                                          "per_seed": [float(mean)]}
-            else:
-                point = _seed_point(dig(summary, [scheme, method], source), entry)
-                points[scheme][method] = point
-            reported = entry["pooled"]["mean"] if entry else None
-            shown = points[scheme][method]["mean"]
-            if reported is not None and shown is not None and abs(reported - shown) > 5e-7:
-                log.warning("stats.json %s/%s mean AUC %.6f differs from auc.json %.6f: is "
-                            "stats.json stale?", scheme, method, shown, reported)
-    return points
-
-
-def auc_table(inputs: Inputs, points: dict[str, dict[str, dict[str, Any]]]) -> list[dict]:
-    rows = []
-    for method in inputs.methods:
-        entry = inputs.auc["paper"][method]
-        row = {"method": method, "label": label(method), "fitted": bool(entry.get("fitted")),
-               "uses_test_labels": bool(entry.get("uses_test_labels"))}
-        for scheme in SCHEMES:
-            point = points[scheme][method]
-            row[scheme] = {
-                "value": (fmt.auc(point["mean"]) if scheme == "paper"
-                          else fmt.mean_sd(point["mean"], point["sd"])),
-                "ci": fmt.interval(point["ci"]),
-            }
-        rows.append(row)
-    return rows
-
-
-def variants_table(inputs: Inputs) -> list[dict[str, Any]]:
-    rows = []
-    for method in inputs.methods:
-        cells = []
-        for scheme in SCHEMES:
-            entry = inputs.auc[scheme].get(method, {})
-            for variant in ("pooled", "per_slip_model_mean", "event_weighted"):
-                cells.append(fmt.auc(entry.get(variant, {}).get("mean")))
-        rows.append({"label": label(method), "cells": cells})
-    return rows
 
 
 
@@ -684,71 +552,6 @@ def signatures(letter: LetterParams, date_text: str) -> dict[str, Any]:
         "date": letter.date or date_text,
     }
 
-
-# The letter's numbered references, in the order the letter first cites them; the
-# template cites them by key (``refs.<key>``), so the numbers follow this order.
-REFERENCES: tuple[tuple[str, str], ...] = (
-    ("devries", "DeVries, P. M. R., Viégas, F., Wattenberg, M. & Meade, B. J. Deep learning of "
-                "aftershock patterns following large earthquakes. <i>Nature</i> <b>560</b>, "
-                "632\u2013634 (2018)."),
-    ("shah", "Shah, R. & Innig, L. Correspondence to <i>Nature</i> on ref. 1 (2019; declined "
-             "by the journal, made public by its authors with their notebooks at "
-             "https://github.com/rajshah4/aftershocks_issues)."),
-    ("kaufman", "Kaufman, S., Rosset, S., Perlich, C. & Stitelman, O. Leakage in data mining: "
-                "formulation, detection, and avoidance. <i>ACM Trans. Knowl. Discov. Data</i> "
-                "<b>6</b>, 15 (2012)."),
-    ("roberts", "Roberts, D. R. et al. Cross-validation strategies for data with temporal, "
-                "spatial, hierarchical, or phylogenetic structure. <i>Ecography</i> <b>40</b>, "
-                "913\u2013929 (2017)."),
-    ("prado", "López de Prado, M. <i>Advances in Financial Machine Learning</i> (Wiley, 2018)."),
-    ("nadeau", "Nadeau, C. & Bengio, Y. Inference for the generalization error. <i>Mach. "
-               "Learn.</i> <b>52</b>, 239\u2013281 (2003)."),
-    ("holm", "Holm, S. A simple sequentially rejective multiple test procedure. <i>Scand. J. "
-             "Stat.</i> <b>6</b>, 65\u201370 (1979)."),
-    ("strassburger", "Strassburger, K. & Bretz, F. Compatible simultaneous lower confidence "
-                     "bounds for the Holm procedure and other Bonferroni-based closed tests. "
-                     "<i>Stat. Med.</i> <b>27</b>, 4914\u20134927 (2008)."),
-    ("mignan", "Mignan, A. & Broccardo, M. One neuron versus deep learning in aftershock "
-               "prediction. <i>Nature</i> <b>574</b>, E1\u2013E3 (2019)."),
-    ("reply", "Meade, B. J. Reply to: One neuron versus deep learning in aftershock "
-              "prediction. <i>Nature</i> <b>574</b>, E4\u2013E5 (2019)."),
-    ("meade", "Meade, B. J., DeVries, P. M. R., Faller, J., Viégas, F. & Wattenberg, M. What is "
-              "better than Coulomb failure stress? A ranking of scalar static stress triggering "
-              "mechanisms from 10<sup>5</sup> mainshock-aftershock pairs. <i>Geophys. Res. "
-              "Lett.</i> <b>44</b>, 11409\u201311416 (2017)."),
-    ("breiman", "Breiman, L. Random forests. <i>Mach. Learn.</i> <b>45</b>, 5\u201332 (2001)."),
-    ("field", "Field, C. A. & Welsh, A. H. Bootstrapping clustered data. <i>J. R. Stat. Soc. "
-              "B</i> <b>69</b>, 369\u2013390 (2007)."),
-    ("delong", "DeLong, E. R., DeLong, D. M. & Clarke-Pearson, D. L. Comparing the areas under "
-               "two or more correlated receiver operating characteristic curves: a "
-               "nonparametric approach. <i>Biometrics</i> <b>44</b>, 837\u2013845 (1988)."),
-    ("sun", "Sun, X. & Xu, W. Fast implementation of DeLong\u2019s algorithm for comparing "
-            "the areas under correlated receiver operating characteristic curves. <i>IEEE "
-            "Signal Process. Lett.</i> <b>21</b>, 1389\u20131393 (2014)."),
-    ("srcmod", "Mai, P. M. & Thingbaijam, K. K. S. SRCMOD: an online database of finite-fault "
-               "rupture models. <i>Seismol. Res. Lett.</i> <b>85</b>, 1348\u20131357 (2014)."),
-)
-
-
-class Citations:
-    """Numbers references in the order a template first cites them (``cite("key")``), so
-    the list holds exactly the cited ones, numbered as cited."""
-
-    def __init__(self, references: tuple[tuple[str, str], ...]) -> None:
-        self.texts = dict(references)
-        self.order: list[str] = []
-
-    def __call__(self, key: str) -> int:
-        if key not in self.texts:
-            raise InputError(f"template cites an unknown reference '{key}'; known: "
-                             f"{', '.join(self.texts)}")
-        if key not in self.order:
-            self.order.append(key)
-        return self.order.index(key) + 1
-
-    def listed(self) -> list[str]:
-        """The cited references' texts, in citation order."""
-        return [self.texts[key] for key in self.order]
 
 
 def health_findings(inputs: Inputs) -> dict[str, Any]:

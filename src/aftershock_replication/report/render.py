@@ -18,11 +18,12 @@ from ..errors import InputError
 from ..params import LearningCurveParams
 from ..progress import format_seconds, timed
 from . import figures as fig
-from .findings import SCHEME_LEGEND, build_context, scheme_points
+from .findings import build_context
 from .inputs import Inputs, label, load_inputs, order_methods
 from .letter_params import LetterParams
 from .limits import check_limits, count_letter
 from .provenance import Provenance, collect
+from .tables import SCHEME_LEGEND, scheme_points
 
 log = logging.getLogger(__name__)
 
