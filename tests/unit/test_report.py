@@ -110,8 +110,10 @@ def _verdict(estimate: float, p_holm: float | None, se: float, df: int) -> dict[
     one-row family: Holm leaves it unchanged)."""
     p_equivalence = equivalence_pvalue(estimate, se, df, MARGIN)
     found = decide(estimate, p_holm, p_equivalence, ALPHA)
-    # a family of one: the two-sided 95 % interval, ending at zero on a claimed side
-    half = float(student_t.ppf(1 - ALPHA / 2, df)) * se
+    # a family of one (two one-sided hypotheses): the 95 % interval, or, with a claim, zero on
+    # the claimed side and the other bound at alpha (one hypothesis left unrejected)
+    claimed = found in ("higher", "lower")
+    half = float(student_t.ppf(1 - (ALPHA if claimed else ALPHA / 2), df)) * se
     low = 0.0 if found == "higher" else estimate - half
     high = 0.0 if found == "lower" else estimate + half
     return {"p_equivalence": p_equivalence, "p_equivalence_holm": p_equivalence,
@@ -435,6 +437,11 @@ def render(tree: dict[str, Path], out: Path, params: dict[str, Any] | None = Non
         operating_path=tree.get("operating"))
 
 
+def simultaneous(row: dict[str, Any]) -> str:
+    """A test row's simultaneous interval as the documents print it."""
+    return fmt.simultaneous_interval(row["ci_simultaneous"], row["verdict"] in ("higher", "lower"))
+
+
 def page_texts(path: Path) -> list[str]:
     return [page.extract_text() or "" for page in PdfReader(path).pages]
 
@@ -507,7 +514,7 @@ def test_significance_table_numbers_match_stats(
     rows = sorted(stats["tables"][table]["rows"], key=lambda r: METHODS.index(r["method"]))
     expected = []
     for row in rows:
-        expected += [fmt.diff(row["estimate"]), fmt.simultaneous_interval(row["ci_simultaneous"]),
+        expected += [fmt.diff(row["estimate"]), simultaneous(row),
                      fmt.statistic(row["statistic"]), fmt.dof(row["df"]),
                      fmt.p_cell(row["p_value"]), fmt.p_cell(row["p_holm"])]
     assert_in_order(text, caption, expected)
@@ -524,7 +531,7 @@ def test_decomposition_table_numbers_match_stats(demo_render: dict[str, Any]) ->
         expected += [fmt.diff(entry["paper_minus_grouped"]),
                      fmt.diff(entry["reference_paper_minus_grouped"]),
                      fmt.diff(entry["leakage_term"]),
-                     fmt.simultaneous_interval(leak[method]["ci_simultaneous"]),
+                     simultaneous(leak[method]),
                      fmt.p_cell(leak[method]["p_holm"])]
     assert_in_order(text, "Supplementary Table 5 |", expected)
 
@@ -537,7 +544,7 @@ def test_the_negative_control_is_reported_with_its_own_family(
     control = stats["tables"]["negative_control"]
     expected = [flat(control["family"])]
     for row in control["rows"]:
-        expected += [fmt.diff(row["estimate"]), fmt.simultaneous_interval(row["ci_simultaneous"])]
+        expected += [fmt.diff(row["estimate"]), simultaneous(row)]
     assert_in_order(text, "negative control, tested in a family of its own", expected)
 
 
@@ -1065,12 +1072,12 @@ def test_letter_table_numbers_match_stats(demo_render: dict[str, Any]) -> None:
     expected = []
     for method in ["neural_network"] + [m for m in COMPETITORS if m != "neural_network"]:
         row = rows[method]
-        expected += [fmt.diff(row["estimate"]), fmt.simultaneous_interval(row["ci_simultaneous"]),
+        expected += [fmt.diff(row["estimate"]), simultaneous(row),
                      fmt.p_cell(row["p_holm"])]
         if method in leakage["methods"]:
             leak = leakage["methods"][method][leakage["primary_test"]]
             expected += [fmt.diff(leak["estimate"]),
-                         fmt.simultaneous_interval(leak["ci_simultaneous"])]
+                         simultaneous(leak)]
     assert_in_order(text, "Table 1 |", expected)
 
 
@@ -1310,7 +1317,7 @@ def test_the_2019_review_is_answered_by_the_verdicts(tree: dict[str, Path],
         "family": "untrained metrics vs Coulomb", "scheme": "grouped", "rows": rows}
     text = context_text(tree, stats, tmp_path)
     assert ("The numbers support the physical point, and show that it needs no network: with "
-            "no training at all, the von Mises criterion (+0.150 (0, 0.159], "
+            "no training at all, the von Mises criterion (+0.150 (0, 0.157], "
             "p &lt; 0.001, Holm-adjusted) scores significantly higher than Coulomb stress") in text
     letter = context_text(tree, stats, tmp_path, "letter.html.j2")
     assert "the physical point of ref. 1 holds, and needs no network" in letter

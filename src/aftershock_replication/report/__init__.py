@@ -1,10 +1,12 @@
 """The Matters Arising, its Supplementary Information and the cover letter: metrics files ->
 figures, HTML (Jinja2) and PDF/A (WeasyPrint).
 
-One module per job: ``inputs`` reads and checks the files, ``findings`` turns numbers and
-the statistics stage's verdicts into the templates' context, ``figures`` draws, ``limits``
-counts what the journal limits, ``render`` writes the HTML and the PDFs; ``provenance``
-records where it all came from. Public entry point: :func:`render_documents`.
+One module per job: ``inputs`` reads and checks the files, ``letter_params`` the letter's
+settings, ``tables`` formats the statistics tables, ``findings`` turns numbers and the
+statistics stage's verdicts into the templates' context, ``citations`` numbers the
+references, ``figures`` draws, ``limits`` counts what the journal limits, ``render`` writes
+the HTML and the PDFs; ``provenance`` records where it all came from. Public entry point:
+:func:`render_documents`.
 """
 
 from .findings import DEMO_MARK

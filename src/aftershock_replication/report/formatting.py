@@ -56,16 +56,17 @@ def interval(bounds: Any, decimals: int = 3) -> str:
     return f"[{fixed(low, decimals)}, {fixed(high, decimals)}]"
 
 
-def simultaneous_interval(bounds: Any, decimals: int = 3) -> str:
+def simultaneous_interval(bounds: Any, claimed: bool, decimals: int = 3) -> str:
     """A Holm-compatible simultaneous interval: "[-0.012, 0.034]", or, where the procedure
-    claims a direction and the bound on that side is exactly zero, "(0, 0.082]" / "[-0.082,
-    0)": zero itself is excluded by the claim (``stats.holm_compatible_intervals``)."""
+    claims a direction (``claimed``) and so ends the interval at zero on that side,
+    "(0, 0.082]" / "[-0.082, 0)": zero itself is excluded by the claim
+    (``stats.holm_compatible_intervals``)."""
     if bounds is None or len(bounds) != 2 or any(_missing(b) for b in bounds):
         return MISSING
     low, high = bounds
-    if low == 0.0:
+    if claimed and low == 0.0:
         return f"(0, {fixed(high, decimals)}]"
-    if high == 0.0:
+    if claimed and high == 0.0:
         return f"[{fixed(low, decimals)}, 0)"
     return interval(bounds, decimals)
 

@@ -51,7 +51,8 @@ def format_row(row: dict[str, Any], source: str) -> dict[str, Any]:
         "comparison": str(row.get("comparison", "")),
         "estimate": fmt.diff(row.get("estimate")),
         # beside a Holm-adjusted p: the simultaneous interval compatible with it
-        "ci": fmt.simultaneous_interval(row.get("ci_simultaneous")),
+        "ci": fmt.simultaneous_interval(row.get("ci_simultaneous"),
+                                        row.get("verdict") in ("higher", "lower")),
         "statistic": fmt.statistic(row.get("statistic")),
         "df": fmt.dof(row.get("df")),
         "p": fmt.p_cell(row.get("p_value")),
