@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
+import numbers
 import os
 import shutil
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from .errors import InputError
 from .names import SCHEMES
@@ -184,12 +184,42 @@ def read_json(path: str | os.PathLike[str], producer: str) -> Any:
     if not path.is_file():
         raise InputError(f"{path}: missing; it is written by {producer} (run `dvc repro` or "
                          "that stage first)")
+    constants: list[str] = []
+
+    def mark(name: str) -> _Constant:
+        constants.append(name)
+        return _Constant(name)
+
     try:
-        return json.loads(path.read_text())
+        loaded = json.loads(path.read_text(), parse_constant=mark)
     except OSError as error:
         raise InputError(f"{path}: cannot read ({error.strerror or error})") from error
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise InputError(f"{path}: not valid JSON ({error}); rerun {producer}") from error
+    if constants:  # no stage writes them (json_text refuses NaN): say where the first is
+        where = _first_constant(loaded, ())
+        raise InputError(f"{path}: {'.'.join(where or ()) or 'a value'} is {constants[0]}, "
+                         "which no stage writes (an undefined number is null); rerun "
+                         f"{producer}")
+    return loaded
+
+
+class _Constant(str):
+    """NaN, Infinity or -Infinity as read, marked so that its key path can be found."""
+
+
+def _first_constant(node: Any, at: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The key path of the first ``_Constant`` in ``node`` (list items by index)."""
+    if isinstance(node, _Constant):
+        return at
+    items = (node.items() if isinstance(node, dict)
+             else enumerate(node) if isinstance(node, list) else ())
+    for key, item in items:
+        found = _first_constant(item, (*at, str(key)))
+        if found is not None:
+            return found
+    return None
+
 
 def finite_or_none(value: Any) -> Any:
     """Nested copy with NaN/inf (undefined statistics, e.g. the sd of one value) as None:
@@ -198,10 +228,12 @@ def finite_or_none(value: Any) -> Any:
         return {key: finite_or_none(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
         return [finite_or_none(item) for item in value]
-    if isinstance(value, float | np.floating):
-        return float(value) if np.isfinite(value) else None
-    if isinstance(value, np.integer):
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, numbers.Integral):  # NumPy's integers register as Integral
         return int(value)
+    if isinstance(value, numbers.Real):  # and its floats as Real: no NumPy import needed
+        return float(value) if math.isfinite(value) else None
     return value
 
 

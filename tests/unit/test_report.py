@@ -20,16 +20,18 @@ import yaml
 from pypdf import PdfReader
 from scipy.stats import t as student_t
 
+from aftershock_replication.atomic import finite_or_none
 from aftershock_replication.errors import InputError
 from aftershock_replication.leakage_summary import summarise
 from aftershock_replication.learning_curve import curve_summary
 from aftershock_replication.methods import ALL_METHODS, COMPETITORS, CONTROLS, FITTED
-from aftershock_replication.names import VERDICTS
+from aftershock_replication.names import SCHEMES, VERDICTS
 from aftershock_replication.report import DEMO_MARK, render_documents
 from aftershock_replication.report import formatting as fmt
 from aftershock_replication.report.findings import build_context, scored_cells
 from aftershock_replication.report.inputs import load_inputs
 from aftershock_replication.report.limits import count_letter
+from aftershock_replication.report.metrics_schema import CLAIM_NEEDS, Auc
 from aftershock_replication.report.provenance import collect, git_state, source_digest
 from aftershock_replication.report.render import page_problems, render_html, render_pdf
 from aftershock_replication.stats import decide, equivalence_bound, equivalence_pvalue
@@ -225,10 +227,13 @@ def build_stats(auc: dict[str, Any]) -> dict[str, Any]:
             "most_common": reference},
         "tables": {
             "vs_best_stress_metric": {"family": "11 methods vs the reference, grouped splits",
-                                      "scheme": "grouped", "rows": vs_best},
-            "leaky_minus_grouped": {"family": "11 methods, leaky minus grouped", "rows": drop},
-            "leakage_term": {"family": "5 fitted methods, leakage term", "rows": leak},
-            "negative_control": {"family": "negative control, own family", "rows": control},
+                                      "scheme": "grouped", "rows": vs_best, "alpha": ALPHA},
+            "leaky_minus_grouped": {"family": "11 methods, leaky minus grouped", "rows": drop,
+                                    "alpha": ALPHA},
+            "leakage_term": {"family": "5 fitted methods, leakage term", "rows": leak,
+                             "alpha": ALPHA},
+            "negative_control": {"family": "negative control, own family", "rows": control,
+                                 "alpha": ALPHA},
         },
         "decomposition": decomposition,
         "fit_health": {
@@ -268,8 +273,9 @@ def build_stats(auc: dict[str, Any]) -> dict[str, Any]:
 
 
 def write_json(path: Path, payload: Any) -> None:
+    """Write ``payload`` as the stages do: an undefined number (NaN) as null."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(payload, indent=2, sort_keys=True))
+    path.write_text(json.dumps(finite_or_none(payload), indent=2, sort_keys=True))
 
 
 def build_tree(root: Path, *, demo: bool = True) -> dict[str, Path]:
@@ -992,13 +998,72 @@ def test_missing_input_names_the_file(tmp_path: Path, missing: str) -> None:
     assert not (tmp_path / "paper" / "letter.pdf").exists()
 
 
-def test_malformed_stats_names_the_key(tmp_path: Path) -> None:
+def _claimed(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The first row, turned into a claim ("higher") as the statistics stage writes one."""
+    update_row(rows[0], p_holm=0.001)
+    assert rows[0]["verdict"] == "higher"
+    return rows[0]
+
+
+def leak_rows(stats: dict[str, Any]) -> list[dict[str, Any]]:
+    return stats["tables"]["leakage_term"]["rows"]
+
+
+# (file, edit of its payload, the message): each is a file a user could have edited by hand
+# or an older version left; none may render as a dash or as a claim without its number
+BAD_METRICS = {
+    "nan": ("stats.json", lambda d: leak_rows(d)[0].update(estimate=float("nan")),
+            r"tables\.leakage_term\.rows\.0\.estimate is NaN, which no stage writes"),
+    "missing_key": ("stats.json", lambda d: leak_rows(d)[0].pop("p_value"),
+                    r"tables\.leakage_term\.rows\.0\.p_value: Field required"),
+    "missing_table": ("stats.json", lambda d: d["tables"].pop("leakage_term"),
+                      r"tables\.leakage_term: Field required"),
+    "string_for_number": ("stats.json", lambda d: leak_rows(d)[0].update(p_holm="0.01"),
+                          r"rows\.0\.p_holm: Input should be a valid number \(found '0\.01'\)"),
+    "claim_without_estimate": (
+        "stats.json", lambda d: _claimed(leak_rows(d)).update(estimate=None),
+        r"rows\.0: Value error, the verdict 'higher' is printed with its estimate, which is "
+        "missing or null"),
+    "claim_without_interval": (
+        "stats.json", lambda d: _claimed(leak_rows(d)).update(ci_simultaneous=[0.0, None]),
+        r"the verdict 'higher' is printed with its ci_simultaneous"),
+    "claim_above_alpha": (
+        "stats.json", lambda d: _claimed(leak_rows(d)).update(p_holm=0.2),
+        r"tables\.leakage_term: Value error, row 0 \(logistic\): the verdict 'higher' "
+        r"needs an adjusted p below alpha 0\.05, got 0\.2"),
+    "claim_against_sign": (
+        "stats.json", lambda d: _claimed(leak_rows(d)).update(verdict="lower"),
+        r"the verdict 'lower' contradicts the estimate 0\.004"),
+    "unknown_verdict": ("stats.json", lambda d: leak_rows(d)[0].update(verdict="better"),
+                        r"rows\.0\.verdict: Input should be 'higher', 'lower'"),
+    "leakage_without_verdict": (
+        "leakage.json", lambda d: d["methods"]["random_forest"]["contrast"].pop("verdict"),
+        r"methods\.random_forest: the tested entry \(contrast\) has no verdict"),
+    "bool_as_text": ("auc.json", lambda d: d["paper"]["svm"].update(fitted="yes"),
+                     r"paper\.svm\.fitted: Input should be a valid boolean \(found 'yes'\)"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_METRICS)
+def test_a_value_the_letter_prints_is_checked_against_the_schema(
+        case: str, tmp_path: Path) -> None:
+    """A metrics file that does not match the schema (a NaN, a missing key, a string for a
+    number, a verdict without the numbers it is printed with or at odds with them) stops the
+    letter with a message naming the file, the key and the stage that rebuilds it."""
+    name, edit, message = BAD_METRICS[case]
     tree = build_tree(tmp_path)
-    stats = _stats(tree)
-    del stats["tables"]["leakage_term"]
-    write_json(tree["metrics_dir"] / "stats.json", stats)
-    with pytest.raises(InputError, match=r"stats\.json: missing key tables\.leakage_term"):
+    path = tree["metrics_dir"] / name
+    payload = json.loads(path.read_text())
+    edit(payload)
+    path.write_text(json.dumps(payload))  # as edited: NaN too
+    producer = {"stats.json": "stats", "leakage.json": "leakage_summary",
+                "auc.json": "aggregate"}[name]
+    with pytest.raises(InputError) as raised:
         render(tree, tmp_path / "paper" / "letter.pdf")
+    assert re.search(message, str(raised.value)), str(raised.value)
+    assert str(raised.value).startswith(str(path))
+    assert re.search(rf"[Rr]erun the {producer} stage", str(raised.value))
+    assert not (tmp_path / "paper" / "letter.pdf").exists()
 
 
 def test_formatting() -> None:
@@ -1314,7 +1379,8 @@ def test_the_2019_review_is_answered_by_the_verdicts(tree: dict[str, Path],
                  0.0001 if m == "von_mises" else 0.4, 0.0003 if m == "von_mises" else 0.8)
             for m in ("max_shear", "von_mises", "sum_abs")]
     stats["tables"]["untrained_vs_coulomb"] = {
-        "family": "untrained metrics vs Coulomb", "scheme": "grouped", "rows": rows}
+        "family": "untrained metrics vs Coulomb", "scheme": "grouped", "rows": rows,
+        "alpha": ALPHA}
     text = context_text(tree, stats, tmp_path)
     assert ("The numbers support the physical point, and show that it needs no network: with "
             "no training at all, the von Mises criterion (+0.150 (0, 0.157], "
@@ -1398,3 +1464,27 @@ def test_figure_text_is_plain_even_on_a_log_axis(monkeypatch: pytest.MonkeyPatch
     assert "1%" in texts and "100%" in texts
     assert not [t for t in texts if "$" in t or "\\" in t], texts
     assert fig.share_label(0.001) == "0.1%"
+
+
+@pytest.mark.parametrize(("cell", "shown"), [("high", "'high'"), ("inf", "'inf'")])
+def test_a_csv_value_the_letter_plots_must_be_a_number(cell: str, shown: str,
+                                                      tmp_path: Path) -> None:
+    """Text or an infinity in a per-slip-model AUC column is refused naming the file, the
+    column, the row and the stage that rebuilds it (an empty cell stays allowed)."""
+    tree = build_tree(tmp_path)
+    path = tree["results_dir"] / "per_slip_model" / "random_forest.csv"
+    table = pd.read_csv(path)
+    table["auc"] = table["auc"].astype(object)
+    table.loc[1, "auc"] = cell
+    table.to_csv(path, index=False)
+    with pytest.raises(InputError, match=re.escape(
+            f"{path}: column 'auc' holds {shown} in data row 2; expected a finite number. "
+            "Rerun the evaluate stage of 'random_forest'")):
+        render(tree, tmp_path / "paper" / "letter.pdf")
+
+
+def test_the_schema_knows_every_scheme_and_verdict() -> None:
+    """The metrics schema checks auc.json's schemes and the verdicts of the shared
+    vocabulary, so that a new scheme or verdict cannot go unchecked."""
+    assert set(Auc.model_fields) == set(SCHEMES)
+    assert set(CLAIM_NEEDS) == set(VERDICTS)

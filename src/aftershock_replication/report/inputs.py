@@ -1,7 +1,8 @@
 """The letter's inputs: every metrics, plots and results file it reads, checked on reading.
 
-A missing or malformed file, or one that does not match the metrics schema, is an
-InputError naming the file, the stage that writes it and the missing key.
+A missing or malformed file, or one that does not match the metrics schema
+(``metrics_schema``: types, finite numbers, the numbers each claim needs), is an InputError
+naming the file, the stage that writes it and the key.
 """
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..atomic import read_json
 from ..errors import InputError
 from ..methods import ALL_METHODS, METHODS
-from ..names import SCHEMES, event_of, sequence_of
+from ..names import event_of, sequence_of
+from .metrics_schema import Auc, CurveSummary, Features, Leakage, Model, Stats, check
 
 
 @dataclass
@@ -68,7 +71,10 @@ def _read_json(path: Path, producer: str) -> dict[str, Any]:
     return loaded
 
 
-def _read_csv(path: Path, producer: str, columns: Iterable[str]) -> pd.DataFrame:
+def _read_csv(path: Path, producer: str, columns: Iterable[str],
+              numeric: Iterable[str] = ()) -> pd.DataFrame:
+    """A CSV another stage wrote, with ``columns``; those in ``numeric`` hold numbers (an
+    empty cell, an undefined value, is allowed; text or an infinity is not)."""
     _need(path, producer)
     try:
         table = pd.read_csv(path)
@@ -77,6 +83,14 @@ def _read_csv(path: Path, producer: str, columns: Iterable[str]) -> pd.DataFrame
     missing = [c for c in columns if c not in table.columns]
     if missing:
         raise InputError(f"{path}: missing column(s) {', '.join(missing)}; rerun {producer}")
+    for column in numeric:
+        values = table[column]
+        numbers = pd.to_numeric(values, errors="coerce")
+        bad = (numbers.isna() & values.notna()) | numbers.isin([np.inf, -np.inf])
+        if bad.any():
+            row = int(bad.to_numpy().argmax())
+            raise InputError(f"{path}: column '{column}' holds '{values.iloc[row]}' in data row "
+                             f"{row + 1}; expected a finite number. Rerun {producer}")
     return table
 
 
@@ -121,51 +135,37 @@ def load_inputs(
         files.append((_shown(path, root), path))
         return path
 
-    features = _read_json(note(metrics_dir / "features.json", metrics_dir), "the features stage")
-    auc = _read_json(note(metrics_dir / "auc.json", metrics_dir), "the aggregate stage")
+    def checked(name: str, schema: type[Model], producer: str) -> dict[str, Any]:
+        path = note(metrics_dir / name, metrics_dir)
+        payload = _read_json(path, producer)
+        check(schema, payload, path, producer)
+        return payload
+
+    features = checked("features.json", Features, "the features stage")
+    auc = checked("auc.json", Auc, "the aggregate stage")
     audit = _read_json(note(metrics_dir / "leakage_audit.json", metrics_dir), "the split stage")
-    stats = _read_json(note(metrics_dir / "stats.json", metrics_dir), "the stats stage")
-    leakage = _read_json(note(metrics_dir / "leakage.json", metrics_dir),
-                         "the leakage_summary stage")
-    primary = dig(leakage, ["primary"], str(metrics_dir / "leakage.json"))
-    primary_test = leakage.get("primary_test")
-    tested = ([primary_test, "verdict"] if primary_test in ("contrast", "by_group")
-              else ["combined", primary, "verdict"])
-    for method, entry in dig(leakage, ["methods"], str(metrics_dir / "leakage.json")).items():
-        for keys in (tested, ["combined", "all"],
-                     ["combined", "exposed"], ["combined", "unexposed"],
-                     ["as_split_minus_purged"], ["partitions"]):
-            dig(entry, keys, f"{metrics_dir / 'leakage.json'} (method {method})")
-    for key in ("demo", "rows", "slip_models", "by_paper_role"):
-        dig(features, [key], str(metrics_dir / "features.json"))
-    for scheme in SCHEMES:
-        dig(auc, [scheme], str(metrics_dir / "auc.json"))
     dig(audit, ["paper", "paper"], str(metrics_dir / "leakage_audit.json"))
-    stats_name = str(metrics_dir / "stats.json")
-    for keys in (["seed_summary"], ["reference_metric", "most_common"],
-                 ["tables", "vs_best_stress_metric", "rows"],
-                 ["tables", "leaky_minus_grouped", "rows"], ["tables", "leakage_term", "rows"],
-                 ["decomposition"], ["paper_split", "bootstrap"], ["paper_split", "delong"],
-                 ["permutation"]):
-        dig(stats, keys, stats_name)
+    stats = checked("stats.json", Stats, "the stats stage")
+    leakage = checked("leakage.json", Leakage, "the leakage_summary stage")
     methods = order_methods(auc["paper"])
 
     curves, summaries = {}, {}
     for method in curve_methods:
         producer = f"the learning_curve stage of '{method}'"
-        summaries[method] = _read_json(
-            note(metrics_dir / "learning_curve" / f"{method}.json", metrics_dir), producer)
+        summaries[method] = checked(f"learning_curve/{method}.json", CurveSummary, producer)
         curves[method] = _read_csv(
             note(plots_dir / "learning_curve" / f"{method}.csv", plots_dir), producer,
-            ("seed", "train_share", "train_rows", "test_auc", "test_cells"))
+            ("seed", "train_share", "train_rows", "test_auc", "test_cells"),
+            ("train_share", "train_rows", "test_auc", "test_cells"))
     roc, per_slip_model = {}, {}
     for method in methods:
         producer = f"the evaluate stage of '{method}'"
         roc[method] = _read_csv(note(plots_dir / "roc" / f"{method}.csv", plots_dir), producer,
-                                ("fpr", "tpr", "split"))
+                                ("fpr", "tpr", "split"), ("fpr", "tpr"))
         per_slip_model[method] = _read_csv(
             note(results_dir / "per_slip_model" / f"{method}.csv", results_dir), producer,
-            ("slip_model", "auc", "event", "event_auc", "scheme", "partition"))
+            ("slip_model", "auc", "event", "event_auc", "scheme", "partition"),
+            ("auc", "event_auc"))
     if splits_path is not None:
         splits_path = Path(splits_path)
         splits = _read_json(splits_path, "the split stage")
