@@ -8,6 +8,7 @@ by a fake session, so nothing here touches the internet.
 from __future__ import annotations
 
 import hashlib
+import random
 import re
 import shutil
 import threading
@@ -58,11 +59,13 @@ class Mirror:
     requests: list[tuple[str, str | None, int]] = field(default_factory=list)
     drop: dict[str, int] = field(default_factory=dict)  # path -> times to cut the body short
     drop_fraction: float = 0.5
+    drop_limit: int | None = None  # and at most this many bytes of it
     fail: dict[str, int] = field(default_factory=dict)  # path -> times to answer 503 (after drops)
     html: set[str] = field(default_factory=set)  # paths answered with a sign-in page
     ignore_range: bool = False
     omit_length: bool = False  # no Content-Length: the body ends when the connection closes
     validators: bool = True  # send ETag and Last-Modified, and honour If-Range
+    content_coding: str | None = None  # a Content-Encoding header on the files served
     # path -> new content, written to the served file after its first request (a new ETag)
     change: dict[str, bytes] = field(default_factory=dict)
 
@@ -92,6 +95,8 @@ class Handler(BaseHTTPRequestHandler):
         etag = f'"{hashlib.sha256(body).hexdigest()[:16]}"'
         if mirror.validators:
             extra = {"ETag": etag, "Last-Modified": formatdate(file.stat().st_mtime, usegmt=True)}
+        if mirror.content_coding:
+            extra["Content-Encoding"] = mirror.content_coding
         if path in mirror.change:
             file.write_bytes(mirror.change.pop(path))  # served from the next request on
         if_range = self.headers.get("If-Range")
@@ -107,8 +112,10 @@ class Handler(BaseHTTPRequestHandler):
         if mirror.drop.get(path, 0) > 0:
             mirror.drop[path] -= 1
             # Promise the whole body, send part of it, then close the connection.
-            self._answer(path, ranged, status, payload, "text/csv", extra,
-                         send=payload[: int(len(payload) * mirror.drop_fraction)])
+            cut = int(len(payload) * mirror.drop_fraction)
+            if mirror.drop_limit is not None:
+                cut = min(cut, mirror.drop_limit)
+            self._answer(path, ranged, status, payload, "text/csv", extra, send=payload[:cut])
             self.wfile.flush()
             self.close_connection = True
             return None
@@ -339,6 +346,76 @@ def requests_for(mirror: Mirror, relative: str) -> list[tuple[str | None, int]]:
     """(Range header, status) of every request for one file, in order."""
     return [(ranged, status) for path, ranged, status in mirror.requests
             if path == f"/{relative}"]
+
+
+BIG = "big.bin"  # on the mirror: 3 MiB, three of the 1 MiB blocks the body was once read in
+CUT = 400_000  # bytes: where the issue's server broke off every answer, under one such block
+
+
+def big_file(mirror: Mirror) -> bytes:
+    """Serve BIG, cut after CUT bytes of every answer (of the range asked for); its content."""
+    content = random.Random(31).randbytes(3 << 20)
+    (mirror.root / BIG).write_bytes(content)
+    mirror.drop[f"/{BIG}"], mirror.drop_fraction, mirror.drop_limit = 1000, 1.0, CUT
+    return content
+
+
+@pytest.mark.parametrize("pinned", [True, False], ids=["pinned", "validator"])
+def test_a_connection_that_always_drops_early_still_progresses(
+    mirror: Mirror, http: requests.Session, tmp_path: Path, pinned: bool
+) -> None:
+    # the issue's case: every attempt received CUT bytes and kept none, so it never ended
+    source = big_file(mirror)
+    target = tmp_path / BIG
+    download_file(http, f"{mirror.url}/{BIG}", target,
+                  expected_size=len(source) if pinned else None,
+                  expected_sha256=hashlib.sha256(source).hexdigest() if pinned else None,
+                  retries=1, sleep=lambda _: None)
+    assert target.read_bytes() == source
+    # each attempt keeps its CUT bytes and the next resumes after them (If-Range: the same file)
+    resumes = [(f"bytes={start}-", 206) for start in range(CUT, len(source), CUT)]
+    assert requests_for(mirror, BIG) == [(None, 200), *resumes]
+    assert len(resumes) + 1 == 8
+    assert leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize(("down", "retries", "times"), [
+    (False, 0, "once"),  # the first attempt is the only one
+    (True, 2, "3 times in a row"),  # the server goes down after the cut answer
+], ids=["no-retries", "server-down"])
+def test_giving_up_keeps_every_byte_received(
+    mirror: Mirror, http: requests.Session, tmp_path: Path, down: bool, retries: int,
+    times: str,
+) -> None:
+    source = big_file(mirror)
+    mirror.drop[f"/{BIG}"] = 1
+    mirror.fail[f"/{BIG}"] = 100 if down else 0
+    url, target, part = f"{mirror.url}/{BIG}", tmp_path / BIG, tmp_path / f"{BIG}.part"
+    with pytest.raises(DownloadRefused) as raised:
+        download_file(http, url, target, expected_size=None, expected_sha256=None,
+                      retries=retries, sleep=lambda _: None)
+    assert part.read_bytes() == source[:CUT]
+    assert f"the download failed {times} (" in str(raised.value)
+    assert f"; {CUT} bytes are kept in {part} and a re-run resumes" in str(raised.value)
+    assert not target.exists()
+
+    mirror.fail.clear()  # a re-run resumes with a range of the same file, proven by If-Range
+    download_file(http, url, target, expected_size=None, expected_sha256=None)
+    assert requests_for(mirror, BIG)[-1] == (f"bytes={CUT}-", 206)
+    assert target.read_bytes() == source
+    assert leftovers(tmp_path) == []
+
+
+def test_a_content_coded_answer_is_refused(
+    mirror: Mirror, http: requests.Session, tmp_path: Path
+) -> None:
+    # its lengths and byte ranges would be of the coded bytes, not of the file
+    mirror.content_coding = "gzip"
+    url, target = f"{mirror.url}/{CSVS[0]}", tmp_path / "a_grid.csv"
+    with pytest.raises(DownloadRefused, match=re.escape(f"{url}: the server sent the file gzip")):
+        download_file(http, url, target, expected_size=None, expected_sha256=None)
+    assert len(mirror.requests) == 1  # not retried
+    assert not target.exists() and leftovers(tmp_path) == []
 
 
 def test_a_body_without_length_cut_short_is_completed(mirror: Mirror, tmp_path: Path) -> None:

@@ -19,14 +19,14 @@ import logging
 import os
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, NoReturn
 from urllib.parse import quote
 
 import requests
-from urllib3.exceptions import ProtocolError
+from urllib3.exceptions import ProtocolError, ReadTimeoutError, SSLError
 
 from ..atomic import sha256_of, write_json
 from ..errors import DownloadRefused, InputError
@@ -51,6 +51,7 @@ DRIVE_FOLDER_URL = "https://drive.google.com/drive/folders/{folder}"
 PART_SUFFIX = ".part"
 VALIDATOR_SUFFIX = ".json"  # beside the .part: the ETag or Last-Modified it was begun with
 TIMEOUT = (15.0, 60.0)  # seconds: connect, and between two reads of the body
+READ_BYTES = 64 << 10  # the most bytes of a body read (and held in memory) at a time
 BACKOFF_SECONDS = 1.0  # first retry delay; doubles per consecutive fruitless attempt
 MAX_BACKOFF_SECONDS = 30.0
 USER_AGENT = "aftershock-replication/0.1 (python-requests)"
@@ -75,7 +76,11 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     requests.exceptions.ChunkedEncodingError,
     requests.exceptions.ConnectionError,
     requests.exceptions.Timeout,
+    # the body is read from urllib3 directly (``_arrived``), so its errors are not wrapped
+    # into the requests ones above
     ProtocolError,
+    ReadTimeoutError,
+    SSLError,
     _TransientError,
 )
 
@@ -203,7 +208,7 @@ def download_file(
     expected_sha256: str | None,
     check: FileCheck | None = None,
     retries: int = 5,
-    chunk: int = 1 << 20,
+    chunk: int = READ_BYTES,
     sleep: Callable[[float], None] = time.sleep,
 ) -> None:
     """Download ``url`` to ``target`` via ``<target>.part``, resuming and retrying as needed.
@@ -211,12 +216,14 @@ def download_file(
     A kept ``.part`` is resumed with a Range request only when it is provably a prefix of
     the same remote file: an If-Range with the validator recorded when it was begun, or a
     pinned checksum that checks the result. Dropped connections and 5xx answers are retried
-    with a doubling delay (``retries`` consecutive fruitless attempts at most); a body that
-    ends without a stated length is followed by a range request that proves nothing is
-    missing. An HTML answer raises DownloadRefused. The finished file is checked against the
-    pins when given, otherwise by ``check`` (its structure); a failure downloads it once
-    more from the start, a second one deletes it and raises InputError. Only a verified
-    file is renamed to ``target``, so nothing incomplete ever appears there.
+    with a doubling delay (``retries`` consecutive fruitless attempts at most). The body is
+    written as it arrives, at most ``chunk`` bytes at a time, so an attempt cut short keeps
+    every byte it received, and one that received any resets that count; a body that ends
+    without a stated length is followed by a range request that proves nothing is missing.
+    An HTML or content-coded answer raises DownloadRefused. The finished file is checked
+    against the pins when given, otherwise by ``check`` (its structure); a failure downloads
+    it once more from the start, a second one deletes it and raises InputError. Only a
+    verified file is renamed to ``target``, so nothing incomplete ever appears there.
     """
     target = Path(target)
     part = part_path(target)
@@ -263,8 +270,9 @@ def _transfer(
         except TRANSIENT_ERRORS as error:
             failures = 1 if _size(part) > before else failures + 1  # progress resets the count
             if failures > retries:
+                times = "once" if failures == 1 else f"{failures} times in a row"
                 raise DownloadRefused(
-                    f"{url}: the download failed {failures} times in a row ({error}); "
+                    f"{url}: the download failed {times} ({error}); "
                     f"{_size(part)} bytes are kept in {part} and a re-run resumes from there"
                 ) from error
             delay = min(BACKOFF_SECONDS * 2 ** (failures - 1), MAX_BACKOFF_SECONDS)
@@ -350,7 +358,7 @@ def _attempt(
             raise _TransientError(f"HTTP {status} {response.reason}")
         if status not in (200, 206):
             raise HTTPRefused(url, status, response.reason or "")
-        _reject_html(response, url)
+        _reject_unusable(response, url)
         if status == 206:
             first = content_range.group(1) if content_range else None
             answered = _validator_of(response)
@@ -374,7 +382,7 @@ def _attempt(
             if mode == "wb":  # only once the old bytes are gone: never old bytes, new validator
                 _record_validator(target, url, _validator_of(response))
             bar.update(have)
-            for block in response.iter_content(chunk_size=chunk):
+            for block in _arrived(response, chunk):
                 out.write(block)
                 received += len(block)
                 bar.update(len(block))
@@ -396,6 +404,19 @@ def _attempt(
         return True
 
 
+def _arrived(response: requests.Response, size: int) -> Iterator[bytes]:
+    """The body's own bytes (not decoded) as they arrive, at most ``size`` at a time.
+
+    Not ``iter_content``: it (like urllib3's ``read`` and ``stream``) returns a block only
+    once it is full, and a connection that drops while one is being filled raises and loses
+    what was already read into it, so a server that always drops before a block is full
+    never lets ``.part`` grow. ``read1`` returns what has arrived (one socket read at most),
+    so every byte is handed over, and written, before a read can fail.
+    """
+    while block := response.raw.read1(size, decode_content=False):
+        yield block
+
+
 def _record_validator(target: Path, url: str, validator: str | None) -> None:
     """Keep the validator of the response that begins ``.part`` (or forget an older one)."""
     if validator is None:
@@ -409,8 +430,16 @@ def _content_length(response: requests.Response) -> int | None:
     return int(value) if value.isdigit() else None
 
 
-def _reject_html(response: requests.Response, url: str) -> None:
-    """Refuse a web page where a data file was expected (Google's warning/sign-in pages)."""
+def _reject_unusable(response: requests.Response, url: str) -> None:
+    """Refuse an answer that is not the file's own bytes: a web page where a data file was
+    expected (Google's warning/sign-in pages), or a content-coded body, whose lengths and
+    byte ranges are not those of the file (``Accept-Encoding: identity`` asked for none)."""
+    coding = response.headers.get("Content-Encoding", "").strip().lower()
+    if coding not in ("", "identity"):
+        raise DownloadRefused(
+            f"{url}: the server sent the file {coding}-encoded although only its own bytes "
+            f"(Accept-Encoding: identity) were asked for; use another mirror"
+        )
     content_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
     if content_type in ("text/html", "application/xhtml+xml"):
         raise DownloadRefused(
