@@ -48,7 +48,6 @@ log = logging.getLogger(__name__)
 
 # Untrained metrics eligible as the reference; coulomb_test_selected peeks at test labels.
 REFERENCE_CANDIDATES = STRESS_METRICS
-SEED_UNIT = SPLIT_UNIT
 EVENT_UNIT = "event (cluster bootstrap)"
 
 
@@ -111,7 +110,7 @@ def _test_row(method: str, comparison: str, differences: list[float], n_train: f
         "ci": [clean(v) for v in result["ci"]], "se": clean(result["se"]),
         "statistic": clean(result["t"]),
         "df": int(result["df"]), "p_value": clean(result["p_value"]),
-        "per_seed": [float(d) for d in differences], "unit": SEED_UNIT, "test": T_TEST,
+        "per_seed": [float(d) for d in differences], "unit": SPLIT_UNIT, "test": T_TEST,
     }
 
 

@@ -141,6 +141,22 @@ def test_stage_deps_cover_every_module_the_stage_imports() -> None:
     assert not missing, f"dvc.yaml deps miss imported modules: {missing}"
 
 
+def test_stage_deps_list_no_module_the_stage_does_not_import() -> None:
+    """The converse: a module a stage no longer loads is not among its deps, so changing it
+    does not mark the stage stale (a directory dep must hold a module the stage loads; data
+    files the stage reads, such as the link table, are not modules and not checked)."""
+    extra = {}
+    for name, (cmd, deps) in resolved_stages().items():
+        needed = required_files(cmd)
+        unused = sorted(dep for dep in deps if (ROOT / dep).is_relative_to(PACKAGE)
+                        and (dep.endswith(".py") or (ROOT / dep).is_dir())
+                        and not any(f == ROOT / dep or ROOT / dep in f.parents
+                                    for f in needed))
+        if unused:
+            extra[name] = unused
+    assert not extra, f"dvc.yaml deps list modules the stage does not import: {extra}"
+
+
 def test_import_closure_follows_lazy_and_absolute_imports(tmp_path: Path) -> None:
     """The checker itself: the letter stage needs the figures module (imported by render),
     and the evaluate stage of the network needs the network's module."""

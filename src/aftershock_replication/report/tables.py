@@ -39,6 +39,7 @@ def verdict(row: dict[str, Any], source: str) -> str:
 def format_row(row: dict[str, Any], source: str) -> dict[str, Any]:
     method = str(row.get("method"))
     without = row.get("without_failed_fits")
+    found = verdict(row, source)
     return {
         # the same test without the splits whose fit failed (None: the stats hold none)
         "without": None if not without else {
@@ -52,13 +53,13 @@ def format_row(row: dict[str, Any], source: str) -> dict[str, Any]:
         "estimate": fmt.diff(row.get("estimate")),
         # beside a Holm-adjusted p: the simultaneous interval compatible with it
         "ci": fmt.simultaneous_interval(row.get("ci_simultaneous"),
-                                        row.get("verdict") in ("higher", "lower")),
+                                        found in ("higher", "lower")),
         "statistic": fmt.statistic(row.get("statistic")),
         "df": fmt.dof(row.get("df")),
         "p": fmt.p_cell(row.get("p_value")),
         "p_holm": fmt.p_cell(row.get("p_holm")),
         "p_holm_text": fmt.p_value(row.get("p_holm")),
-        "verdict": verdict(row, source),
+        "verdict": found,
         "detectable": fmt.fixed(row.get("detectable_effect_80")),
         "p_equivalence": fmt.p_cell(row.get("p_equivalence_holm")),
         "p_equivalence_text": fmt.p_value(row.get("p_equivalence_holm")),

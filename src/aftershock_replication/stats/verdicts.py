@@ -1,6 +1,7 @@
 """Verdicts from a smallest effect of interest: higher, lower, equivalent or undecided.
 
-A comparison is *higher* or *lower* when its two-sided test rejects a zero difference,
+A comparison is *higher* or *lower* when the one-sided test in its estimate's direction
+rejects a zero difference after Holm's procedure over the family's 2m directions,
 *equivalent* when two one-sided tests (TOST; Schuirmann 1987, Lakens 2017) reject both
 "the difference is at least +margin" and "at most -margin", and *undecided* when neither
 holds; then the data can neither show a difference nor rule out one of the size that
