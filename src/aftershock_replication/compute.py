@@ -12,6 +12,7 @@ tasks run at once; tests hold the serial, loky and Dask paths to identical metri
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 import os
@@ -27,6 +28,7 @@ import numpy as np
 from joblib import Parallel, delayed, parallel_config
 from threadpoolctl import threadpool_limits
 
+from .errors import InputError
 from .params import ComputeParams
 from .progress import format_seconds
 
@@ -34,6 +36,7 @@ log = logging.getLogger(__name__)
 
 R = TypeVar("R")
 SERIAL = ComputeParams(backend="loky", n_jobs=1, scheduler=None)
+SCHEDULER_TIMEOUT = 10.0  # seconds a Dask scheduler has to answer before it is given up
 
 
 def single_threaded(function: Callable[..., R], *args: Any) -> R:
@@ -73,12 +76,34 @@ def memory_mapped(shared: Sequence[Any]) -> Iterator[list[Any]]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def check_scheduler(address: str, timeout: float | None = None) -> None:
+    """Refuse a ``compute.scheduler`` that is malformed or where no Dask scheduler answers
+    within ``timeout`` seconds (``SCHEDULER_TIMEOUT``), naming the param, the address and
+    why: the client would otherwise wait 30 s and end in a traceback."""
+    from distributed.comm import connect  # optional at import: only the dask backend needs it
+    from distributed.security import Security
+
+    async def knock() -> None:  # as the client connects: with the configured TLS settings
+        comm = await connect(address, timeout=SCHEDULER_TIMEOUT if timeout is None
+                             else timeout, **Security().get_connection_args("client"))
+        await comm.close()
+
+    try:
+        asyncio.run(knock())
+    except (OSError, ValueError) as error:  # OSError: refused, unknown host, timed out
+        raise InputError(
+            f"params: compute.scheduler={address!r}: no Dask scheduler reached ({error}); "
+            "give the address of a running scheduler (e.g. tcp://host:8786, as `dask "
+            "scheduler` prints it), or set compute.backend: loky") from None
+
+
 @contextmanager
 def _backend(compute: ComputeParams, shared: Sequence[Any]) -> Iterator[int]:
     """joblib's configuration for ``compute``; yields the n_jobs to use."""
     if compute.backend == "dask":
         from distributed import Client  # optional at import: only the dask backend needs it
 
+        check_scheduler(compute.scheduler)
         with Client(compute.scheduler, set_as_default=False) as client, \
                 parallel_config(backend="dask", client=client, scatter=list(shared)):
             yield -1

@@ -29,7 +29,14 @@ import pandas as pd
 from sklearn.metrics.pairwise import haversine_distances
 
 from .atomic import atomic_file
-from .data.layout import EVENTS_CSV, FSP_DIR, Layout, open_layout, slip_model_name
+from .data.layout import (
+    EVENTS_CSV,
+    FSP_DIR,
+    Layout,
+    open_layout,
+    slip_model_name,
+    source_of,
+)
 from .errors import InputError
 from .names import event_of
 
@@ -87,18 +94,24 @@ def read_mainshock_times(path: Path = SHIPPED_TIMES) -> pd.Series:
     return pd.Series(times.to_numpy(), index=pd.Index(names, name="slip_model"), name="time")
 
 
-def read_fsp_epicentre(path: Path) -> tuple[str, float, float]:
-    """(slip-model name, latitude, longitude) from an SRCMOD ``.fsp`` header.
+def read_fsp_epicentre(path: Path, shown: Path | None = None) -> tuple[str, float, float]:
+    """(slip-model name, latitude, longitude) from an SRCMOD ``.fsp`` header; errors name
+    ``shown`` (the user's file behind a data/raw link) when given, else ``path``.
 
     No maintained reader of the format exists on PyPI; the two header lines needed are
     parsed here (``EventTAG: s1992LANDER01COHE``, ``Loc : LAT = 34.2 LON = -116.43``)."""
+    where = shown or path
     tag = location = None
-    with path.open(errors="replace") as handle:
-        for _, line in zip(range(FSP_HEADER_LINES), handle, strict=False):
-            tag = tag or _FSP_TAG.search(line)
-            location = location or _FSP_LOCATION.search(line)
+    try:
+        with path.open(errors="replace") as handle:
+            for _, line in zip(range(FSP_HEADER_LINES), handle, strict=False):
+                tag = tag or _FSP_TAG.search(line)
+                location = location or _FSP_LOCATION.search(line)
+    except OSError as error:  # a directory, or a link whose file has gone since acquire
+        raise InputError(f"{where}: cannot read ({error.strerror or error}); expected an "
+                         "SRCMOD .fsp file") from error
     if tag is None or location is None:
-        raise InputError(f"{path}: not an SRCMOD .fsp header: no "
+        raise InputError(f"{where}: not an SRCMOD .fsp header: no "
                          f"{'EventTAG' if tag is None else 'Loc : LAT = .. LON = ..'} line "
                          f"in the first {FSP_HEADER_LINES} lines")
     name = tag.group(1)
@@ -106,11 +119,11 @@ def read_fsp_epicentre(path: Path) -> tuple[str, float, float]:
     try:
         latitude, longitude = float(location.group(1)), float(location.group(2))
     except ValueError:
-        raise InputError(f"{path}: the 'Loc' line gives LAT = {location.group(1)!r}, LON = "
+        raise InputError(f"{where}: the 'Loc' line gives LAT = {location.group(1)!r}, LON = "
                          f"{location.group(2)!r}; expected numbers of degrees") from None
     if not (LATITUDES[0] <= latitude <= LATITUDES[1]
             and LONGITUDES[0] <= longitude <= LONGITUDES[1]):
-        raise InputError(f"{path}: the 'Loc' line gives LAT = {latitude:g}, LON = "
+        raise InputError(f"{where}: the 'Loc' line gives LAT = {latitude:g}, LON = "
                          f"{longitude:g}; expected degrees, latitude in [{LATITUDES[0]:g}, "
                          f"{LATITUDES[1]:g}] and longitude in [{LONGITUDES[0]:g}, "
                          f"{LONGITUDES[1]:g}]")
@@ -131,21 +144,23 @@ def check_coordinates(latitude: pd.Series, longitude: pd.Series, where: str) -> 
     return (longitude + 180.0) % 360.0 - 180.0
 
 
-def read_events_csv(path: Path, names: list[str]) -> pd.DataFrame:
+def read_events_csv(path: Path, names: list[str], shown: Path | None = None) -> pd.DataFrame:
     """A user's ``events.csv``, per slip model of ``names``: latitude, longitude, time (NaN
     or NaT where not given). Rows keyed by ``event`` apply to all of that event's slip
     models; with both key columns (as in the events stage's own output) ``slip_model`` is
-    used. A row may leave latitude and longitude both empty and give only a time."""
+    used. A row may leave latitude and longitude both empty and give only a time. Errors
+    name ``shown`` (the user's file, of which ``path`` is the data/raw copy) when given."""
+    where = shown or path
     try:
         # only an empty cell is missing: 'NA' or 'null' is a value (and an error where wrong)
         table = pd.read_csv(path, dtype=str, skipinitialspace=True, keep_default_na=False)
     except (OSError, ValueError) as error:
-        raise InputError(f"{path}: cannot read the events table ({error})") from error
+        raise InputError(f"{where}: cannot read the events table ({error})") from error
     table.columns = [str(column).strip().lstrip("\ufeff") for column in table.columns]
     keys = [key for key in ("slip_model", "event") if key in table.columns]
     missing = {"latitude", "longitude"} - set(table.columns)
     if not keys or missing:
-        raise InputError(f"{path}: expected columns slip_model (or event), latitude, longitude "
+        raise InputError(f"{where}: expected columns slip_model (or event), latitude, longitude "
                          f"and optionally time; found {', '.join(table.columns)}")
     key = keys[0]
     table[key] = table[key].fillna("").str.strip()
@@ -153,7 +168,7 @@ def read_events_csv(path: Path, names: list[str]) -> pd.DataFrame:
                           ("a repeated", table[key].duplicated())):
         if rows.any():
             row = int(np.flatnonzero(rows.to_numpy())[0])
-            raise InputError(f"{path}: data row {row + 1} has {problem} {key} "
+            raise InputError(f"{where}: data row {row + 1} has {problem} {key} "
                              f"{table[key].iloc[row]!r}; expected one row per {key}")
     coordinates = {}
     for column in ("latitude", "longitude"):
@@ -161,35 +176,38 @@ def read_events_csv(path: Path, names: list[str]) -> pd.DataFrame:
         values = pd.to_numeric(text.where(text != ""), errors="coerce")
         if (bad := values.isna() & (text != "")).any():
             row = int(np.flatnonzero(bad.to_numpy())[0])
-            raise InputError(f"{path}: data row {row + 1} has {column} "
+            raise InputError(f"{where}: data row {row + 1} has {column} "
                              f"{table[column].iloc[row]!r}; expected a number of degrees")
         coordinates[column] = values
     if (half := coordinates["latitude"].isna() != coordinates["longitude"].isna()).any():
         row = int(np.flatnonzero(half.to_numpy())[0])
-        raise InputError(f"{path}: data row {row + 1} gives only one of latitude and "
+        raise InputError(f"{where}: data row {row + 1} gives only one of latitude and "
                          "longitude; expected both, or neither when the row gives only a time")
     table["latitude"] = coordinates["latitude"]
     table["longitude"] = check_coordinates(coordinates["latitude"], coordinates["longitude"],
-                                           str(path))
-    table["time"] = (parse_times(table["time"], f"{path}, column 'time'")
+                                           str(where))
+    table["time"] = (parse_times(table["time"], f"{where}, column 'time'")
                      if "time" in table.columns
                      else pd.Series(pd.NaT, index=table.index, dtype=TIME_DTYPE))
     by_key = table.set_index(key)[["latitude", "longitude", "time"]]
     lookup = [name if key == "slip_model" else event_of(name) for name in names]
     unknown = sorted(set(by_key.index) - set(lookup))
     if unknown:
-        log.warning("%s: %d %s(s) not in the data are ignored, e.g. %s", path, len(unknown),
+        log.warning("%s: %d %s(s) not in the data are ignored, e.g. %s", where, len(unknown),
                     key, unknown[0])
     return by_key.reindex(lookup).set_axis(pd.Index(names, name="slip_model"))
 
 
-def read_fsp_directory(directory: Path, names: list[str]) -> pd.DataFrame:
-    """Epicentres per slip model of ``names`` from the ``.fsp`` files in ``directory``."""
+def read_fsp_directory(directory: Path, names: list[str], shown: Path | None = None,
+                       ) -> pd.DataFrame:
+    """Epicentres per slip model of ``names`` from the ``.fsp`` files in ``directory``; errors
+    name the files under ``shown`` (the user's folder behind data/raw's links) when given."""
+    where = shown or directory
     found: dict[str, tuple[float, float, str]] = {}  # name -> latitude, longitude, file
     for path in sorted(directory.glob("*.fsp")):
-        name, latitude, longitude = read_fsp_epicentre(path)
+        name, latitude, longitude = read_fsp_epicentre(path, where / path.name)
         if name in found and found[name][:2] != (latitude, longitude):
-            raise InputError(f"{directory}: two .fsp files for {name} give different "
+            raise InputError(f"{where}: two .fsp files for {name} give different "
                              f"epicentres ({found[name][2]} and {path.name})")
         found[name] = (latitude, longitude, path.name)
     table = pd.DataFrame.from_dict(found, orient="index",
@@ -198,7 +216,7 @@ def read_fsp_directory(directory: Path, names: list[str]) -> pd.DataFrame:
     unknown = sorted(set(table.index) - set(names))
     if unknown:
         log.warning("%s: %d .fsp file(s) of slip models not in the data are ignored, e.g. %s",
-                    directory, len(unknown), unknown[0])
+                    where, len(unknown), unknown[0])
     return table.reindex(pd.Index(names, name="slip_model"))
 
 
@@ -216,7 +234,8 @@ def _overlay(table: pd.DataFrame, values: pd.DataFrame, columns: list[str],
 def events_table(layout: Layout, times_path: Path = SHIPPED_TIMES) -> pd.DataFrame:
     """One row per slip model of the layout (``COLUMNS``): epicentre and origin time, and
     where each came from ('' where nothing supplies it). Later sources win: the shipped
-    times, then ``fsp/*.fsp``, then ``events.csv``."""
+    times, then ``fsp/*.fsp``, then ``events.csv``. Errors name the user's files, not
+    their links or copies in data/raw (``source_of``)."""
     names = sorted(layout.role_of)
     table = pd.DataFrame(index=pd.Index(names, name="slip_model"))
     table["event"] = [event_of(name) for name in names]
@@ -227,11 +246,12 @@ def events_table(layout: Layout, times_path: Path = SHIPPED_TIMES) -> pd.DataFra
     shipped = read_mainshock_times(times_path)
     shipped = shipped[~shipped.index.duplicated()].reindex(table.index).to_frame()
     _overlay(table, shipped, ["time"], "time_from", times_path.name)
+    source = source_of(layout.root)
     if (fsp := layout.root / FSP_DIR).is_dir():
-        epicentres = read_fsp_directory(fsp, names)
+        epicentres = read_fsp_directory(fsp, names, source / FSP_DIR)
         _overlay(table, epicentres, place, "location_from", f"{FSP_DIR}/" + epicentres["file"])
     if (events_csv := layout.root / EVENTS_CSV).is_file():
-        supplied = read_events_csv(events_csv, names)
+        supplied = read_events_csv(events_csv, names, source / EVENTS_CSV)
         _overlay(table, supplied, place, "location_from", EVENTS_CSV)
         _overlay(table, supplied, ["time"], "time_from", EVENTS_CSV)
     return table.reset_index()[list(COLUMNS)]

@@ -9,7 +9,6 @@ skips slip models whose cells are all one class (as the original analysis did).
 from __future__ import annotations
 
 import csv
-import json
 import logging
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -28,7 +27,6 @@ from .atomic import atomic_file, atomic_files, json_text
 from .data.layout import (
     COORDINATE_COLUMNS,
     COULOMB_COLUMNS,
-    DEMO_MARKER,
     LABEL_COLUMN,
     MAX_SHEAR_COLUMN,
     ROLES,
@@ -36,6 +34,8 @@ from .data.layout import (
     VON_MISES_COLUMN,
     Layout,
     open_layout,
+    read_demo_marker,
+    source_of,
 )
 from .errors import InputError
 from .names import event_of, sequence_of
@@ -73,16 +73,17 @@ class CrossCheck:
         }
 
 
-def _header(path: Path) -> list[str]:
+def _header(path: Path, where: Path) -> list[str]:
     """Column names from a CSV's first line (cheap: reads one line), as the reader uses them:
-    without a UTF-8 byte-order mark, quotes or the spaces around a name (all unambiguous)."""
+    without a UTF-8 byte-order mark, quotes or the spaces around a name (all unambiguous).
+    Errors name ``where``."""
     try:
         with path.open("r", encoding="utf-8-sig", errors="replace", newline="") as handle:
             first = handle.readline()
     except OSError as error:
-        raise InputError(f"{path}: cannot read ({error})") from error
+        raise InputError(f"{where}: cannot read ({error})") from error
     if not first.strip():
-        raise InputError(f"{path}: empty file (expected a header line and one row per grid cell)")
+        raise InputError(f"{where}: empty file (expected a header line and one row per grid cell)")
     return [name.strip() for name in next(csv.reader([first], skipinitialspace=True))]
 
 
@@ -119,32 +120,39 @@ def _found(value: float) -> str:
     return f"{value:g}"
 
 
-def _check_values(path: Path, name: str, values: np.ndarray, low: float) -> None:
-    """Reject NaN, inf, values too large for float32 and values below ``low``, naming the
-    file, column and row (``data row`` counts rows after the header; ``line`` is in the file)."""
-    row = _first_outside(values, low, FLOAT32_MAX)
+def _check_values(path: Path, name: str, values: np.ndarray, count: bool = False) -> None:
+    """Reject NaN, inf and values too large for float32, and for a ``count`` negative or
+    fractional values, naming the file, column and row (``data row`` counts rows after the
+    header; ``line`` is in the file)."""
+    row = _first_outside(values, 0.0 if count else -FLOAT32_MAX, FLOAT32_MAX)
+    if row is None and count and (fractional := np.flatnonzero(values % 1.0)).size:
+        row = int(fractional[0])
     if row is not None:
-        expected = "a count >= 0" if low == 0.0 else "a finite number that fits float32"
+        expected = "a whole count >= 0" if count else "a finite number that fits float32"
         raise InputError(
             f"{path}: column '{name}' holds {_found(float(values[row]))} in data row "
             f"{row + 1} (line {row + 2}); expected {expected}"
         )
 
 
-def read_slip_model_csv(path: Path) -> tuple[dict[str, np.ndarray], list[str]]:
+def read_slip_model_csv(
+    path: Path, shown: Path | None = None,
+) -> tuple[dict[str, np.ndarray], list[str]]:
     """The needed columns of one slip model's CSV as float64 arrays, and which optional ones exist.
 
     Every value read must be a finite number within float32's range (the table's type) and
-    the aftershock counts must not be negative. Raises InputError naming the file, column
-    and row for a value that breaks this, an empty cell, a value that is not a number, a
-    missing required or duplicated column, or a file without rows.
+    the aftershock counts must be whole and not negative. Raises InputError naming the file
+    (``shown``, the user's file behind a data/raw link, when given), column and row for a
+    value that breaks this, an empty cell, a value that is not a number, a missing required
+    or duplicated column, or a file without rows.
     """
-    header = _header(path)
+    where = shown or path
+    header = _header(path, where)
     required = [*STRESS_COLUMNS, LABEL_COLUMN]
     missing = [name for name in required if name not in header]
     if missing:
         raise InputError(
-            f"{path}: missing required column(s) {', '.join(missing)} "
+            f"{where}: missing required column(s) {', '.join(missing)} "
             f"(expected the original's {', '.join(required)})"
         )
     optional = [
@@ -153,7 +161,7 @@ def read_slip_model_csv(path: Path) -> tuple[dict[str, np.ndarray], list[str]]:
         if name in header
     ]
     wanted = required + optional
-    _reject_duplicates(path, header, wanted)
+    _reject_duplicates(where, header, wanted)
     try:
         table = pacsv.read_csv(
             path,
@@ -170,9 +178,9 @@ def read_slip_model_csv(path: Path) -> tuple[dict[str, np.ndarray], list[str]]:
             ),
         )
     except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
-        raise InputError(f"{path}: {_explain_arrow_error(str(error), header)}") from error
+        raise InputError(f"{where}: {_explain_arrow_error(str(error), header)}") from error
     if table.num_rows == 0:
-        raise InputError(f"{path}: no rows (expected one row per grid cell)")
+        raise InputError(f"{where}: no rows (expected one row per grid cell)")
     columns: dict[str, np.ndarray] = {}
     for name in wanted:
         column = table.column(name)
@@ -180,10 +188,10 @@ def read_slip_model_csv(path: Path) -> tuple[dict[str, np.ndarray], list[str]]:
             import pyarrow.compute as pc  # only on this error path: a slow import
 
             row = int(pc.index(pc.is_null(column), True).as_py())
-            raise InputError(f"{path}: column '{name}' has an empty value in data row "
+            raise InputError(f"{where}: column '{name}' has an empty value in data row "
                              f"{row + 1} (line {row + 2}); expected a number")
         values = column.to_numpy()
-        _check_values(path, name, values, 0.0 if name == LABEL_COLUMN else -FLOAT32_MAX)
+        _check_values(where, name, values, count=name == LABEL_COLUMN)
         columns[name] = values
     return columns, optional
 
@@ -330,12 +338,6 @@ class RowGroupWriter:
             self.writer.close()
 
 
-def read_demo_marker(root: Path) -> dict[str, Any] | None:
-    """The demo generator's summary if ``root`` holds synthetic data, else None."""
-    marker = root / DEMO_MARKER
-    return json.loads(marker.read_text()) if marker.is_file() else None
-
-
 def build_features(layout: Layout, out_path: Path, rtol: float) -> dict[str, Any]:
     """Write the feature table of every analysable slip model to ``out_path`` (Parquet),
     atomically; return its report (``write_features``)."""
@@ -357,9 +359,14 @@ def write_features(layout: Layout, out_path: Path, rtol: float) -> dict[str, Any
     kept: list[dict[str, Any]] = []  # name, role, rows, positives of each analysed slip model
     entries = [(name, role) for role in ROLES for name in layout.names[role]]
     paths = [layout.csv_path(name) for name, _ in entries]
+    source = source_of(layout.root)
+
+    def shown(path: Path) -> Path:  # errors name the user's file, not data/raw's link to it
+        return source / path.relative_to(layout.root)
+
     with timed(f"reading {len(entries)} slip-model CSV files from {layout.root}"), \
             RowGroupWriter(out_path) as writer:
-        read = read_in_order(paths, read_slip_model_csv)
+        read = read_in_order(paths, lambda path: read_slip_model_csv(path, shown(path)))
         for (name, role), (columns, optional) in progress(
                 zip(entries, read, strict=True), total=len(entries), desc="slip models",
                 unit="file"):
@@ -378,7 +385,7 @@ def write_features(layout: Layout, out_path: Path, rtol: float) -> dict[str, Any
                 })
                 continue
             table = slip_model_features(name, role, columns, checks, rtol)
-            _check_derived(layout.csv_path(name), table)
+            _check_derived(shown(layout.csv_path(name)), table)
             writer.write(table)
             kept.append({"name": name, "role": role, "rows": rows, "positives": positives})
         if not kept:

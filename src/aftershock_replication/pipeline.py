@@ -7,6 +7,7 @@ one of them is lost; ``stage_outputs`` lets a stage refuse such a location up fr
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 from typing import Any
 
@@ -91,8 +92,26 @@ def overlaps(first: Path, second: Path) -> bool:
     return a == b or a in b.parents or b in a.parents
 
 
+def check_resolvable(path: Path, name: str) -> None:
+    """Refuse a path param that cannot be resolved (a symbolic link loop on the way), naming
+    the param: every use of the path would otherwise end in a traceback."""
+    try:
+        path.resolve()
+    except RuntimeError:  # how Python < 3.13 reports a loop (3.13 raises OSError ELOOP)
+        problem = "is a symbolic link loop"
+    except OSError as error:
+        problem = ("is a symbolic link loop" if error.errno == errno.ELOOP
+                   else f"cannot be resolved ({error.strerror or error})")
+    else:
+        return
+    raise InputError(f"params: {name}={str(path)!r} {problem}; set {name} to the directory "
+                     "that holds the data")
+
+
 def check_outside_outputs(path: Path, name: str, outputs: dict[Path, str]) -> None:
-    """Refuse a user's data location that equals, contains or lies inside a stage output."""
+    """Refuse a user's data location that cannot be resolved, or that equals, contains or
+    lies inside a stage output."""
+    check_resolvable(path, name)
     for output, stage in outputs.items():
         if overlaps(path, output):
             raise InputError(

@@ -180,6 +180,15 @@ def test_an_empty_fsp_folder_and_unreadable_headers(original_layout: Path) -> No
         events_table(open_layout(original_layout))
 
 
+def test_an_fsp_entry_that_cannot_be_read_is_named(original_layout: Path) -> None:
+    """A directory among the .fsp files (or a link whose file went after acquire, which
+    refuses both in the user's folder): named, not a traceback."""
+    (original_layout / "fsp" / "s1995KOBEJA01YOSH.fsp").mkdir(parents=True)
+    with pytest.raises(InputError, match=r"fsp/s1995KOBEJA01YOSH\.fsp: cannot read \(Is a "
+                                         r"directory\); expected an SRCMOD \.fsp file"):
+        events_table(open_layout(original_layout))
+
+
 def test_na_like_texts_are_values_not_missing_cells(original_layout: Path) -> None:
     """Only an empty cell is missing: 'NA' as a key or a coordinate is an error, not a
     silently absent epicentre."""

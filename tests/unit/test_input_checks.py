@@ -1,19 +1,23 @@
-"""Bad input through the CLI: values, headers, file lists and params (issue 15, items 3-7).
+"""Bad input through the CLI: values, headers, file lists and params (issue 15, items 3-7),
+and a local data source that acquire must refuse or link faithfully (issue 31).
 
-Each case runs ``replicate features`` in-process on a tiny original-layout directory and
-asserts exit status 2, a message naming the file/column/row or the param, and that nothing
-was written beside the (untouched) input.
+Each case runs ``replicate features`` (or ``acquire``, then the stages after it) in-process
+on a tiny original-layout directory and asserts exit status 2, a message naming the
+file/column/row or the param, and that nothing was written beside the (untouched) input.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+import h5py
+import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
@@ -96,6 +100,26 @@ def duplicate_label(root: Path) -> None:
                               + [line + ",0" for line in lines[1:]]) + "\n")
 
 
+def train_list_entry(entry: bytes) -> Callable[[Path], None]:
+    """Replace the first entry of the train file list by raw bytes ``entry``."""
+    def edit(root: Path) -> None:
+        dataset = FILE_LIST_DATASETS["train"]
+        with h5py.File(root / "Training_FileNames.h5", "a") as handle:
+            entries = list(handle[dataset][()])
+            del handle[dataset]
+            handle.create_dataset(dataset, data=np.array([entry, *entries[1:]]))
+    return edit
+
+
+def train_list_as_group(root: Path) -> None:
+    """Move the train file list's names into a group of the same name."""
+    dataset = FILE_LIST_DATASETS["train"]
+    with h5py.File(root / "Training_FileNames.h5", "a") as handle:
+        entries = handle[dataset][()]
+        del handle[dataset]
+        handle.create_group(dataset).create_dataset("names", data=entries)
+
+
 def both_list_spellings(differ: bool) -> Callable[[Path], None]:
     """Add Training_Filenames.h5 beside Training_FileNames.h5, equal or listing less."""
     def edit(root: Path) -> None:
@@ -136,17 +160,31 @@ TOO_LARGE = r", too large for float32 \(largest 3\.403e\+38\)"
         (set_cell("von_mises", "inf"), WHERE.format("von_mises", "inf")),
         (set_cell("stresses_full_cfs_1", "-inf"), WHERE.format("stresses_full_cfs_1", "-inf")),
         (set_cell("aftershocksyn", "-1"),
-         WHERE.format("aftershocksyn", "-1") + "; expected a count >= 0"),
+         WHERE.format("aftershocksyn", "-1") + "; expected a whole count >= 0"),
+        # issue 31: a label is a count of aftershocks, whole
+        (set_cell("aftershocksyn", "0.5"),
+         WHERE.format("aftershocksyn", "0.5") + "; expected a whole count >= 0"),
         (set_cell("stresses_full_xy", "NA"),
          rf"{BAD}: column 'stresses_full_xy' is not numeric.*'NA'"),
         # 6: the two spellings of a file list disagree
         (both_list_spellings(differ=True),
          "both Training_FileNames.h5 and Training_Filenames.h5 are present and list "
          "different train slip models"),
+        # issue 31: a file list that is a group, names that are not UTF-8 or cannot exist
+        (train_list_as_group,
+         r"Training_FileNames\.h5: 'file_names_training' is a group, expected a dataset of "
+         "file names"),
+        (train_list_entry(b"\xff\xfe_grid.csv"),
+         r"Training_FileNames\.h5: entry 1 of 'file_names_training' is not UTF-8 text \(byte "
+         r"0 is 0xff in .*\); file names must be UTF-8"),
+        (train_list_entry(b"A" * 300 + b"_grid.csv"),
+         r"Training_FileNames\.h5: entry 1 of 'file_names_training' names the CSV file "
+         rf"'{'A' * 40}\.\.\.' of 309 bytes; a file name is limited to 255 bytes"),
     ],
     ids=["overflow_stress", "overflow_cfs", "overflow_x", "overflow_sum_abs", "duplicate",
          "nan", "empty", "nan_optional", "inf_optional", "minus_inf_cfs", "negative_count",
-         "na_text", "list_spellings_differ"],
+         "fractional_count", "na_text", "list_spellings_differ", "list_is_a_group",
+         "name_not_utf8", "name_too_long"],
 )
 def test_bad_data_is_refused_naming_file_column_and_row(run, edit, message: str) -> None:
     status, errors, out = run(edit)
@@ -292,3 +330,146 @@ def test_values_that_cannot_be_meant_are_refused(change: dict, message: str) -> 
         SplitParams.from_params(params)
         DemoParams.from_params(params)
         method_settings(params, "random_forest")
+
+
+# --- issue 31: a local data source, through acquire ---------------------------------------
+
+@pytest.fixture
+def acquire(original_layout: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+            caplog: pytest.LogCaptureFixture) -> Callable[..., tuple[int, str]]:
+    """``replicate acquire`` of a local source into ``tmp_path/raw``, then any later stages
+    given: (status of the last, errors logged). Nothing under the source may change."""
+    monkeypatch.setattr(cli, "setup_logging", lambda verbose: None)  # keep caplog's handler
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+
+    def go(source: Path = original_layout, *stages: str) -> tuple[int, str]:
+        params["data"] = {**params["data"], "source": "local", "path": str(source)}
+        params_path = tmp_path / "params.yaml"
+        params_path.write_text(yaml.safe_dump(params))
+        before = digest(original_layout)
+        argv = {"acquire": ["--out", "raw"],
+                "features": ["--raw", "raw", "--out", "f.parquet", "--report", "f.json"],
+                "events": ["--raw", "raw", "--out", "events.csv"]}
+        caplog.clear()
+        with caplog.at_level(logging.ERROR):
+            for stage in ("acquire", *stages):
+                status = cli.main([stage, "--params", str(params_path),
+                                   *[a if a[0] == "-" else str(tmp_path / a)
+                                     for a in argv[stage]]])
+                if status != 0:
+                    break
+        assert digest(original_layout) == before
+        return status, "\n".join(r.getMessage() for r in caplog.records
+                                 if r.levelno >= logging.ERROR)
+
+    return go
+
+
+def listing(root: Path) -> dict[str, str]:
+    """Every entry under ``root`` with its link target or content hash."""
+    return {str(p.relative_to(root)): os.readlink(p) if p.is_symlink()
+            else hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "dir"
+            for p in sorted(root.rglob("*"))}
+
+
+def symlink_loop(root: Path) -> Path:
+    """A data.path that is a loop of two symbolic links."""
+    (root.parent / "loop1").symlink_to(root.parent / "loop2")
+    (root.parent / "loop2").symlink_to(root.parent / "loop1")
+    return root.parent / "loop1"
+
+
+def write(relative: str, text: str) -> Callable[[Path], Path]:
+    """Write ``text`` into ``relative`` of the source."""
+    def edit(root: Path) -> Path:
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / relative).write_text(text)
+        return root
+    return edit
+
+
+def fsp_entry(kind: str) -> Callable[[Path], Path]:
+    """An ``fsp/*.fsp`` entry that is a directory or a link to nothing."""
+    def edit(root: Path) -> Path:
+        (root / "fsp").mkdir()
+        if kind == "directory":
+            (root / "fsp" / "s1995KOBEJA01YOSH.fsp").mkdir()
+        else:
+            (root / "fsp" / "s1995KOBEJA01YOSH.fsp").symlink_to(root / "gone.fsp")
+        return root
+    return edit
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    (symlink_loop, r"params: data\.path='.*loop1' is a symbolic link loop; set data\.path"),
+    (write("DEMO_DATA.json", "{corrupt"),
+     r"original/DEMO_DATA\.json: not valid JSON \(Expecting property name.*\); rerun the "
+     "demo generator"),
+    (write("DEMO_DATA.json", "[1, 2]"),
+     r"original/DEMO_DATA\.json: expected a JSON object \(the demo generator's summary\), "
+     "found list"),
+    (fsp_entry("directory"),
+     r"original/fsp/s1995KOBEJA01YOSH\.fsp: is a directory; expected an SRCMOD \.fsp file"),
+    (fsp_entry("dangling"),
+     r"original/fsp/s1995KOBEJA01YOSH\.fsp: is a symbolic link to '.*gone\.fsp', which "
+     r"leads to no file \(dangling, or a loop\); expected an SRCMOD \.fsp file"),
+], ids=["data_path_loop", "demo_marker_corrupt", "demo_marker_not_object", "fsp_directory",
+        "fsp_dangling"])
+def test_acquire_refuses_a_local_source_it_could_not_pass_on(
+    acquire, original_layout: Path, tmp_path: Path, edit, message: str,
+) -> None:
+    """Refused at acquire, naming the user's file or data.path; the previous data/raw stays."""
+    assert acquire()[0] == 0
+    kept = listing(tmp_path / "raw")
+    status, errors = acquire(edit(original_layout))
+    assert status == 2
+    assert len(re.findall(message, errors)) == 1, errors
+    assert "data/raw was not replaced" in errors
+    assert listing(tmp_path / "raw") == kept
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".raw")] == []
+
+
+def test_listed_csvs_are_linked_under_their_listed_names(
+    acquire, original_layout: Path, tmp_path: Path,
+) -> None:
+    """A listed CSV that is a link to a file of another name, or two listed CSVs linking to
+    one file, are linked under the names the file lists give: the features stage finds
+    every slip model (it once found a listed CSV 'absent', or acquire stopped on
+    FileExistsError)."""
+    csv_dir = original_layout / "AllCSV"
+    shared = original_layout.parent / "shared.csv"
+    (csv_dir / "1995KOBEJA01YOSH_grid.csv").rename(shared)
+    (csv_dir / "1995KOBEJA01WALD_grid.csv").unlink()
+    for name in ("1995KOBEJA01YOSH", "1995KOBEJA01WALD"):  # two names, one file
+        (csv_dir / f"{name}_grid.csv").symlink_to(shared)
+    (csv_dir / "1999CHICHI01MAxx_grid.csv").rename(original_layout.parent / "other.csv")
+    (csv_dir / "1999CHICHI01MAxx_grid.csv").symlink_to("../../other.csv")
+    status, errors = acquire(original_layout, "features")
+    assert status == 0, errors
+    linked = {p.name: p.resolve() for p in (tmp_path / "raw" / "AllCSV").iterdir()}
+    assert linked["1995KOBEJA01YOSH_grid.csv"] == linked["1995KOBEJA01WALD_grid.csv"] == \
+        shared.resolve()
+    assert linked["1999CHICHI01MAxx_grid.csv"] == (original_layout.parent / "other.csv").resolve()
+    table = pq.read_table(tmp_path / "f.parquet", columns=["slip_model"]).to_pandas()
+    assert {"1995KOBEJA01YOSH", "1995KOBEJA01WALD", "1999CHICHI01MAxx"} <= \
+        set(table["slip_model"].astype(str))
+
+
+@pytest.mark.parametrize(("edit", "stage", "message"), [
+    (write("events.csv", "slip_model,latitude,longitude\n1995KOBEJA01YOSH,row,135\n"), "events",
+     "{root}/events.csv: data row 1 has latitude 'row'; expected a number of degrees"),
+    (write("fsp/s1995KOBEJA01YOSH.fsp", "% EventTAG: s1995KOBEJA01YOSH\n"), "events",
+     "{root}/fsp/s1995KOBEJA01YOSH.fsp: not an SRCMOD .fsp header: no Loc"),
+    (lambda root: set_cell("aftershocksyn", "0.5")(root) or root, "features",
+     f"{{root}}/AllCSV/{BAD}: column 'aftershocksyn' holds 0.5 in data row {ROW + 1}"),
+], ids=["events_csv", "fsp", "slip_model_csv"])
+def test_errors_in_a_linked_source_name_the_users_file(
+    acquire, original_layout: Path, tmp_path: Path, edit, stage: str, message: str,
+) -> None:
+    """The stages after acquire read data/raw's copies and links, but name the file the user
+    can fix."""
+    status, errors = acquire(edit(original_layout), stage)
+    assert status == 2
+    assert message.format(root=original_layout.resolve()) in errors, errors
+    assert str(tmp_path / "raw") not in errors
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["original", "params.yaml", "raw"]

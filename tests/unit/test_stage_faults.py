@@ -75,6 +75,42 @@ def digest(*roots: Path) -> dict[str, str]:
             for root in roots for p in sorted(root.rglob("*")) if p.is_file()}
 
 
+# --- issue 31: a Dask scheduler that cannot be reached -------------------------------------
+
+def free_port() -> int:
+    """A TCP port of this machine on which nothing listens (bound, then released)."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.parametrize("address", ["tcp://127.0.0.1:{port}", "not a url"],
+                         ids=["nothing_listens", "malformed"])
+def test_an_unreachable_dask_scheduler_is_named_after_a_short_wait(
+    project: Path, replicate, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, address: str,
+) -> None:
+    """compute.scheduler is given up after compute.SCHEDULER_TIMEOUT (the client alone
+    waited 30 s, then ended in a traceback), naming the param, the address and why."""
+    from aftershock_replication import compute
+
+    monkeypatch.setattr(compute, "SCHEDULER_TIMEOUT", 1.0)
+    address = address.format(port=free_port())
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    params["compute"] = {**params["compute"], "backend": "dask", "scheduler": address}
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    argv = reader_argv("evaluate", project, tmp_path, project / "data/features.parquet",
+                       project / "data/splits.json")
+    argv[argv.index("--params") + 1] = tmp_path / "params.yaml"
+    status, errors = replicate(*argv)
+    assert status == 2
+    assert errors.startswith(f"params: compute.scheduler={address!r}: no Dask scheduler "
+                             "reached ("), errors
+    assert "compute.backend: loky" in errors
+    assert not (tmp_path / "out").exists()
+
+
 # --- item 8: a learning_curve.min_share too small for the data ----------------------------
 
 def fewest_training_rows(project: Path) -> tuple[str, int]:

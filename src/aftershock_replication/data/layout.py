@@ -11,19 +11,23 @@ The Drive folder's README spells the lists ``*_Filenames.h5``; both spellings ar
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import h5py
 import numpy as np
 
-from ..atomic import atomic_file
+from ..atomic import atomic_file, read_json
 from ..errors import InputError
 
 CSV_DIR = "AllCSV"
 CSV_SUFFIX = "_grid.csv"
 DEMO_MARKER = "DEMO_DATA.json"  # the demo generator's summary; marks synthetic data
+DEMO_PRODUCER = "the demo generator (`replicate acquire` with data.source: demo)"
+SOURCE_MARKER = "SOURCE.json"  # acquire's note, in a linked layout, of the directory linked
 EVENTS_CSV = "events.csv"  # optional epicentres and times (events.py)
 FSP_DIR = "fsp"  # optional SRCMOD .fsp files, read for their epicentres (events.py)
 ROLES = ("train", "test")
@@ -32,6 +36,8 @@ FILE_LIST_NAMES = {
     "test": ("Testing_FileNames.h5", "Testing_Filenames.h5"),
 }
 FILE_LIST_DATASETS = {"train": "file_names_training", "test": "file_names_testing"}
+NAME_MAX = 255  # bytes in one file name (ext4, XFS, APFS, NTFS): a longer one cannot exist
+SHOWN_CHARACTERS = 40  # of a name too long to show whole
 
 # Columns the analysis reads (STUDY.md); the files hold many more, in any order.
 STRESS_COLUMNS = (
@@ -80,18 +86,48 @@ def find_file_list(root: Path, role: str) -> Path:
 
 
 def read_file_list(path: Path, dataset: str) -> list[str]:
-    """File names stored in an HDF5 list, decoded from Python 2 byte strings."""
+    """File names stored in an HDF5 list, decoded from Python 2 byte strings.
+
+    ``dataset`` must be a dataset (not a group) and each entry UTF-8 text naming a CSV whose
+    file name fits ``NAME_MAX`` bytes; anything else is an InputError naming the file, the
+    dataset and the entry (it would otherwise end in a traceback further on).
+    """
     try:
         with h5py.File(path, "r") as handle:
             if dataset not in handle:
                 raise InputError(
                     f"{path}: no dataset '{dataset}' (found: {', '.join(handle) or 'none'})"
                 )
-            raw = np.atleast_1d(np.squeeze(handle[dataset][()]))
+            item = handle[dataset]
+            if not isinstance(item, h5py.Dataset):
+                kind = "a group" if isinstance(item, h5py.Group) else "not a dataset"
+                raise InputError(f"{path}: '{dataset}' is {kind}, expected a dataset of file "
+                                 "names (one byte string per slip-model CSV)")
+            raw = np.atleast_1d(np.squeeze(item[()]))
     except OSError as error:
         raise InputError(f"{path}: not a readable HDF5 file ({error})") from error
-    names = [item.decode("utf-8") if isinstance(item, bytes) else str(item) for item in raw]
+    names = [_file_list_entry(f"{path}: entry {number} of '{dataset}'", item)
+             for number, item in enumerate(raw, start=1)]
     return [name.strip() for name in names if name.strip()]
+
+
+def _file_list_entry(where: str, item: Any) -> str:
+    """One entry of a file list as text: UTF-8, naming a CSV whose file name can exist."""
+    if isinstance(item, bytes):
+        item = bytes(item)  # numpy's bytes_ shows itself as np.bytes_(...)
+        try:
+            item = item.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise InputError(f"{where} is not UTF-8 text (byte {error.start} is "
+                             f"0x{item[error.start]:02x} in {item[:SHOWN_CHARACTERS]!r}); "
+                             "file names must be UTF-8") from None
+    name = str(item)
+    csv_name = f"{slip_model_name(name.strip())}{CSV_SUFFIX}"
+    size = len(csv_name.encode())
+    if size > NAME_MAX:
+        raise InputError(f"{where} names the CSV file '{csv_name[:SHOWN_CHARACTERS]}...' of "
+                         f"{size} bytes; a file name is limited to {NAME_MAX} bytes")
+    return name
 
 
 def write_file_list(path: Path, dataset: str, file_names: list[str]) -> None:
@@ -150,3 +186,41 @@ def open_layout(root: str | Path) -> Layout:
     if not counts:
         raise InputError(f"{root}: both file lists are empty")
     return layout
+
+
+def file_problem(path: Path) -> str | None:
+    """What stops ``path`` from being read as a file, in words (a directory, a link leading
+    nowhere, a device); None when it is a regular file or absent (an optional file)."""
+    if path.is_file() or not (path.exists() or path.is_symlink()):
+        return None
+    if path.is_dir():
+        return "is a directory"
+    if path.is_symlink():
+        return (f"is a symbolic link to '{os.readlink(path)}', which leads to no file "
+                "(dangling, or a loop)")
+    return "is not a regular file"
+
+
+def read_demo_marker(root: Path) -> dict[str, Any] | None:
+    """The demo generator's summary if ``root`` holds synthetic data, else None; a marker
+    that is not a JSON object is an InputError naming it."""
+    marker = root / DEMO_MARKER
+    if not marker.is_file():
+        return None
+    summary = read_json(marker, DEMO_PRODUCER)
+    if not isinstance(summary, dict):
+        raise InputError(f"{marker}: expected a JSON object (the demo generator's summary), "
+                         f"found {type(summary).__name__}; rerun {DEMO_PRODUCER}")
+    return summary
+
+
+def source_of(root: Path) -> Path:
+    """The user's directory a layout was linked from (``SOURCE_MARKER``: data.source local
+    or devries2018), so that messages about its files name the file to fix, not its copy
+    in data/raw; ``root`` itself for any other layout (the demo's)."""
+    marker = root / SOURCE_MARKER
+    if not marker.is_file():
+        return root
+    summary = read_json(marker, "the acquire stage")
+    source = summary.get("source_root") if isinstance(summary, dict) else None
+    return Path(source) if isinstance(source, str) else root

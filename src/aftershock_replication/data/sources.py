@@ -12,48 +12,69 @@ from __future__ import annotations
 
 import logging
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from ..atomic import atomic_directory, write_json
+from ..errors import InputError
 from ..params import DataParams, DemoParams
 from ..pipeline import check_outside_outputs, stage_outputs
 from .demo import generate_demo
 from .layout import (
     CSV_DIR,
     DEMO_MARKER,
+    DEMO_PRODUCER,
     EVENTS_CSV,
     FILE_LIST_DATASETS,
     FSP_DIR,
     ROLES,
+    SOURCE_MARKER,
+    file_problem,
     find_file_list,
     open_layout,
+    read_demo_marker,
 )
 
 log = logging.getLogger(__name__)
 
-SOURCE_MARKER = "SOURCE.json"
+
+def check_files(paths: Iterable[Path], expected: str) -> None:
+    """Refuse a path that is there but cannot be read as a file (a directory, a link to
+    nothing), naming it: later stages would read it only through a link in data/raw."""
+    for path in paths:
+        problem = file_problem(path)
+        if problem is not None:
+            raise InputError(f"{path}: {problem}; expected {expected} (fix or remove it)")
 
 
 def link_layout(source_root: Path, out_dir: Path) -> dict[str, Any]:
-    """Validate ``source_root`` and mirror it into ``out_dir`` as links to the listed CSVs."""
+    """Validate ``source_root`` and mirror it into ``out_dir``: links to the listed CSVs and
+    the .fsp files, copies of the small files. A CSV is linked under the name its file list
+    gives, whatever the file it leads to is called, so two listed names may share one file.
+    Everything is checked before ``out_dir`` is touched, naming the user's file."""
     layout = open_layout(source_root)
     root = layout.root.resolve()
+    fsp_files = sorted((root / FSP_DIR).glob("*.fsp")) if (root / FSP_DIR).is_dir() else []
+    check_files(fsp_files, "an SRCMOD .fsp file")
+    check_files([root / EVENTS_CSV], "a CSV of epicentres and times")
+    check_files([root / DEMO_MARKER], f"the JSON summary of {DEMO_PRODUCER}")
+    read_demo_marker(root)  # a corrupt one is refused here, not by the features stage
     with atomic_directory(out_dir) as temporary:
         (temporary / CSV_DIR).mkdir()
         for role in ROLES:
             file_list = find_file_list(root, role)
             shutil.copy2(file_list, temporary / file_list.name)
             for name in layout.names[role]:
-                target = layout.csv_path(name).resolve()
-                (temporary / CSV_DIR / target.name).symlink_to(target)
+                listed = layout.csv_path(name)
+                (temporary / CSV_DIR / listed.name).symlink_to(listed.resolve())
         if (root / DEMO_MARKER).is_file():  # synthetic data stays marked as such downstream
             shutil.copy2(root / DEMO_MARKER, temporary / DEMO_MARKER)
         if (root / EVENTS_CSV).is_file():  # epicentres and times the user supplied
             shutil.copy2(root / EVENTS_CSV, temporary / EVENTS_CSV)
         if (root / FSP_DIR).is_dir():
             (temporary / FSP_DIR).mkdir()
-            for fsp in sorted((root / FSP_DIR).glob("*.fsp")):
+            for fsp in fsp_files:
                 (temporary / FSP_DIR / fsp.name).symlink_to(fsp.resolve())
         summary = {
             "source_root": str(root),
