@@ -19,7 +19,17 @@ from ..atomic import read_json
 from ..errors import InputError
 from ..methods import ALL_METHODS, METHODS
 from ..names import event_of, sequence_of
-from .metrics_schema import Auc, CurveSummary, Features, Leakage, Model, Stats, check
+from .metrics_schema import (
+    Auc,
+    Audit,
+    CurveSummary,
+    Features,
+    Leakage,
+    Model,
+    Operating,
+    Stats,
+    check,
+)
 
 
 @dataclass
@@ -143,8 +153,7 @@ def load_inputs(
 
     features = checked("features.json", Features, "the features stage")
     auc = checked("auc.json", Auc, "the aggregate stage")
-    audit = _read_json(note(metrics_dir / "leakage_audit.json", metrics_dir), "the split stage")
-    dig(audit, ["paper", "paper"], str(metrics_dir / "leakage_audit.json"))
+    audit = checked("leakage_audit.json", Audit, "the split stage")
     stats = checked("stats.json", Stats, "the stats stage")
     leakage = checked("leakage.json", Leakage, "the leakage_summary stage")
     methods = order_methods(auc["paper"])
@@ -180,9 +189,10 @@ def load_inputs(
     operating = None
     if operating_path is not None:
         operating_path = Path(operating_path)
-        operating = _read_json(operating_path, "python -m aftershock_replication.benchmarks."
-                               "operating --combine (README, \"Operating characteristics\")")
-        dig(operating, ["rows"], str(operating_path))
+        producer = ("python -m aftershock_replication.benchmarks.operating --combine "
+                    "(README, \"Operating characteristics\")")
+        operating = _read_json(operating_path, producer)
+        check(Operating, operating, operating_path, producer)
         files.append((_shown(operating_path, operating_path.parent), operating_path))
     return Inputs(features, auc, audit, stats, leakage, curves, summaries, roc, per_slip_model,
                   roles, complete, methods, files, missing, operating, grouped_by)
