@@ -5,7 +5,10 @@ only shared helpers."""
 from __future__ import annotations
 
 import ast
+import os
 import shlex
+import subprocess
+import sys
 from dataclasses import fields
 from pathlib import Path
 
@@ -108,6 +111,23 @@ def test_params_yaml_ships_the_registry_defaults(entry) -> None:
     """The settings dataclass's defaults are the package's; params.yaml must not drift."""
     defaults = {item.name: item.default for item in fields(entry.settings)}
     assert PARAMS["methods"][entry.name] == defaults
+
+
+def test_the_data_stages_and_core_params_do_not_load_the_method_registry() -> None:
+    """Adding or changing a method must not mark acquire, features, events and split stale:
+    neither they nor the core params module load ``methods`` (a fresh interpreter, since
+    this one has loaded it)."""
+    modules = ["params", "data.sources", "features", "events", "splits"]
+    code = ("import importlib, sys\n"
+            f"for name in {modules!r}:\n"
+            "    importlib.import_module(f'aftershock_replication.{name}')\n"
+            "print(sorted(m for m in sys.modules\n"
+            "             if m.startswith('aftershock_replication.methods')))\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env=env, check=True)
+    assert result.stdout.strip() == "[]"
 
 
 def test_the_vocabulary_module_imports_nothing() -> None:

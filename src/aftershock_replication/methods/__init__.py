@@ -26,8 +26,8 @@ FITTED_METHOD = "fitted method"
 
 
 def setting(kind: str, default: Any) -> Any:
-    """A settings field: ``kind`` says how ``params.py`` validates it (count, cap, positive,
-    positive_or_null, unit_open, stress_scalar)."""
+    """A settings field: ``kind`` says how ``methods.params`` validates it (count, cap,
+    positive, positive_or_null, unit_open, stress_scalar)."""
     return field(default=default, metadata={"kind": kind})
 
 
