@@ -17,7 +17,8 @@ import yaml
 from dvc.repo import Repo
 
 from aftershock_replication.cli import STAGES
-from aftershock_replication.methods import FITTED, REGISTRY, UNTRAINED, spec
+from aftershock_replication.methods import ALL_METHODS, FITTED, REGISTRY, UNTRAINED, spec
+from aftershock_replication.report.method_table import METHOD_TABLE
 from helpers import ROOT
 
 PACKAGE = ROOT / "src" / "aftershock_replication"
@@ -113,6 +114,13 @@ def test_params_yaml_ships_the_registry_defaults(entry) -> None:
     assert PARAMS["methods"][entry.name] == defaults
 
 
+def test_the_report_table_shows_every_registered_method_and_no_other() -> None:
+    """Label, prose and colour live in the report's table, keyed like the registry: a method
+    cannot be registered without its presentation, nor shown without being registered (the
+    same order too, the order of tables and legends)."""
+    assert list(METHOD_TABLE) == list(ALL_METHODS)
+
+
 def test_the_data_stages_and_core_params_do_not_load_the_method_registry() -> None:
     """Adding or changing a method must not mark acquire, features, events and split stale:
     neither they nor the core params module load ``methods`` (a fresh interpreter, since
@@ -128,6 +136,14 @@ def test_the_data_stages_and_core_params_do_not_load_the_method_registry() -> No
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             env=env, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_only_the_letter_loads_the_method_presentation() -> None:
+    """A label, name or colour changed in ``report/method_table.py`` reruns only the letter."""
+    table = PACKAGE / "report" / "method_table.py"
+    loading = {name for name, (cmd, _) in resolved_stages().items()
+               if table in required_files(cmd)}
+    assert loading == {"letter"}
 
 
 def test_the_vocabulary_module_imports_nothing() -> None:
