@@ -5,7 +5,10 @@ only shared helpers."""
 from __future__ import annotations
 
 import ast
+import os
 import shlex
+import subprocess
+import sys
 from dataclasses import fields
 from pathlib import Path
 
@@ -14,7 +17,8 @@ import yaml
 from dvc.repo import Repo
 
 from aftershock_replication.cli import STAGES
-from aftershock_replication.methods import FITTED, REGISTRY, UNTRAINED, spec
+from aftershock_replication.methods import ALL_METHODS, FITTED, REGISTRY, UNTRAINED, spec
+from aftershock_replication.report.method_table import METHOD_TABLE
 from helpers import ROOT
 
 PACKAGE = ROOT / "src" / "aftershock_replication"
@@ -108,6 +112,38 @@ def test_params_yaml_ships_the_registry_defaults(entry) -> None:
     """The settings dataclass's defaults are the package's; params.yaml must not drift."""
     defaults = {item.name: item.default for item in fields(entry.settings)}
     assert PARAMS["methods"][entry.name] == defaults
+
+
+def test_the_report_table_shows_every_registered_method_and_no_other() -> None:
+    """Label, prose and colour live in the report's table, keyed like the registry: a method
+    cannot be registered without its presentation, nor shown without being registered (the
+    same order too, the order of tables and legends)."""
+    assert list(METHOD_TABLE) == list(ALL_METHODS)
+
+
+def test_the_data_stages_and_core_params_do_not_load_the_method_registry() -> None:
+    """Adding or changing a method must not mark acquire, features, events and split stale:
+    neither they nor the core params module load ``methods`` (a fresh interpreter, since
+    this one has loaded it)."""
+    modules = ["params", "data.sources", "features", "events", "splits"]
+    code = ("import importlib, sys\n"
+            f"for name in {modules!r}:\n"
+            "    importlib.import_module(f'aftershock_replication.{name}')\n"
+            "print(sorted(m for m in sys.modules\n"
+            "             if m.startswith('aftershock_replication.methods')))\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env=env, check=True)
+    assert result.stdout.strip() == "[]"
+
+
+def test_only_the_letter_loads_the_method_presentation() -> None:
+    """A label, name or colour changed in ``report/method_table.py`` reruns only the letter."""
+    table = PACKAGE / "report" / "method_table.py"
+    loading = {name for name, (cmd, _) in resolved_stages().items()
+               if table in required_files(cmd)}
+    assert loading == {"letter"}
 
 
 def test_the_vocabulary_module_imports_nothing() -> None:

@@ -20,7 +20,7 @@ from aftershock_replication.methods.neural_network import (
     build_network,
     validation_split,
 )
-from aftershock_replication.params import method_settings
+from aftershock_replication.methods.params import method_settings
 from helpers import FAST, FAST_PARAMS, synthetic_cells
 
 

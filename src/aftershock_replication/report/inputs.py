@@ -17,8 +17,9 @@ import pandas as pd
 
 from ..atomic import read_json
 from ..errors import InputError
-from ..methods import ALL_METHODS, METHODS
+from ..methods import ALL_METHODS
 from ..names import event_of, sequence_of
+from .method_table import METHOD_TABLE
 from .metrics_schema import (
     Auc,
     Audit,
@@ -125,12 +126,14 @@ def order_methods(names: Iterable[str]) -> list[str]:
 
 def label(method: str) -> str:
     """A method's name in tables and legends."""
-    return METHODS[method].label if method in METHODS else method.replace("_", " ")
+    shown = METHOD_TABLE.get(method)
+    return shown.label if shown else method.replace("_", " ")
 
 
 def prose(method: str) -> str:
     """A method's name in running text."""
-    return METHODS[method].prose if method in METHODS else method.replace("_", " ")
+    shown = METHOD_TABLE.get(method)
+    return shown.prose if shown else method.replace("_", " ")
 
 
 def load_inputs(
