@@ -473,7 +473,7 @@ def _problem(
 
 def check_slip_model_csv(path: Path) -> None:
     """A downloaded slip-model CSV must parse as the features stage will read it."""
-    from ..features import read_slip_model_csv  # pyarrow: only when a CSV is downloaded
+    from .slip_csv import read_slip_model_csv  # pyarrow: only when a CSV is downloaded
 
     read_slip_model_csv(path)
 
