@@ -204,6 +204,60 @@ def test_import_closure_follows_lazy_and_absolute_imports(tmp_path: Path) -> Non
     assert PACKAGE / "methods" / "svm.py" not in network
 
 
+# the modules that read what data/ produces (stages and what they build on), which data/
+# must therefore never import: it sits below them
+ABOVE_DATA = ("features", "events", "sequences", "splits", "evaluate", "comparisons", "leakage",
+              "learning_curve", "leakage_summary", "report", "benchmarks", "cli")
+
+
+def imported_modules(tree: ast.Module, package: list[str]) -> set[str]:
+    """Dotted names, relative to the package, of every package module a module (in the
+    subpackage ``package``) imports, lazily or not, relatively or absolutely: each
+    ``import``ed module, and for ``from x import y`` both x and x.y (y may be a module)."""
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            modules = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                parts = package[:len(package) - node.level + 1]
+                base = ".".join(["aftershock_replication", *parts, *filter(None, [node.module])])
+            else:
+                base = node.module or ""
+            modules = [base] + [f"{base}.{alias.name}" for alias in node.names]
+        else:
+            continue
+        found |= {module.partition(".")[2] for module in modules
+                  if module.split(".")[0] == "aftershock_replication"}
+    return found
+
+
+def test_imported_modules_sees_lazy_relative_and_absolute_imports() -> None:
+    """The checker itself, on a module of data/."""
+    tree = ast.parse(
+        "from .. import errors, cli\n"
+        "from .layout import ROLES\n"
+        "import aftershock_replication.report.render\n"
+        "def check(path):\n"
+        "    from ..features import read_slip_model_csv\n"
+        "    read_slip_model_csv(path)\n"
+    )
+    found = imported_modules(tree, ["data"])
+    assert {"errors", "cli", "data.layout", "report.render", "features"} <= found
+
+
+def test_data_imports_nothing_above_it() -> None:
+    """data/ (the sources, the layout, the download) is below the stages that read its
+    output: none of its modules may import one of them, not even lazily in a function."""
+    offenders = []
+    for path in sorted((PACKAGE / "data").rglob("*.py")):
+        package = list(path.relative_to(PACKAGE).parent.parts)
+        for module in imported_modules(ast.parse(path.read_text()), package):
+            if module.split(".")[0] in ABOVE_DATA:
+                offenders.append(f"{path.relative_to(PACKAGE)} imports {module}")
+    assert not offenders, offenders
+
+
 def test_test_modules_import_no_other_test_module() -> None:
     offenders = []
     for path in (ROOT / "tests").rglob("test_*.py"):
