@@ -43,7 +43,7 @@ STAGES: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "letter": ("report.render", "letter_stage",
                ("metrics", "plots", "results", "splits", "operating", "templates", "figures",
                 "out", "supplement", "cover", "report")),
-    "pin-checksums": ("data.download", "pin_checksums_stage", ("root", "out")),
+    "pin-checksums": ("data.pins", "pin_checksums_stage", ("root", "out")),
 }
 WITH_METHOD = ("evaluate", "learning-curve", "leakage")
 # the path options naming what each stage writes (the others name what it reads); the

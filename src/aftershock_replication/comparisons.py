@@ -17,7 +17,7 @@ import numpy as np
 from .atomic import finite_or_none, read_json, write_json
 from .cells import Cells, load_cells
 from .errors import InputError
-from .evaluate import configured_methods, input_digests, method_partitions, score_key
+from .evaluate import input_digests, method_partitions, score_key
 from .groups import GROUP_KINDS, grouped_level
 from .methods import (
     ALL_METHODS,
@@ -27,8 +27,8 @@ from .methods import (
     STRESS_METRICS,
     spec,
 )
+from .methods.params import StatsParams, configured_methods
 from .names import sequence_of
-from .params import StatsParams
 from .progress import timed
 from .stats import (
     SPLIT_UNIT,

@@ -37,7 +37,8 @@ from .cells import Cells, load_cells
 from .compute import run_tasks
 from .errors import InputError
 from .methods import ALL_METHODS, Settings, create, spec
-from .params import ComputeParams, EvaluateParams, method_settings
+from .methods.params import configured_methods, method_settings
+from .params import ComputeParams, EvaluateParams
 from .progress import format_seconds, timed
 
 # partitions whose ROC curves are kept for the plots: the paper's and one grouped split
@@ -232,13 +233,6 @@ def input_digests(features: Path, splits: Path) -> dict[str, str]:
     """What a method's results were computed from: the SHA-256 of the feature table and of
     the splits file (so results of an earlier run are never mixed into a new one)."""
     return {"features_sha256": sha256_of(features), "splits_sha256": sha256_of(splits)}
-
-
-def configured_methods(params: dict[str, Any]) -> list[str]:
-    """The methods the params run, in the registry's order: the ``untrained`` stage list and
-    the ``methods`` section."""
-    named = set(params.get("untrained") or []) | set(params.get("methods") or {})
-    return [method for method in ALL_METHODS if method in named]
 
 
 def method_partitions(

@@ -50,8 +50,9 @@ from .errors import InputError
 from .evaluate import partition_seed, score_key
 from .groups import grouped_level
 from .methods import Settings, create, spec
+from .methods.params import LeakageParams, method_settings
 from .names import event_of
-from .params import ComputeParams, LeakageParams, method_settings
+from .params import ComputeParams
 from .progress import timed
 
 log = logging.getLogger(__name__)

@@ -39,8 +39,8 @@ import numpy as np
 
 from .atomic import finite_or_none, read_json, write_json
 from .errors import InputError
+from .methods.params import LeakageParams, StatsParams
 from .names import sequence_of
-from .params import LeakageParams, StatsParams
 from .stats import (
     SPLIT_UNIT,
     T_TEST,

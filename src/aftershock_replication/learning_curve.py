@@ -38,7 +38,8 @@ from .cells import Cells, load_cells
 from .compute import run_tasks
 from .errors import InputError
 from .methods import Settings, create
-from .params import ComputeParams, LearningCurveParams, method_settings
+from .methods.params import LearningCurveParams, method_settings
+from .params import ComputeParams
 from .progress import timed
 
 log = logging.getLogger(__name__)

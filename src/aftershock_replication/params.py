@@ -2,13 +2,18 @@
 
 Every problem is reported as an :class:`InputError` naming the dotted parameter
 (``demo.size``, ``data.source``...) and what was expected, before any work starts.
+
+This module knows no method: the sections that name methods (``methods.<name>``,
+``learning_curve``, ``leakage``, ``stats``) are read by ``methods.params``, next to the
+registry, so that adding a method or changing one leaves the data stages (acquire,
+features, events, split) up to date.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -16,9 +21,6 @@ from urllib.parse import urlsplit
 import yaml
 
 from .errors import InputError
-from .methods import ALL_METHODS, FITTED, Settings
-from .methods import spec as method_spec
-from .names import STRESS_SCALARS
 
 DATA_SOURCES = ("demo", "devries2018", "local")
 DEMO_SIZES = ("small", "full")
@@ -29,7 +31,6 @@ COMPUTE_BACKENDS = ("loky", "dask")
 # sanity bounds on values that cannot be meant (the published data: 199 slip models; the
 # study's experiments: 10 splits)
 MAX_SEEDS = 1_000
-MAX_COUNT = 1_000_000  # trees, components, splines, iterations, batch size, epochs
 MAX_DEMO_SLIP_MODELS = 10_000
 TOP_LEVEL_KEYS = ("seeds", "untrained", "data", "demo", "features", "split", "compute",
                   "evaluate", "methods", "learning_curve", "leakage", "stats", "letter")
@@ -98,13 +99,11 @@ def reject_unknown(keys: Iterable[Any], allowed: Iterable[str], dotted: str = ""
 
 
 def check_known_keys(params: dict[str, Any]) -> None:
-    """Reject unknown top-level keys and unknown methods under ``methods``, which no stage
-    reads, so a typo (``seed: 10``, ``methods.randomforest``) would silently change nothing.
-    Each section's own keys are checked by the stage that reads it (``section``)."""
+    """Reject unknown top-level keys, which no stage reads, so a typo (``seed: 10``) would
+    silently change nothing. Each section's own keys are checked by the stage that reads it
+    (``section``); unknown methods under ``methods`` (``methods.randomforest``) by every
+    stage that reads method settings (``methods.params.check_method_names``)."""
     reject_unknown(params, TOP_LEVEL_KEYS)
-    methods = params.get("methods")
-    if isinstance(methods, dict):
-        reject_unknown(methods, FITTED, "methods")
 
 
 def section(
@@ -345,137 +344,3 @@ class EvaluateParams:
         raw = section(params, "evaluate", {"train_auc_negatives"})
         return cls(train_auc_negatives=negatives_cap(raw, "evaluate", "train_auc_negatives"))
 
-
-
-
-def _setting(kind: str, value: Any, dotted: str) -> Any:
-    """One ``methods.<name>.<key>`` value validated by its kind (see ``methods.setting``)."""
-    if kind == "count":
-        return as_int(value, dotted, minimum=1, maximum=MAX_COUNT)
-    if kind == "cap":
-        return None if value is None else as_int(value, dotted, minimum=1)
-    if kind == "positive":
-        return as_float(value, dotted, low=0.0, low_open=True)
-    if kind == "positive_or_null":
-        return None if value is None else as_float(value, dotted, 0.0, low_open=True)
-    if kind == "unit_open":
-        return as_float(value, dotted, 0.0, 1.0, low_open=True, high_open=True)
-    if kind == "stress_scalar":
-        return as_choice(value, dotted, STRESS_SCALARS)
-    raise ValueError(f"{dotted}: unknown kind of setting {kind!r}")
-
-
-def method_settings(params: dict[str, Any], name: str) -> Settings | None:
-    """The validated ``methods.<name>`` settings (None for the untrained stress metrics)."""
-    entry = method_spec(name)
-    if entry.settings is None:
-        return None
-    methods = params.get("methods")
-    if not isinstance(methods, dict):
-        raise InputError("params: section 'methods' is missing or is not a mapping")
-    keys = fields(entry.settings)
-    raw = section(methods, name, {key.name for key in keys}, f"methods.{name}")
-    return entry.settings(**{
-        key.name: _setting(key.metadata["kind"], require(raw, f"methods.{name}", key.name),
-                           f"methods.{name}.{key.name}")
-        for key in keys
-    })
-
-
-@dataclass(frozen=True)
-class LearningCurveParams:
-    """``learning_curve.*``: which methods, how many shares, from how small a share, and
-    the network's fixed training length along a curve."""
-
-    methods: tuple[str, ...]
-    points: int
-    min_share: float
-    steps_per_epoch: int | None
-    test_auc_negatives: int | None = None  # None: every test cell
-
-    @classmethod
-    def from_params(cls, params: dict[str, Any]) -> LearningCurveParams:
-        raw = section(params, "learning_curve",
-                      {"methods", "points", "min_share", "steps_per_epoch",
-                       "test_auc_negatives"})
-        methods = require(raw, "learning_curve", "methods")
-        if not isinstance(methods, list) or not methods:
-            raise InputError("params: 'learning_curve.methods' must be a non-empty list")
-        unknown = [m for m in methods if m not in FITTED]
-        if unknown:
-            raise InputError(f"params: 'learning_curve.methods' has unknown or untrained "
-                             f"method(s) {unknown}; expected some of {', '.join(FITTED)}")
-        steps = raw.get("steps_per_epoch")
-        return cls(
-            methods=tuple(methods),
-            points=as_int(require(raw, "learning_curve", "points"), "learning_curve.points", 2),
-            min_share=as_float(require(raw, "learning_curve", "min_share"),
-                               "learning_curve.min_share", 0.0, 1.0, low_open=True,
-                               high_open=True),
-            steps_per_epoch=None if steps is None else as_int(
-                steps, "learning_curve.steps_per_epoch", 1),
-            test_auc_negatives=negatives_cap(raw, "learning_curve", "test_auc_negatives"),
-        )
-
-
-@dataclass(frozen=True)
-class LeakageParams:
-    """``leakage.*``: which methods the matched-test-set experiment fits, how many size
-    controls it averages, and how many negative test cells it scores."""
-
-    methods: tuple[str, ...]
-    control_draws: int
-    test_auc_negatives: int | None = None  # None: every test cell
-
-    @classmethod
-    def from_params(cls, params: dict[str, Any]) -> LeakageParams:
-        raw = section(params, "leakage", {"methods", "control_draws", "test_auc_negatives"})
-        methods = require(raw, "leakage", "methods")
-        if not isinstance(methods, list) or not methods:
-            raise InputError(f"params: 'leakage.methods' must be a non-empty list of methods, "
-                             f"got {methods!r}")
-        unknown = [m for m in methods if m not in ALL_METHODS]
-        if unknown:
-            raise InputError(f"params: 'leakage.methods' has unknown method(s) {unknown}; "
-                             f"expected some of {', '.join(ALL_METHODS)}")
-        return cls(
-            methods=tuple(methods),
-            control_draws=as_int(require(raw, "leakage", "control_draws"),
-                                 "leakage.control_draws", minimum=1),
-            test_auc_negatives=negatives_cap(raw, "leakage", "test_auc_negatives"),
-        )
-
-
-@dataclass(frozen=True)
-class StatsParams:
-    """``stats.*``: bootstrap size, permutations, whose per-slip-model test to repeat, seed,
-    the significance level of the verdicts and the smallest effect of interest (AUC)."""
-
-    bootstrap_replicates: int
-    permutations: int
-    permutation_method: str
-    seed: int
-    alpha: float
-    smallest_effect: float
-
-    @classmethod
-    def from_params(cls, params: dict[str, Any]) -> StatsParams:
-        raw = section(params, "stats", {"bootstrap_replicates", "permutations",
-                                        "permutation_method", "seed", "alpha",
-                                        "smallest_effect"})
-        method = as_str(require(raw, "stats", "permutation_method"), "stats.permutation_method")
-        if method not in ALL_METHODS:
-            raise InputError(f"params: 'stats.permutation_method' must name a method, "
-                             f"got {method!r}")
-        return cls(
-            bootstrap_replicates=as_int(require(raw, "stats", "bootstrap_replicates"),
-                                        "stats.bootstrap_replicates", minimum=100),
-            permutations=as_int(require(raw, "stats", "permutations"), "stats.permutations",
-                                minimum=100),
-            permutation_method=method,
-            seed=as_int(require(raw, "stats", "seed"), "stats.seed", minimum=0),
-            alpha=as_float(require(raw, "stats", "alpha"), "stats.alpha", 0.0, 0.5,
-                           low_open=True),
-            smallest_effect=as_float(require(raw, "stats", "smallest_effect"),
-                                     "stats.smallest_effect", 0.0, 0.5, low_open=True),
-        )

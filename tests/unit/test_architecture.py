@@ -5,7 +5,10 @@ only shared helpers."""
 from __future__ import annotations
 
 import ast
+import os
 import shlex
+import subprocess
+import sys
 from dataclasses import fields
 from pathlib import Path
 
@@ -14,7 +17,8 @@ import yaml
 from dvc.repo import Repo
 
 from aftershock_replication.cli import STAGES
-from aftershock_replication.methods import FITTED, REGISTRY, UNTRAINED, spec
+from aftershock_replication.methods import ALL_METHODS, FITTED, REGISTRY, UNTRAINED, spec
+from aftershock_replication.report.method_table import METHOD_TABLE
 from helpers import ROOT
 
 PACKAGE = ROOT / "src" / "aftershock_replication"
@@ -110,6 +114,38 @@ def test_params_yaml_ships_the_registry_defaults(entry) -> None:
     assert PARAMS["methods"][entry.name] == defaults
 
 
+def test_the_report_table_shows_every_registered_method_and_no_other() -> None:
+    """Label, prose and colour live in the report's table, keyed like the registry: a method
+    cannot be registered without its presentation, nor shown without being registered (the
+    same order too, the order of tables and legends)."""
+    assert list(METHOD_TABLE) == list(ALL_METHODS)
+
+
+def test_the_data_stages_and_core_params_do_not_load_the_method_registry() -> None:
+    """Adding or changing a method must not mark acquire, features, events and split stale:
+    neither they nor the core params module load ``methods`` (a fresh interpreter, since
+    this one has loaded it)."""
+    modules = ["params", "data.sources", "features", "events", "splits"]
+    code = ("import importlib, sys\n"
+            f"for name in {modules!r}:\n"
+            "    importlib.import_module(f'aftershock_replication.{name}')\n"
+            "print(sorted(m for m in sys.modules\n"
+            "             if m.startswith('aftershock_replication.methods')))\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env=env, check=True)
+    assert result.stdout.strip() == "[]"
+
+
+def test_only_the_letter_loads_the_method_presentation() -> None:
+    """A label, name or colour changed in ``report/method_table.py`` reruns only the letter."""
+    table = PACKAGE / "report" / "method_table.py"
+    loading = {name for name, (cmd, _) in resolved_stages().items()
+               if table in required_files(cmd)}
+    assert loading == {"letter"}
+
+
 def test_the_vocabulary_module_imports_nothing() -> None:
     """names.py holds what every stage and the letter share (schemes, stress scalars, the
     slip-model name rule) so that none keeps a copy to spare a heavy import: it must stay
@@ -166,6 +202,60 @@ def test_import_closure_follows_lazy_and_absolute_imports(tmp_path: Path) -> Non
     network = required_files("replicate evaluate --method neural_network --out x")
     assert PACKAGE / "methods" / "neural_network.py" in network
     assert PACKAGE / "methods" / "svm.py" not in network
+
+
+# the modules that read what data/ produces (stages and what they build on), which data/
+# must therefore never import: it sits below them
+ABOVE_DATA = ("features", "events", "sequences", "splits", "evaluate", "comparisons", "leakage",
+              "learning_curve", "leakage_summary", "report", "benchmarks", "cli")
+
+
+def imported_modules(tree: ast.Module, package: list[str]) -> set[str]:
+    """Dotted names, relative to the package, of every package module a module (in the
+    subpackage ``package``) imports, lazily or not, relatively or absolutely: each
+    ``import``ed module, and for ``from x import y`` both x and x.y (y may be a module)."""
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            modules = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                parts = package[:len(package) - node.level + 1]
+                base = ".".join(["aftershock_replication", *parts, *filter(None, [node.module])])
+            else:
+                base = node.module or ""
+            modules = [base] + [f"{base}.{alias.name}" for alias in node.names]
+        else:
+            continue
+        found |= {module.partition(".")[2] for module in modules
+                  if module.split(".")[0] == "aftershock_replication"}
+    return found
+
+
+def test_imported_modules_sees_lazy_relative_and_absolute_imports() -> None:
+    """The checker itself, on a module of data/."""
+    tree = ast.parse(
+        "from .. import errors, cli\n"
+        "from .layout import ROLES\n"
+        "import aftershock_replication.report.render\n"
+        "def check(path):\n"
+        "    from ..features import read_slip_model_csv\n"
+        "    read_slip_model_csv(path)\n"
+    )
+    found = imported_modules(tree, ["data"])
+    assert {"errors", "cli", "data.layout", "report.render", "features"} <= found
+
+
+def test_data_imports_nothing_above_it() -> None:
+    """data/ (the sources, the layout, the download) is below the stages that read its
+    output: none of its modules may import one of them, not even lazily in a function."""
+    offenders = []
+    for path in sorted((PACKAGE / "data").rglob("*.py")):
+        package = list(path.relative_to(PACKAGE).parent.parts)
+        for module in imported_modules(ast.parse(path.read_text()), package):
+            if module.split(".")[0] in ABOVE_DATA:
+                offenders.append(f"{path.relative_to(PACKAGE)} imports {module}")
+    assert not offenders, offenders
 
 
 def test_test_modules_import_no_other_test_module() -> None:

@@ -24,21 +24,21 @@ import pytest
 import requests
 
 from aftershock_replication.atomic import write_json
-from aftershock_replication.data import download
-from aftershock_replication.data.download import (
-    MANIFEST_PATH,
-    download_file,
-    fetch_devries2018,
-    load_manifest,
-    pin_checksums,
-    verify_against_manifest,
-)
+from aftershock_replication.data import pins, transfer
 from aftershock_replication.data.layout import (
     LABEL_COLUMN,
     STRESS_COLUMNS,
     open_layout,
     write_file_list,
 )
+from aftershock_replication.data.pins import (
+    MANIFEST_PATH,
+    load_manifest,
+    pin_checksums,
+    verify_against_manifest,
+)
+from aftershock_replication.data.published import fetch_devries2018
+from aftershock_replication.data.transfer import download_file
 from aftershock_replication.errors import DownloadRefused, InputError
 from aftershock_replication.params import DataParams
 
@@ -179,7 +179,7 @@ def http() -> Iterator[requests.Session]:
 
 @pytest.fixture(autouse=True)
 def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(download, "BACKOFF_SECONDS", 0.0)
+    monkeypatch.setattr(transfer, "BACKOFF_SECONDS", 0.0)
 
 
 def params(mirror_url: str = "", dest: Path = Path("data/original")) -> DataParams:
@@ -318,7 +318,7 @@ def test_a_complete_part_file_is_finished_on_416(
 def test_server_errors_are_retried_with_a_doubling_backoff(
     mirror: Mirror, http: requests.Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(download, "BACKOFF_SECONDS", 1.0)
+    monkeypatch.setattr(transfer, "BACKOFF_SECONDS", 1.0)
     mirror.fail[f"/{CSVS[0]}"] = 2
     sleeps: list[float] = []
     target = tmp_path / "a_grid.csv"
@@ -681,7 +681,7 @@ def test_pin_checksums_round_trip(mirror: Mirror, tmp_path: Path) -> None:
 
 def test_the_packaged_manifest_is_valid() -> None:
     assert MANIFEST_PATH.name == "devries2018_manifest.json"
-    assert MANIFEST_PATH.parent == Path(download.__file__).parent
+    assert MANIFEST_PATH.parent == Path(pins.__file__).parent
     assert isinstance(load_manifest()["files"], dict)
 
 

@@ -221,12 +221,10 @@ def test_unambiguous_variants_give_the_same_table(
         ({**PARAMS, "seedz": 10}, r"unknown key\(s\) seedz; expected some of compute, data"),
         ({**PARAMS, "seed": 10}, r"unknown key\(s\) seed; expected .*seeds"),
         ({**PARAMS, "featurez": {"crosscheck_rtol": 0.1}}, r"unknown key\(s\) featurez"),
-        ({**PARAMS, "methods": {"randomforest": {"n_estimators": 10}}},
-         r"unknown key\(s\) methods\.randomforest; expected some of .*methods\.random_forest"),
         ({"features": {"crosscheck_rtol": 0.001, "rtol": 1}},
          r"unknown key\(s\) features\.rtol; expected some of features\.crosscheck_rtol"),
     ],
-    ids=["seedz", "seed", "unknown_section", "unknown_method", "nested"],
+    ids=["seedz", "seed", "unknown_section", "nested"],
 )
 def test_unknown_params_are_refused_listing_the_valid_keys(
     run, params: dict, message: str,
@@ -235,6 +233,30 @@ def test_unknown_params_are_refused_listing_the_valid_keys(
     assert status == 2
     assert re.search(message, errors), errors
     assert list(out.iterdir()) == []
+
+
+# the stages that read method settings (the data stages before them know no method)
+METHOD_STAGES = ("evaluate", "aggregate", "learning-curve", "leakage", "leakage-summary",
+                 "stats", "letter")
+
+
+@pytest.mark.parametrize("stage", METHOD_STAGES)
+def test_an_unknown_method_is_refused_by_every_stage_reading_method_settings(
+    stage: str, tmp_path: Path,
+) -> None:
+    """A typo under ``methods`` would silently change nothing: every stage that reads method
+    settings refuses it, listing the valid names, before it reads any input (none of the
+    paths given exists)."""
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    params["methods"]["randomforest"] = {"n_estimators": 10}
+    _, _, options = cli.STAGES[stage]
+    kwargs: dict = {option: tmp_path / option for option in options}
+    if stage in cli.WITH_METHOD:
+        kwargs["method"] = "random_forest"
+    with pytest.raises(InputError, match=r"unknown key\(s\) methods\.randomforest; expected "
+                                         r"some of .*methods\.random_forest"):
+        cli.stage_function(stage)(params, **kwargs)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_top_level_keys_are_those_of_params_yaml() -> None:
@@ -314,7 +336,8 @@ def test_a_slip_model_name_with_tex_is_drawn_as_typed(tmp_path: Path) -> None:
     ({"demo": {"size": 10**7}}, r"'demo\.size' must be <= 10,000"),
 ])
 def test_values_that_cannot_be_meant_are_refused(change: dict, message: str) -> None:
-    from aftershock_replication.params import DemoParams, method_settings
+    from aftershock_replication.methods.params import method_settings
+    from aftershock_replication.params import DemoParams
 
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
     for section, value in change.items():

@@ -24,8 +24,8 @@ from aftershock_replication.leakage import (
     slip_models,
     training_rows,
 )
+from aftershock_replication.methods.params import LeakageParams
 from aftershock_replication.names import event_of, sequence_of
-from aftershock_replication.params import LeakageParams
 from aftershock_replication.splits import audit, random_partition, with_levels
 from helpers import FAST, synthetic_cells
 

@@ -12,7 +12,7 @@ from aftershock_replication.auc import auc_sample, pooled_auc
 from aftershock_replication.compute import SERIAL
 from aftershock_replication.evaluate import evaluate_method
 from aftershock_replication.learning_curve import curve_shares, curve_summary, learning_curve
-from aftershock_replication.params import LearningCurveParams
+from aftershock_replication.methods.params import LearningCurveParams
 from helpers import FAST, synthetic_cells
 
 CURVE = LearningCurveParams(methods=("neural_network", "random_forest"), points=3,

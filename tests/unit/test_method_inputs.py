@@ -10,12 +10,9 @@ import pytest
 
 from aftershock_replication.comparisons import stats_stage
 from aftershock_replication.errors import InputError
-from aftershock_replication.evaluate import (
-    configured_methods,
-    input_digests,
-    method_partitions,
-)
+from aftershock_replication.evaluate import input_digests, method_partitions
 from aftershock_replication.methods import ALL_METHODS
+from aftershock_replication.methods.params import configured_methods
 
 
 def write_methods(root: Path, inputs: dict[str, dict[str, str]]) -> Path:

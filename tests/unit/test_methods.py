@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pytest
+from sklearn.ensemble import ExtraTreesClassifier
 
 from aftershock_replication.auc import per_group_auc, pooled_auc, roc_points
 from aftershock_replication.cells import Cells, Groups
 from aftershock_replication.compute import SERIAL
 from aftershock_replication.errors import InputError
 from aftershock_replication.evaluate import evaluate_method
-from aftershock_replication.methods import ALL_METHODS, FITTED, create, spec
-from aftershock_replication.methods.base import cap_rows
+from aftershock_replication.methods import ALL_METHODS, FITTED, Settings, create, setting, spec
+from aftershock_replication.methods.base import SklearnMethod, cap_rows
 from aftershock_replication.methods.neural_network import (
     balanced_batches,
     build_network,
     validation_split,
 )
-from aftershock_replication.params import method_settings
+from aftershock_replication.methods.params import method_settings
 from helpers import FAST, FAST_PARAMS, synthetic_cells
 
 
@@ -89,6 +92,63 @@ def test_fitted_methods_learn_only_from_training_rows(name: str) -> None:
     again = create(name, FAST[name])
     again.fit(flipped, train, seed=3)
     np.testing.assert_allclose(again.score(flipped, test), scores, rtol=1e-6)
+
+
+@dataclass(frozen=True)
+class ExtraTreesSettings(Settings):
+    n_estimators: int = setting("count", 20)
+    max_train_rows: int | None = setting("cap", None)
+
+
+class ExtraTrees(SklearnMethod):
+    """A new scikit-learn method as its module would write it: inputs, scorer, estimator."""
+
+    settings: ExtraTreesSettings
+    inputs = "network_inputs"
+    scorer = "predict_proba"
+
+    def estimator(self, seed: int) -> ExtraTreesClassifier:
+        return ExtraTreesClassifier(n_estimators=self.settings.n_estimators, random_state=seed)
+
+
+@pytest.mark.parametrize("cap", [None, 1000])
+def test_sklearn_base_fits_on_the_capped_training_rows_only(cap: int | None) -> None:
+    """A minimal ``SklearnMethod`` learns the stress signal; flipping the labels outside its
+    training rows leaves its scores identical, flipping the training labels does not."""
+    cells = synthetic_cells()
+    train = cells.slip_model.rows(cells.slip_model.names[:4])
+    test = cells.slip_model.rows(cells.slip_model.names[:4], include=False)
+    settings = ExtraTreesSettings(max_train_rows=cap)
+
+    def fitted_scores(labels: np.ndarray) -> tuple[ExtraTrees, np.ndarray]:
+        method = ExtraTrees(settings)
+        relabelled = Cells(**{**cells.__dict__, "labels": labels})
+        method.fit(relabelled, train, seed=3)
+        return method, method.score(relabelled, test)
+
+    method, scores = fitted_scores(cells.labels)
+    assert isinstance(method.model, ExtraTreesClassifier) and method.model.n_features_in_ == 12
+    assert method.train_rows_used == (len(train) if cap is None else cap)
+    assert scores.dtype == np.float64 and ((scores >= 0) & (scores <= 1)).all()
+    assert pooled_auc(cells.labels[test], scores) > 0.7
+    outside = cells.labels.copy()
+    outside[test] = ~outside[test]
+    np.testing.assert_array_equal(fitted_scores(outside)[1], scores)
+    inside = cells.labels.copy()
+    inside[train] = ~inside[train]
+    assert not np.array_equal(fitted_scores(inside)[1], scores)
+
+
+def test_svm_folded_scoring_equals_its_decision_function() -> None:
+    """The SVM scores through its weights folded per basis point (``after_fit``); the
+    pipeline's own decision function, the base's scorer, gives the same values."""
+    cells = synthetic_cells()
+    train = cells.slip_model.rows(cells.slip_model.names[:4])
+    rows = np.arange(len(cells))
+    svm = create("svm", FAST["svm"])
+    svm.fit(cells, train, seed=2)
+    np.testing.assert_allclose(svm.score_chunk(cells, rows),
+                               SklearnMethod.score_chunk(svm, cells, rows), rtol=1e-9, atol=1e-9)
 
 
 def test_coulomb_chooses_its_convention_on_training_rows_only() -> None:

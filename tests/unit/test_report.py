@@ -1039,6 +1039,10 @@ BAD_METRICS = {
     "leakage_without_verdict": (
         "leakage.json", lambda d: d["methods"]["random_forest"]["contrast"].pop("verdict"),
         r"methods\.random_forest: the tested entry \(contrast\) has no verdict"),
+    "audit_share_as_text": (
+        "leakage_audit.json",
+        lambda d: d["paper"]["paper"]["sequence"][0].update(test_row_share="25%"),
+        r"paper\.paper\.sequence\.0\.test_row_share: Input should be a valid number"),
     "bool_as_text": ("auc.json", lambda d: d["paper"]["svm"].update(fitted="yes"),
                      r"paper\.svm\.fitted: Input should be a valid boolean \(found 'yes'\)"),
 }
@@ -1057,7 +1061,7 @@ def test_a_value_the_letter_prints_is_checked_against_the_schema(
     edit(payload)
     path.write_text(json.dumps(payload))  # as edited: NaN too
     producer = {"stats.json": "stats", "leakage.json": "leakage_summary",
-                "auc.json": "aggregate"}[name]
+                "auc.json": "aggregate", "leakage_audit.json": "split"}[name]
     with pytest.raises(InputError) as raised:
         render(tree, tmp_path / "paper" / "letter.pdf")
     assert re.search(message, str(raised.value)), str(raised.value)

@@ -30,7 +30,8 @@ from ..cells import Cells, load_cells
 from ..evaluate import partition_seed
 from ..methods import create
 from ..methods.neural_network import restart_seed
-from ..params import load_params, method_settings
+from ..methods.params import method_settings
+from ..params import load_params
 from ..progress import format_seconds, setup_logging
 
 log = logging.getLogger(__name__)

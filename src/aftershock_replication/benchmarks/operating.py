@@ -65,15 +65,9 @@ from ..features import build_features
 from ..leakage import measure_leakage
 from ..leakage_summary import combine_by_group, contrast_over_splits
 from ..methods import ALL_METHODS, COMPETITORS, CONTROLS, STRESS_METRICS, spec
+from ..methods.params import LeakageParams, StatsParams, method_settings
 from ..names import VERDICTS
-from ..params import (
-    ComputeParams,
-    DemoParams,
-    LeakageParams,
-    SplitParams,
-    StatsParams,
-    method_settings,
-)
+from ..params import ComputeParams, DemoParams, SplitParams
 from ..progress import format_seconds, setup_logging
 from ..splits import make_splits, slip_model_table
 from ..stats import decide, equivalence_pvalue

@@ -127,7 +127,8 @@ def train_auc_check(project: Path) -> dict[str, Any]:
     from ..cells import load_cells
     from ..compute import single_threaded
     from ..methods import ALL_METHODS, create
-    from ..params import EvaluateParams, load_params, method_settings
+    from ..methods.params import method_settings
+    from ..params import EvaluateParams, load_params
 
     params = load_params(project / "params.yaml")
     negatives = EvaluateParams.from_params(params).train_auc_negatives

@@ -97,7 +97,7 @@ def acquire(data: DataParams, demo: DemoParams, out_dir: Path) -> dict[str, Any]
         )
         return summary
     if data.source == "devries2018":
-        from .download import fetch_devries2018
+        from .published import fetch_devries2018
 
         fetch_devries2018(data, data.path)
     return {"source": data.source, **link_layout(data.path, out_dir)}

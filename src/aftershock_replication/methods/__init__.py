@@ -1,13 +1,15 @@
-"""The method registry: every method declared once, with its settings and how it is shown.
+"""The method registry: every method declared once, with its settings.
 
 Each entry names the module holding the method's class (imported on demand: Keras and
-pyGAM are slow to load), whether it is fitted, its role in the comparisons, its label in
-tables, its name in running text and its colour in figures. Fitted methods have a typed
-settings dataclass whose defaults are the package's defaults (``params.yaml`` ships the
-same values, and a test keeps them equal). To add a method: write its module (one class
-derived from ``base.Method``, named as in ``cls``), add its entry and settings here,
-and add its section to ``params.yaml`` (``methods.<name>``, or its name in ``untrained`` for an
-untrained one); ``dvc.yaml`` takes its stage lists from ``params.yaml``.
+pyGAM are slow to load), whether it is fitted and its role in the comparisons. Fitted
+methods have a typed settings dataclass whose defaults are the package's defaults
+(``params.yaml`` ships the same values, and a test keeps them equal); ``methods.params``
+reads and validates them. How a method is shown (label, name in running text, colour) is
+the report's, in ``report/method_table.py``. To add a method: write its module (one class
+derived from ``base.Method``, named as in ``cls``), add its entry and settings here, its
+section to ``params.yaml`` (``methods.<name>``, or its name in ``untrained`` for an
+untrained one) and its row to ``report/method_table.py``; ``dvc.yaml`` takes its stage
+lists from ``params.yaml``.
 """
 
 from __future__ import annotations
@@ -26,8 +28,8 @@ FITTED_METHOD = "fitted method"
 
 
 def setting(kind: str, default: Any) -> Any:
-    """A settings field: ``kind`` says how ``params.py`` validates it (count, cap, positive,
-    positive_or_null, unit_open, stress_scalar)."""
+    """A settings field: ``kind`` says how ``methods.params`` validates it (count, cap,
+    positive, positive_or_null, unit_open, stress_scalar)."""
     return field(default=default, metadata={"kind": kind})
 
 
@@ -99,15 +101,12 @@ class NeuralNetworkSettings(Settings):
 
 @dataclass(frozen=True)
 class MethodSpec:
-    """One method: where its class lives and how it takes part and is shown."""
+    """One method: where its class lives and how it takes part."""
 
     name: str
     module: str  # module under methods/ holding ``cls``
     cls: str
     role: str
-    label: str  # in tables and legends
-    prose: str  # in running text
-    colour: str  # in figures
     settings: type[Settings] | None = None  # None: untrained, nothing to set
 
     @property
@@ -125,30 +124,19 @@ class MethodSpec:
 
 
 REGISTRY = (
-    MethodSpec("coulomb", "untrained", "Coulomb", STRESS_METRIC, "Coulomb stress change",
-               "the Coulomb stress change", "#8c564b"),
-    MethodSpec("coulomb_test_selected", "untrained", "CoulombTestSelected", PEEKS_AT_TEST_LABELS,
-               "Coulomb, sign picked on test labels†",
-               "the Coulomb stress change with its sign picked on the test labels", "#c49c94"),
-    MethodSpec("max_shear", "untrained", "MaxShear", STRESS_METRIC, "Maximum shear stress",
-               "the maximum shear stress", "#7f7f7f"),
-    MethodSpec("von_mises", "untrained", "VonMises", STRESS_METRIC, "von Mises criterion",
-               "the von Mises criterion", "#111111"),
-    MethodSpec("sum_abs", "untrained", "SumAbs", STRESS_METRIC, "Sum of |σᵢⱼ|",
-               "the sum of |σᵢⱼ|", "#a6a61a"),
-    MethodSpec("one_neuron", "one_neuron", "OneNeuron", NEGATIVE_CONTROL,
-               "One neuron (logistic, 1 scalar)", "the one-neuron model", "#17becf",
-               OneNeuronSettings),
-    MethodSpec("logistic", "logistic", "Logistic", FITTED_METHOD, "Logistic regression",
-               "logistic regression", "#9467bd", LogisticSettings),
-    MethodSpec("random_forest", "random_forest", "RandomForest", FITTED_METHOD, "Random forest",
-               "the random forest", "#2ca02c", RandomForestSettings),
-    MethodSpec("svm", "svm", "SVM", FITTED_METHOD, "Support vector machine",
-               "the support vector machine", "#ff7f0e", SVMSettings),
-    MethodSpec("gam", "gam", "GAM", FITTED_METHOD, "Generalised additive model",
-               "the generalised additive model", "#e377c2", GAMSettings),
+    MethodSpec("coulomb", "untrained", "Coulomb", STRESS_METRIC),
+    MethodSpec("coulomb_test_selected", "untrained", "CoulombTestSelected", PEEKS_AT_TEST_LABELS),
+    MethodSpec("max_shear", "untrained", "MaxShear", STRESS_METRIC),
+    MethodSpec("von_mises", "untrained", "VonMises", STRESS_METRIC),
+    MethodSpec("sum_abs", "untrained", "SumAbs", STRESS_METRIC),
+    MethodSpec("one_neuron", "one_neuron", "OneNeuron", NEGATIVE_CONTROL, OneNeuronSettings),
+    MethodSpec("logistic", "logistic", "Logistic", FITTED_METHOD, LogisticSettings),
+    MethodSpec("random_forest", "random_forest", "RandomForest", FITTED_METHOD,
+               RandomForestSettings),
+    MethodSpec("svm", "svm", "SVM", FITTED_METHOD, SVMSettings),
+    MethodSpec("gam", "gam", "GAM", FITTED_METHOD, GAMSettings),
     MethodSpec("neural_network", "neural_network", "NeuralNetwork", FITTED_METHOD,
-               "Neural network", "the neural network", "#d62728", NeuralNetworkSettings),
+               NeuralNetworkSettings),
 )
 METHODS = {spec.name: spec for spec in REGISTRY}
 ALL_METHODS = tuple(METHODS)

@@ -4,12 +4,16 @@ A method is fitted on training rows only (``fit``) and then scores any rows (``s
 untrained stress metrics have nothing to fit. Scores are higher where aftershocks are
 more likely; only their order matters (AUC). Scoring goes in bounded chunks of rows, so no
 method ever expands millions of cells into its feature space at once.
+
+``SklearnMethod`` is the common skeleton of the scikit-learn methods: a subclass names the
+``Cells`` features it reads and how its estimator scores, and builds the estimator from its
+settings; the base caps the training rows, fits, and scores chunk by chunk.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
 
@@ -56,6 +60,47 @@ class Method(ABC):
                         seed)
         self.train_rows_used = len(used)
         return used
+
+
+class SklearnMethod(Method):
+    """A scikit-learn estimator fitted on one feature function of the cells.
+
+    A subclass says which inputs it reads (``inputs``: the name of a ``Cells`` method taking
+    rows, e.g. ``"network_inputs"`` or ``"log_magnitudes"``), how its estimator scores
+    (``scorer``: ``"predict_proba"``, the probability of the positive class, or
+    ``"decision_function"``), and builds its unfitted estimator from ``self.settings`` in
+    ``estimator(seed)``. The base fits it on the training rows only (capped by
+    ``training_rows``) and keeps it in ``self.model``; ``after_fit`` may derive more from it.
+    """
+
+    inputs: ClassVar[str]
+    scorer: ClassVar[Literal["predict_proba", "decision_function"]]
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        super().__init__(settings)
+        self.model: Any = None
+
+    @abstractmethod
+    def estimator(self, seed: int) -> Any:
+        """The unfitted estimator, from ``self.settings`` (``seed``: its random_state)."""
+
+    def features(self, cells: Cells, rows: np.ndarray) -> np.ndarray:
+        """The estimator's inputs for ``rows``."""
+        return getattr(cells, self.inputs)(rows)
+
+    def fit(self, cells: Cells, rows: np.ndarray, seed: int) -> None:
+        rows = self.training_rows(cells, rows, seed)
+        self.model = self.estimator(seed).fit(self.features(cells, rows), cells.labels[rows])
+        self.after_fit()
+
+    def after_fit(self) -> None:
+        """Derive what scoring needs from the fitted ``self.model`` (nothing by default)."""
+
+    def score_chunk(self, cells: Cells, rows: np.ndarray) -> np.ndarray:
+        assert self.model is not None, "fit first"
+        if self.scorer == "predict_proba":
+            return self.model.predict_proba(self.features(cells, rows))[:, 1]
+        return self.model.decision_function(self.features(cells, rows))
 
 
 def cap_rows(rows: np.ndarray, labels: np.ndarray, max_rows: int | None,

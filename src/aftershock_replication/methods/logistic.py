@@ -2,29 +2,22 @@
 
 from __future__ import annotations
 
-import numpy as np
 from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import make_pipeline
+from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from ..cells import Cells
 from . import LogisticSettings
-from .base import Method
+from .base import SklearnMethod
 
 
-class Logistic(Method):
+class Logistic(SklearnMethod):
     """Logistic regression on the network's 12 inputs, standardised on the training rows."""
 
     settings: LogisticSettings
+    inputs = "network_inputs"
+    scorer = "decision_function"
 
-    def __init__(self, settings: LogisticSettings) -> None:
-        super().__init__(settings)
-        self.model = make_pipeline(StandardScaler(),
-                                   LogisticRegression(C=self.settings.C, max_iter=1000))
-
-    def fit(self, cells: Cells, rows: np.ndarray, seed: int) -> None:
-        rows = self.training_rows(cells, rows, seed)
-        self.model.fit(cells.network_inputs(rows), cells.labels[rows])
-
-    def score_chunk(self, cells: Cells, rows: np.ndarray) -> np.ndarray:
-        return self.model.decision_function(cells.network_inputs(rows))
+    def estimator(self, seed: int) -> Pipeline:
+        # the lbfgs solver is deterministic: no seed to pass
+        return make_pipeline(StandardScaler(),
+                             LogisticRegression(C=self.settings.C, max_iter=1000))

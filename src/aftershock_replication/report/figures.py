@@ -26,8 +26,8 @@ from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from ..atomic import atomic_file
-from ..methods import METHODS
 from ..names import event_of
+from .method_table import METHOD_TABLE
 
 DPI = 200
 TEXT_WIDTH_IN = 6.7  # A4 minus the letter's margins, a little to spare
@@ -76,7 +76,7 @@ def method_styles(methods: Sequence[str], fitted: Mapping[str, bool]) -> dict[st
     styles = {}
     spare = iter(FALLBACK_COLORS * 4)
     for method in methods:
-        color = METHODS[method].colour if method in METHODS else next(spare)
+        color = METHOD_TABLE[method].colour if method in METHOD_TABLE else next(spare)
         width = 1.6 if method == "neural_network" else 1.0
         styles[method] = MethodStyle(color, not fitted.get(method, False), width)
     return styles

@@ -17,9 +17,20 @@ import pandas as pd
 
 from ..atomic import read_json
 from ..errors import InputError
-from ..methods import ALL_METHODS, METHODS
+from ..methods import ALL_METHODS
 from ..names import event_of, sequence_of
-from .metrics_schema import Auc, CurveSummary, Features, Leakage, Model, Stats, check
+from .method_table import METHOD_TABLE
+from .metrics_schema import (
+    Auc,
+    Audit,
+    CurveSummary,
+    Features,
+    Leakage,
+    Model,
+    Operating,
+    Stats,
+    check,
+)
 
 
 @dataclass
@@ -115,12 +126,14 @@ def order_methods(names: Iterable[str]) -> list[str]:
 
 def label(method: str) -> str:
     """A method's name in tables and legends."""
-    return METHODS[method].label if method in METHODS else method.replace("_", " ")
+    shown = METHOD_TABLE.get(method)
+    return shown.label if shown else method.replace("_", " ")
 
 
 def prose(method: str) -> str:
     """A method's name in running text."""
-    return METHODS[method].prose if method in METHODS else method.replace("_", " ")
+    shown = METHOD_TABLE.get(method)
+    return shown.prose if shown else method.replace("_", " ")
 
 
 def load_inputs(
@@ -143,8 +156,7 @@ def load_inputs(
 
     features = checked("features.json", Features, "the features stage")
     auc = checked("auc.json", Auc, "the aggregate stage")
-    audit = _read_json(note(metrics_dir / "leakage_audit.json", metrics_dir), "the split stage")
-    dig(audit, ["paper", "paper"], str(metrics_dir / "leakage_audit.json"))
+    audit = checked("leakage_audit.json", Audit, "the split stage")
     stats = checked("stats.json", Stats, "the stats stage")
     leakage = checked("leakage.json", Leakage, "the leakage_summary stage")
     methods = order_methods(auc["paper"])
@@ -180,9 +192,10 @@ def load_inputs(
     operating = None
     if operating_path is not None:
         operating_path = Path(operating_path)
-        operating = _read_json(operating_path, "python -m aftershock_replication.benchmarks."
-                               "operating --combine (README, \"Operating characteristics\")")
-        dig(operating, ["rows"], str(operating_path))
+        producer = ("python -m aftershock_replication.benchmarks.operating --combine "
+                    "(README, \"Operating characteristics\")")
+        operating = _read_json(operating_path, producer)
+        check(Operating, operating, operating_path, producer)
         files.append((_shown(operating_path, operating_path.parent), operating_path))
     return Inputs(features, auc, audit, stats, leakage, curves, summaries, roc, per_slip_model,
                   roles, complete, methods, files, missing, operating, grouped_by)

@@ -326,6 +326,76 @@ class CurveSummary(Model):
     full_point_still_improving: dict[str, Count] | None
 
 
+class StraddlingGroup(Model):
+    """An earthquake or sequence with slip models on both sides of a split."""
+
+    group: StrictStr
+    train_slip_models: list[StrictStr]
+    test_slip_models: list[StrictStr]
+    test_row_share: Probability | None
+
+
+# scheme -> partition -> grouping level -> the groups that straddle it
+AuditScheme = dict[str, dict[str, list[StraddlingGroup]]]
+
+
+class Audit(Model):
+    """metrics/leakage_audit.json."""
+
+    paper: AuditScheme
+    leaky: AuditScheme
+    grouped: AuditScheme
+
+    @model_validator(mode="after")
+    def _paper_split(self) -> Audit:
+        if "paper" not in self.paper:
+            raise ValueError("paper: the paper split's partition 'paper' is missing")
+        return self
+
+
+class Outcome(Model):
+    count: Count
+
+
+class OperatingEstimate(Model):
+    mean: Number | None
+    ci: Interval | None
+
+
+class OperatingRow(Model):
+    """One verdict's outcomes over generated datasets whose truth is known."""
+
+    method: StrictStr
+    verdict: StrictStr
+    truth: StrictStr
+    datasets: Annotated[StrictInt, Field(gt=0)]
+    transferable: Number
+    leakage: Number
+    estimate: OperatingEstimate
+    raw: dict[str, Outcome]
+    bonferroni: dict[str, Outcome]
+
+
+class CoverageRate(Model):
+    coverage: Probability
+
+
+class CoverageRow(Model):
+    clusters: Count
+    bootstrap: CoverageRate
+
+
+class CoverageTable(Model):
+    rows: list[CoverageRow]
+
+
+class Operating(Model):
+    """paper/operating_characteristics.json (benchmarks.operating --combine)."""
+
+    rows: list[OperatingRow]
+    cluster_coverage: CoverageTable | None = None
+
+
 def check(schema: type[Model], payload: Any, path: Path | str, producer: str) -> None:
     """Refuse ``payload`` (read from ``path``) unless it matches ``schema``: an InputError
     naming the file, the first mismatching keys and the stage that rebuilds the file."""

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..atomic import atomic_directory, atomic_files, json_text
 from ..errors import InputError
-from ..params import LearningCurveParams
+from ..methods.params import LearningCurveParams
 from ..progress import format_seconds, timed
 from . import figures as fig
 from .findings import build_context
