@@ -18,12 +18,13 @@ from dvc.repo import Repo
 
 from aftershock_replication.cli import STAGES
 from aftershock_replication.methods import ALL_METHODS, FITTED, REGISTRY, UNTRAINED, spec
+from aftershock_replication.pipeline import read_stages
 from aftershock_replication.report.method_table import METHOD_TABLE
 from helpers import ROOT
 
 PACKAGE = ROOT / "src" / "aftershock_replication"
 PARAMS = yaml.safe_load((ROOT / "params.yaml").read_text())
-DVC_YAML = yaml.safe_load((ROOT / "dvc.yaml").read_text())
+DVC_STAGES = read_stages(ROOT / "dvc.yaml")
 
 
 def module_file(dotted: str) -> Path | None:
@@ -96,7 +97,7 @@ def test_registry_params_and_dvc_yaml_name_the_same_methods() -> None:
     assert PARAMS["untrained"] == list(UNTRAINED)
     assert list(PARAMS["methods"]) == list(FITTED)
     assert set(PARAMS["learning_curve"]["methods"]) <= set(FITTED)
-    stages = DVC_YAML["stages"]
+    stages = DVC_STAGES
     assert stages["score"]["foreach"] == "${untrained}"
     assert stages["fit"]["foreach"] == "${methods}"
     assert stages["learning_curve"]["foreach"] == "${learning_curve.methods}"
