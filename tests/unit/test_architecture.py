@@ -139,6 +139,18 @@ def test_the_data_stages_and_core_params_do_not_load_the_method_registry() -> No
     assert result.stdout.strip() == "[]"
 
 
+def test_no_data_stage_depends_on_the_method_registry() -> None:
+    """The same, statically and lazy imports included: no module under methods/ is in the
+    import closure of acquire, features, events or split (nor among their DVC deps)."""
+    methods = PACKAGE / "methods"
+    for name, (cmd, deps) in resolved_stages().items():
+        if name not in ("acquire", "features", "events", "split"):
+            continue
+        loaded = [f for f in required_files(cmd) if methods in f.parents]
+        listed = [d for d in deps if (ROOT / d) == methods or methods in (ROOT / d).parents]
+        assert not loaded and not listed, (name, loaded, listed)
+
+
 def test_only_the_letter_loads_the_method_presentation() -> None:
     """A label, name or colour changed in ``report/method_table.py`` reruns only the letter."""
     table = PACKAGE / "report" / "method_table.py"
@@ -248,8 +260,9 @@ def test_imported_modules_sees_lazy_relative_and_absolute_imports() -> None:
 
 
 def test_data_imports_nothing_above_it() -> None:
-    """data/ (the sources, the layout, the download) is below the stages that read its
-    output: none of its modules may import one of them, not even lazily in a function."""
+    """data/ (the sources, the layout, the transfer, the published folder) is below the
+    stages that read its output: none of its modules may import one of them, not even
+    lazily in a function."""
     offenders = []
     for path in sorted((PACKAGE / "data").rglob("*.py")):
         package = list(path.relative_to(PACKAGE).parent.parts)
