@@ -20,6 +20,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, TypeVar
@@ -36,7 +37,6 @@ log = logging.getLogger(__name__)
 
 R = TypeVar("R")
 SERIAL = ComputeParams(backend="loky", n_jobs=1, scheduler=None)
-SCHEDULER_TIMEOUT = 10.0  # seconds a Dask scheduler has to answer before it is given up
 
 
 def single_threaded(function: Callable[..., R], *args: Any) -> R:
@@ -78,23 +78,32 @@ def memory_mapped(shared: Sequence[Any]) -> Iterator[list[Any]]:
 
 def check_scheduler(address: str, timeout: float | None = None) -> None:
     """Refuse a ``compute.scheduler`` that is malformed or where no Dask scheduler answers
-    within ``timeout`` seconds (``SCHEDULER_TIMEOUT``), naming the param, the address and
-    why: the client would otherwise wait 30 s and end in a traceback."""
-    from distributed.comm import connect  # optional at import: only the dask backend needs it
+    within ``timeout`` seconds (default: Dask's own connect timeout,
+    ``distributed.comm.timeouts.connect``, 30 s unless configured), naming the param, the
+    address and why, instead of the client's traceback. The probe connects as the client
+    would (the configured TLS settings) on an event loop of its own, in a thread, so that it
+    neither needs nor disturbs the caller's loop (a notebook's, say)."""
+    import dask  # optional at import: only the dask backend needs them
+    from dask.utils import parse_timedelta
+    from distributed.comm import connect
     from distributed.security import Security
 
-    async def knock() -> None:  # as the client connects: with the configured TLS settings
-        comm = await connect(address, timeout=SCHEDULER_TIMEOUT if timeout is None
-                             else timeout, **Security().get_connection_args("client"))
+    if timeout is None:
+        timeout = parse_timedelta(dask.config.get("distributed.comm.timeouts.connect"), "s")
+
+    async def knock() -> None:
+        comm = await connect(address, timeout=timeout,
+                             **Security().get_connection_args("client"))
         await comm.close()
 
-    try:
-        asyncio.run(knock())
-    except (OSError, ValueError) as error:  # OSError: refused, unknown host, timed out
-        raise InputError(
-            f"params: compute.scheduler={address!r}: no Dask scheduler reached ({error}); "
-            "give the address of a running scheduler (e.g. tcp://host:8786, as `dask "
-            "scheduler` prints it), or set compute.backend: loky") from None
+    with ThreadPoolExecutor(max_workers=1) as probe:
+        try:
+            probe.submit(asyncio.run, knock()).result()
+        except (OSError, ValueError) as error:  # OSError: refused, unknown host, timed out
+            raise InputError(
+                f"params: compute.scheduler={address!r}: no Dask scheduler reached ({error}); "
+                "give the address of a running scheduler (e.g. tcp://host:8786, as `dask "
+                "scheduler` prints it), or set compute.backend: loky") from None
 
 
 @contextmanager

@@ -251,7 +251,14 @@ def events_table(layout: Layout, times_path: Path = SHIPPED_TIMES) -> pd.DataFra
         epicentres = read_fsp_directory(fsp, names, source / FSP_DIR)
         _overlay(table, epicentres, place, "location_from", f"{FSP_DIR}/" + epicentres["file"])
     if (events_csv := layout.root / EVENTS_CSV).is_file():
-        supplied = read_events_csv(events_csv, names, source / EVENTS_CSV)
+        try:
+            supplied = read_events_csv(events_csv, names, source / EVENTS_CSV)
+        except InputError as error:
+            if source == layout.root:
+                raise
+            # the stage reads acquire's copy: a fixed file reaches it only through acquire
+            raise InputError(f"{error} (this stage reads the copy acquire made of it: rerun "
+                             "acquire after fixing it)") from None
         _overlay(table, supplied, place, "location_from", EVENTS_CSV)
         _overlay(table, supplied, ["time"], "time_from", EVENTS_CSV)
     return table.reset_index()[list(COLUMNS)]

@@ -1,5 +1,5 @@
-"""What ``dvc.yaml`` declares about the pipeline (stages, outputs), read at run time: the
-file is the truth.
+"""What ``dvc.yaml`` declares about the pipeline (stages, outputs, source dependencies),
+read at run time: the file is the truth, and this module is its only reader.
 
 DVC deletes a stage's outputs before it reruns the stage, so anything a user keeps inside
 one of them is lost; ``stage_outputs`` lets a stage refuse such a location up front.
@@ -8,6 +8,7 @@ one of them is lost; ``stage_outputs`` lets a stage refuse such a location up fr
 from __future__ import annotations
 
 import errno
+import re
 from pathlib import Path
 from typing import Any
 
@@ -38,24 +39,48 @@ def _untemplated(path: str) -> str:
     return str(Path(path.split(TEMPLATE_START, 1)[0] + "x").parent)
 
 
+def read_stages(dvc_yaml: Path) -> dict[str, Any]:
+    """The ``stages`` of ``dvc_yaml`` as declared ({} if there is no file); every reader of
+    dvc.yaml in the package (and its tests) goes through here."""
+    if not dvc_yaml.is_file():
+        return {}
+    try:
+        stages = (yaml.safe_load(dvc_yaml.read_text()) or {}).get("stages") or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+        raise InputError(f"{dvc_yaml}: not readable as YAML: {error}") from error
+    if not isinstance(stages, dict):
+        raise InputError(f"{dvc_yaml}: 'stages' is not a mapping")
+    return stages
+
+
+def _body(stage: object) -> dict[str, Any]:
+    """What a stage declares (a ``foreach`` stage's ``do`` block)."""
+    return stage.get("do", stage) if isinstance(stage, dict) else {}
+
+
 def stage_outputs(dvc_yaml: Path) -> dict[Path, str]:
     """Every output path declared in ``dvc_yaml`` -> the stage declaring it ({} if no file).
 
     ``foreach`` stages give the directory their templated outputs expand into.
     """
-    if not dvc_yaml.is_file():
-        return {}
-    try:
-        stages = (yaml.safe_load(dvc_yaml.read_text()) or {}).get("stages", {})
-    except yaml.YAMLError as error:
-        raise InputError(f"{dvc_yaml}: not valid YAML: {error}") from error
     outputs: dict[Path, str] = {}
-    for name, stage in stages.items():
-        body = stage.get("do", stage) if isinstance(stage, dict) else {}
+    for name, stage in read_stages(dvc_yaml).items():
         for kind in OUTPUT_KINDS:
-            for path in _declared_paths(body.get(kind) or []):
+            for path in _declared_paths(_body(stage).get(kind) or []):
                 outputs[dvc_yaml.parent / _untemplated(path)] = name
     return outputs
+
+
+def source_dependencies(dvc_yaml: Path) -> list[str]:
+    """params.yaml, dvc.yaml and every dependency the stages declare under src/ and paper/
+    (their code and templates; ``${...}`` as the wildcard ``*``), sorted: the files a
+    rendered document is made from."""
+    patterns = ["params.yaml", "dvc.yaml"]
+    for stage in read_stages(dvc_yaml).values():
+        for name in _declared_paths(_body(stage).get("deps") or []):
+            if name.startswith(("src/", "paper/")):
+                patterns.append(re.sub(r"\$\{[^}]*\}", "*", name))
+    return sorted(set(patterns))
 
 
 def foreach_keys(value: object, params: dict[str, Any]) -> list[str]:
@@ -76,9 +101,8 @@ def foreach_keys(value: object, params: dict[str, Any]) -> list[str]:
 
 def stage_names(dvc_yaml: Path, params: dict[str, Any]) -> list[str]:
     """Every stage of ``dvc_yaml`` in declaration (= pipeline) order, ``foreach`` expanded."""
-    stages = yaml.safe_load(dvc_yaml.read_text())["stages"]
     names = []
-    for name, stage in stages.items():
+    for name, stage in read_stages(dvc_yaml).items():
         if isinstance(stage, dict) and "foreach" in stage:
             names.extend(f"{name}@{key}" for key in foreach_keys(stage["foreach"], params))
         else:

@@ -18,12 +18,13 @@ from dvc.repo import Repo
 
 from aftershock_replication.cli import STAGES
 from aftershock_replication.methods import ALL_METHODS, FITTED, REGISTRY, UNTRAINED, spec
+from aftershock_replication.pipeline import read_stages
 from aftershock_replication.report.method_table import METHOD_TABLE
 from helpers import ROOT
 
 PACKAGE = ROOT / "src" / "aftershock_replication"
 PARAMS = yaml.safe_load((ROOT / "params.yaml").read_text())
-DVC_YAML = yaml.safe_load((ROOT / "dvc.yaml").read_text())
+DVC_STAGES = read_stages(ROOT / "dvc.yaml")
 
 
 def module_file(dotted: str) -> Path | None:
@@ -96,7 +97,7 @@ def test_registry_params_and_dvc_yaml_name_the_same_methods() -> None:
     assert PARAMS["untrained"] == list(UNTRAINED)
     assert list(PARAMS["methods"]) == list(FITTED)
     assert set(PARAMS["learning_curve"]["methods"]) <= set(FITTED)
-    stages = DVC_YAML["stages"]
+    stages = DVC_STAGES
     assert stages["score"]["foreach"] == "${untrained}"
     assert stages["fit"]["foreach"] == "${methods}"
     assert stages["learning_curve"]["foreach"] == "${learning_curve.methods}"
@@ -136,6 +137,18 @@ def test_the_data_stages_and_core_params_do_not_load_the_method_registry() -> No
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             env=env, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_no_data_stage_depends_on_the_method_registry() -> None:
+    """The same, statically and lazy imports included: no module under methods/ is in the
+    import closure of acquire, features, events or split (nor among their DVC deps)."""
+    methods = PACKAGE / "methods"
+    for name, (cmd, deps) in resolved_stages().items():
+        if name not in ("acquire", "features", "events", "split"):
+            continue
+        loaded = [f for f in required_files(cmd) if methods in f.parents]
+        listed = [d for d in deps if (ROOT / d) == methods or methods in (ROOT / d).parents]
+        assert not loaded and not listed, (name, loaded, listed)
 
 
 def test_only_the_letter_loads_the_method_presentation() -> None:
@@ -247,8 +260,9 @@ def test_imported_modules_sees_lazy_relative_and_absolute_imports() -> None:
 
 
 def test_data_imports_nothing_above_it() -> None:
-    """data/ (the sources, the layout, the download) is below the stages that read its
-    output: none of its modules may import one of them, not even lazily in a function."""
+    """data/ (the sources, the layout, the transfer, the published folder) is below the
+    stages that read its output: none of its modules may import one of them, not even
+    lazily in a function."""
     offenders = []
     for path in sorted((PACKAGE / "data").rglob("*.py")):
         package = list(path.relative_to(PACKAGE).parent.parts)

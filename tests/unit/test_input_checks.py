@@ -480,7 +480,8 @@ def test_listed_csvs_are_linked_under_their_listed_names(
 
 @pytest.mark.parametrize(("edit", "stage", "message"), [
     (write("events.csv", "slip_model,latitude,longitude\n1995KOBEJA01YOSH,row,135\n"), "events",
-     "{root}/events.csv: data row 1 has latitude 'row'; expected a number of degrees"),
+     "{root}/events.csv: data row 1 has latitude 'row'; expected a number of degrees (this "
+     "stage reads the copy acquire made of it: rerun acquire after fixing it)"),
     (write("fsp/s1995KOBEJA01YOSH.fsp", "% EventTAG: s1995KOBEJA01YOSH\n"), "events",
      "{root}/fsp/s1995KOBEJA01YOSH.fsp: not an SRCMOD .fsp header: no Loc"),
     (lambda root: set_cell("aftershocksyn", "0.5")(root) or root, "features",

@@ -1031,6 +1031,15 @@ BAD_METRICS = {
         "stats.json", lambda d: _claimed(leak_rows(d)).update(p_holm=0.2),
         r"tables\.leakage_term: Value error, row 0 \(logistic\): the verdict 'higher' "
         r"needs an adjusted p below alpha 0\.05, got 0\.2"),
+    "claim_without_failed_fits_above_alpha": (
+        "stats.json",
+        lambda d: d["tables"]["leaky_minus_grouped"]["rows"][0]["without_failed_fits"].update(
+            verdict="higher", p_holm=0.9),
+        r"row 0 \(coulomb\) without_failed_fits: the verdict 'higher' needs an adjusted p "
+        r"below alpha 0\.05, got 0\.9"),
+    "table_at_another_level": (
+        "stats.json", lambda d: d["tables"]["leakage_term"].update(alpha=0.5),
+        r"tables\.leakage_term\.alpha 0\.5 differs from alpha 0\.05"),
     "claim_against_sign": (
         "stats.json", lambda d: _claimed(leak_rows(d)).update(verdict="lower"),
         r"the verdict 'lower' contradicts the estimate 0\.004"),

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
+from aftershock_replication.pipeline import read_stages
 from helpers import ROOT, readme_commands
 
 
@@ -42,7 +43,7 @@ def test_lock_files_pin_every_package_exactly() -> None:
 
 
 def test_dvc_stages_list_only_declared_params() -> None:
-    stages = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
+    stages = read_stages(ROOT / "dvc.yaml")
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
     for name, stage in stages.items():
         for entry in stage.get("params", []):

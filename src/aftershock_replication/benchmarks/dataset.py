@@ -15,7 +15,6 @@ have signal to find. A ``DEMO_DATA.json`` marker makes every output say it is sy
 from __future__ import annotations
 
 import csv
-import json
 import logging
 from importlib import resources
 from pathlib import Path
@@ -25,7 +24,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from .. import stress
-from ..atomic import atomic_directory, atomic_file
+from ..atomic import atomic_directory, atomic_file, json_text
 from ..data.layout import (
     CSV_DIR,
     CSV_SUFFIX,
@@ -157,5 +156,5 @@ def write_scale_dataset(root: Path, cells: int = PUBLISHED_CELLS, seed: int = 0)
                              for role in PUBLISHED_ROWS},
             "csv_bytes": sum(p.stat().st_size for p in (temporary / CSV_DIR).iterdir()),
         }
-        (temporary / DEMO_MARKER).write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
+        (temporary / DEMO_MARKER).write_text(json_text(summary))
     return summary

@@ -60,7 +60,7 @@ import pyarrow.csv as pacsv
 from sklearn.metrics import roc_auc_score
 
 from .. import stress as stress_metrics
-from ..atomic import atomic_file, remove_stale_temporaries
+from ..atomic import atomic_file, json_text, remove_stale_temporaries
 from ..params import DemoParams
 from ..progress import progress, timed
 from .dislocation import Patches, rectangular_fault, stress_change
@@ -730,7 +730,7 @@ def generate_demo(params: DemoParams, out_dir: Path) -> dict[str, object]:
     pacsv.write_csv(demo_events(plan), partial / EVENTS_CSV)
     shutil.rmtree(partial / TRUTH_DIR)
     (partial / "demo-fingerprint").unlink()
-    (partial / DEMO_MARKER).write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
+    (partial / DEMO_MARKER).write_text(json_text(summary))
     if out_dir.exists():
         if out_dir.is_dir() and not out_dir.is_symlink():
             shutil.rmtree(out_dir)

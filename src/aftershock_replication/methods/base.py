@@ -26,8 +26,9 @@ SCORE_CHUNK_ROWS = 65_536  # rows scored at a time: bounds e.g. SVM's (rows x co
 
 
 class Method(ABC):
-    """One way of scoring cells; what it is and how it is shown is in the registry
-    (``methods.REGISTRY``). Fitted methods learn from training rows only."""
+    """One way of scoring cells; what it is is in the registry (``methods.REGISTRY``), how
+    it is shown in the report's table (``report.method_table``). Fitted methods learn from
+    training rows only."""
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings

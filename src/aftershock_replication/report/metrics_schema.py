@@ -8,7 +8,7 @@ reading, so that no claim renders without its number and no value prints as a da
 accident: a mismatch is an InputError naming the file, the key and the stage that rebuilds
 it. Keys the letter does not read are let through (``extra="allow"``).
 
-pydantic (already installed with DVC) does the checking: its strict mode refuses a string
+pydantic does the checking: its strict mode refuses a string
 or a bool where a number belongs, and its error locations name the key path.
 """
 
@@ -34,6 +34,7 @@ from ..names import VERDICTS
 
 Number = FiniteFloat  # strict: an int or a finite float; NaN, a string or a bool is refused
 Probability = Annotated[FiniteFloat, Field(ge=0.0, le=1.0)]
+Alpha = Annotated[FiniteFloat, Field(gt=0.0, le=0.5)]  # a test's level
 Count = Annotated[StrictInt, Field(ge=0)]
 # a two-sided interval: [low, high]; an end is null where the stage could not compute it
 Interval = Annotated[list[Number | None], Field(min_length=2, max_length=2)]
@@ -69,7 +70,6 @@ class Estimate(Model):
 
     estimate: Number | None
     ci: Interval | None
-    se: Number | None = None
 
     @model_validator(mode="after")
     def _interval_ordered(self) -> Estimate:
@@ -114,19 +114,18 @@ class Tested(Estimate):
         return self
 
 
-def _claims_at_level(rows: list[Tested], alpha: float) -> None:
+def _claims_at_level(rows: dict[str, Tested], alpha: float) -> None:
     """A claimed difference or equivalence has its adjusted p below the family's level,
-    an undecided row does not."""
-    for index, row in enumerate(rows):
+    an undecided row does not (``rows``: each named as the message should place it)."""
+    for where, row in rows.items():
         p = {"higher": row.p_holm, "lower": row.p_holm,
              "equivalent": row.p_equivalence_holm}.get(str(row.verdict))
         if p is not None and not p < alpha:
-            raise ValueError(f"row {index} ({getattr(row, 'method', '?')}): the verdict "
-                             f"{row.verdict!r} needs an adjusted p below alpha {alpha}, "
-                             f"got {p}")
+            raise ValueError(f"{where}: the verdict {row.verdict!r} needs an adjusted p below "
+                             f"alpha {alpha}, got {p}")
         if row.verdict == "undecided" and row.p_holm is not None and row.p_holm < alpha:
-            raise ValueError(f"row {index} ({getattr(row, 'method', '?')}): undecided with "
-                             f"p_holm {row.p_holm} below alpha {alpha}")
+            raise ValueError(f"{where}: undecided with p_holm {row.p_holm} below alpha "
+                             f"{alpha}")
 
 
 class Comparison(Tested):
@@ -147,13 +146,19 @@ class Comparison(Tested):
 class Table(Model):
     """A family of comparisons tested together (Holm over the family)."""
 
-    alpha: Probability
+    alpha: Alpha
     family: StrictStr
     rows: list[Comparison]
 
     @model_validator(mode="after")
     def _verdicts_at_level(self) -> Table:
-        _claims_at_level(self.rows, self.alpha)  # type: ignore[arg-type]
+        rows: dict[str, Tested] = {}
+        for index, row in enumerate(self.rows):
+            rows[f"row {index} ({row.method})"] = row
+            if row.without_failed_fits is not None:  # printed beside it, with its own verdict
+                rows[f"row {index} ({row.method}) without_failed_fits"] = \
+                    row.without_failed_fits
+        _claims_at_level(rows, self.alpha)
         return self
 
 
@@ -226,7 +231,7 @@ class Tables(Model):
 class Stats(Model):
     """metrics/stats.json."""
 
-    alpha: Probability
+    alpha: Alpha
     smallest_effect: Number
     tables: Tables
     seed_summary: dict[str, dict[str, SeedSummary]]
@@ -234,6 +239,19 @@ class Stats(Model):
     permutation: Permutation
     decomposition: dict[str, Decomposition]
     reference_metric: ReferenceMetric
+
+    @model_validator(mode="after")
+    def _one_level(self) -> Stats:
+        """Every family is tested at the level the letter states (``alpha``)."""
+        tables = {"vs_best_stress_metric": self.tables.vs_best_stress_metric,
+                  "leaky_minus_grouped": self.tables.leaky_minus_grouped,
+                  "leakage_term": self.tables.leakage_term,
+                  **(self.tables.__pydantic_extra__ or {})}
+        for name, table in tables.items():
+            if table.alpha != self.alpha:
+                raise ValueError(f"tables.{name}.alpha {table.alpha} differs from alpha "
+                                 f"{self.alpha}")
+        return self
 
 
 class LeakageMethod(Model):
@@ -252,7 +270,7 @@ class Leakage(Model):
     """metrics/leakage.json; the verdict is on ``primary_test`` (or the combined
     ``primary`` subset)."""
 
-    alpha: Probability
+    alpha: Alpha
     smallest_effect: Number
     primary: Literal["all", "exposed", "unexposed"]
     primary_test: StrictStr | None = None
@@ -260,7 +278,7 @@ class Leakage(Model):
 
     @model_validator(mode="after")
     def _each_method_tested(self) -> Leakage:
-        tested = []
+        tested: dict[str, Tested] = {}
         for method, entry in self.methods.items():
             row = (getattr(entry, self.primary_test)
                    if self.primary_test in ("contrast", "by_group")
@@ -269,7 +287,7 @@ class Leakage(Model):
                 raise ValueError(f"methods.{method}: the tested entry "
                                  f"({self.primary_test or 'combined.' + self.primary}) "
                                  "has no verdict")
-            tested.append(row)
+            tested[f"methods.{method}.{self.primary_test or 'combined.' + self.primary}"] = row
         _claims_at_level(tested, self.alpha)
         return self
 
@@ -294,7 +312,6 @@ class Auc(Model):
     paper: dict[str, MethodAuc]
     leaky: dict[str, MethodAuc]
     grouped: dict[str, MethodAuc]
-
 
 
 class RoleCounts(Model):
@@ -405,8 +422,9 @@ def check(schema: type[Model], payload: Any, path: Path | str, producer: str) ->
         problems = []
         for item in error.errors()[:3]:
             where = ".".join(str(part) for part in item["loc"]) or "top level"
+            shown = repr(item["input"])
             found = "" if item["type"] in ("missing", "value_error") else \
-                f" (found {item['input']!r:.40})"
+                f" (found {shown if len(shown) <= 40 else shown[:37] + '...'})"
             problems.append(f"{where}: {item['msg']}{found}")
         more = error.error_count() - len(problems)
         raise InputError(

@@ -10,7 +10,6 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import os
-import re
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ import yaml
 
 from ..atomic import sha256_of
 from ..errors import InputError
+from ..pipeline import source_dependencies
 
 # The stack the analysis and the letter depend on (distribution names).
 PACKAGES = ("aftershock-replication", "dvc", "pandas", "numpy", "scipy", "scikit-learn",
@@ -81,19 +81,14 @@ SOURCE_PATHS = ("src", "params.yaml", "dvc.yaml", "paper")
 
 
 def _dependency_patterns(cwd: Path) -> list[str]:
-    """dvc.yaml's dependencies under src/ and paper/ (``${...}`` as a wildcard)."""
-    try:
-        stages = (yaml.safe_load((cwd / "dvc.yaml").read_text()) or {}).get("stages", {})
-    except (OSError, yaml.YAMLError):
+    """dvc.yaml's dependencies under src/ and paper/ (all of both without a readable
+    dvc.yaml)."""
+    if not (cwd / "dvc.yaml").is_file():
         return ["src", "paper"]
-    patterns = ["params.yaml", "dvc.yaml"]
-    for stage in stages.values():
-        body = stage.get("do", stage) if isinstance(stage, dict) else {}  # foreach stages
-        for dep in body.get("deps", []):
-            name = next(iter(dep)) if isinstance(dep, dict) else str(dep)
-            if name.startswith(("src/", "paper/")):
-                patterns.append(re.sub(r"\$\{[^}]*\}", "*", name))
-    return sorted(set(patterns))
+    try:
+        return source_dependencies(cwd / "dvc.yaml")
+    except InputError:
+        return ["src", "paper"]
 
 
 def _is_source(path: str, patterns: list[str]) -> bool:

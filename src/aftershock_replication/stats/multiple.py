@@ -38,8 +38,7 @@ def directional_holm(p_values: ArrayLike, estimates: ArrayLike) -> np.ndarray:
     compatible simultaneous intervals of ``holm_compatible_intervals``. Its first step equals
     the two-sided Holm's (2m x p / 2 = m x p); later steps are stricter: step k multiplies a
     two-sided p by (2m - k + 1) / 2 instead of m - k + 1, at the last step by (m + 1) / 2
-    instead of 1. NaN
-    p-values or estimates stay NaN and do not count toward the family.
+    instead of 1. NaN p-values or estimates stay NaN and do not count toward the family.
     """
     p = np.asarray(p_values, dtype=np.float64)
     estimate = np.asarray(estimates, dtype=np.float64)
