@@ -20,7 +20,7 @@ import yaml
 from pypdf import PdfReader
 from scipy.stats import t as student_t
 
-from aftershock_replication.atomic import finite_or_none
+from aftershock_replication.atomic import finite_or_none, json_text
 from aftershock_replication.errors import InputError
 from aftershock_replication.leakage_summary import summarise
 from aftershock_replication.learning_curve import curve_summary
@@ -275,7 +275,7 @@ def build_stats(auc: dict[str, Any]) -> dict[str, Any]:
 def write_json(path: Path, payload: Any) -> None:
     """Write ``payload`` as the stages do: an undefined number (NaN) as null."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(finite_or_none(payload), indent=2, sort_keys=True))
+    path.write_text(json_text(finite_or_none(payload)))
 
 
 def build_tree(root: Path, *, demo: bool = True) -> dict[str, Path]:

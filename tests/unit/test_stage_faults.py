@@ -89,7 +89,7 @@ def free_port() -> int:
 @pytest.mark.parametrize("address", ["tcp://127.0.0.1:{port}", "not a url"],
                          ids=["nothing_listens", "malformed"])
 def test_an_unreachable_dask_scheduler_is_named_after_a_short_wait(
-    project: Path, replicate, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, address: str,
+    project: Path, replicate, tmp_path: Path, address: str,
 ) -> None:
     """compute.scheduler is given up after Dask's connect timeout (1 s here) with a message
     naming the param, the address and why, not the client's traceback."""
