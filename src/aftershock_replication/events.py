@@ -34,18 +34,16 @@ from .data.layout import (
     FSP_DIR,
     Layout,
     open_layout,
-    slip_model_name,
     source_of,
 )
+from .data.origin_times import SHIPPED_TIMES, TIME_DTYPE, parse_times, read_mainshock_times
 from .errors import InputError
 from .names import event_of
 
 log = logging.getLogger(__name__)
 
-SHIPPED_TIMES = Path(__file__).parent / "data" / "MainShockTimes.csv"
 EARTH_RADIUS_KM = 6371.0088  # mean Earth radius (IUGG), for great-circle distances
 SECONDS_PER_DAY = 86_400.0
-TIME_DTYPE = "datetime64[us, UTC]"
 COLUMNS = ("slip_model", "event", "latitude", "longitude", "time", "location_from",
            "time_from")
 FSP_HEADER_LINES = 60  # the header (lines starting with %) comes first; stop reading after
@@ -59,39 +57,6 @@ SUPPLY_EPICENTRES = (
     "then rerun acquire with `dvc repro -f acquire` (DVC does not watch data.path, so a file "
     "added there later is not seen otherwise)")
 LATITUDES, LONGITUDES = (-90.0, 90.0), (-180.0, 360.0)  # accepted ranges, degrees
-
-
-def parse_times(values: pd.Series, where: str) -> pd.Series:
-    """ISO 8601 texts (a trailing ' UTC' allowed; no offset = UTC) -> UTC timestamps; empty
-    cells become NaT, anything else unreadable is an error naming ``where`` and the data row
-    (blank lines are not counted, so the row, not the line, is named)."""
-    text = values.astype("string").str.strip().str.replace(r"\s*UTC$", "", case=False,
-                                                           regex=True)
-    empty = text.isna() | (text == "")
-    times = pd.to_datetime(text.where(~empty), utc=True, errors="coerce",
-                           format="ISO8601").astype(TIME_DTYPE)
-    bad = times.isna() & ~empty
-    if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InputError(f"{where}: data row {row + 1} has time "
-                         f"{values.iloc[row]!r}; expected ISO 8601, e.g. 1992-06-28 11:57:34")
-    return times
-
-
-def read_mainshock_times(path: Path = SHIPPED_TIMES) -> pd.Series:
-    """Origin time (UTC) per slip-model name, from a ``MainShockTimes.csv`` of
-    Process-Srcmod-Files (names quoted as ``'<name>_grid.csv'``)."""
-    try:
-        table = pd.read_csv(path, quotechar="'", skipinitialspace=True, dtype=str)
-    except (OSError, ValueError) as error:
-        raise InputError(f"{path}: cannot read the mainshock times ({error})") from error
-    missing = {"earthquake", "time"} - set(table.columns)
-    if missing:
-        raise InputError(f"{path}: missing column(s) {', '.join(sorted(missing))}; expected "
-                         "earthquake,time as in Process-Srcmod-Files")
-    names = table["earthquake"].str.strip().map(slip_model_name)
-    times = parse_times(table["time"], f"{path}, column 'time'")
-    return pd.Series(times.to_numpy(), index=pd.Index(names, name="slip_model"), name="time")
 
 
 def read_fsp_epicentre(path: Path, shown: Path | None = None) -> tuple[str, float, float]:
