@@ -258,9 +258,7 @@ def _segment_bounds(lines: list[str], header: FspHeader) -> list[tuple[int, int]
         expected = "one per segment" if nsg > 1 else "one, followed by the slip model"
         raise InputError(f"{header.where}, line {line}: Nsg = {int(nsg)} but the file has "
                          f"{len(starts)} line(s) starting '{marker}'; expected {expected}")
-    # the single segment starts after its marker line (whose fields are the header's)
-    return [(start + (nsg == 1), end) for start, end in zip(starts, [*starts[1:], len(lines)],
-                                                             strict=True)]
+    return list(zip(starts, [*starts[1:], len(lines)], strict=True))
 
 
 def _subfaults(lines: list[str], first: int, where: Path, label: str,
@@ -354,10 +352,7 @@ def _segment(lines: list[str], bounds: tuple[int, int], index: int, count: int,
     strike = either("STRIKE", "STRK", "strike, degrees")
     dx = either("DX", "DX", "subfault length along strike, km")
     dz = either("DZ", "DZ", "subfault width down dip, km")
-    dip = own.number("DIP")
-    if dip is None:
-        raise InputError(f"{where}, line {start + 1}: {label} gives no 'DIP = <number>' "
-                         f"(dip, degrees) in {own.extent}")
+    dip = own.require("DIP", f"dip of {label}, degrees")
     rows, first_line = _subfaults(lines[start:end], start + 1, where, label)
 
     def grid(name: str) -> np.ndarray:
@@ -379,6 +374,7 @@ def read_fsp(path: Path, shown: Path | None = None) -> SlipModel:
     header = scan(lines, where)
     name, date = header.name, header.date()
     latitude, longitude = header.epicentre()
+    dip = header.require("DIP", "dip, degrees")
     bounds = _segment_bounds(lines, header)
     segments = tuple(_segment(lines, bound, index, len(bounds), header)
                      for index, bound in enumerate(bounds))
@@ -387,5 +383,5 @@ def read_fsp(path: Path, shown: Path | None = None) -> SlipModel:
         epicentre_latitude=latitude, epicentre_longitude=longitude,
         epicentre_depth_km=header.number("DEP"), magnitude=header.number("MW"),
         moment=header.number("MO"), strike=header.number("STRK"),
-        dip=header.require("DIP", "dip, degrees"), rake=header.number("RAKE"),
+        dip=dip, rake=header.number("RAKE"),
         segments=segments)
