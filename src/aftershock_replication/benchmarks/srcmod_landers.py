@@ -22,10 +22,10 @@ import pandas as pd
 import pyarrow.csv as pacsv
 from matplotlib.figure import Figure
 
-from ..atomic import atomic_file, write_json
+from ..atomic import atomic_file, json_text, write_json
 from ..data.catalogue import MAGNITUDE_TYPES
 from ..data.fsp import read_fsp
-from ..data.layout import CSV_DIR, CSV_SUFFIX
+from ..data.layout import CSV_DIR, CSV_SUFFIX, DEMO_MARKER
 from ..data.origin_times import SHIPPED_TIMES, read_mainshock_times
 from ..data.rebuild import CATALOGUE_FILE, rebuild_layout
 from ..progress import setup_logging
@@ -61,6 +61,25 @@ def synthetic_catalogue(fsp: Path, events: int, seed: int,
     })
 
 
+def write_synthetic_folder(fsp_files: list[Path], folder: Path, events: int,
+                           seed: int, times: pd.Series | None = None) -> Path:
+    """A folder as ``data.source: srcmod`` reads it, with a made-up catalogue of ``events``
+    per slip model (``synthetic_catalogue``) and a ``DEMO_DATA.json`` marking the layout
+    rebuilt from it as synthetic. ``times``: origin times by name (default: the shipped)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    parts = []
+    for number, fsp in enumerate(fsp_files):
+        shutil.copy2(fsp, folder / fsp.name)
+        origin = None if times is None else times[read_fsp(fsp).name]
+        parts.append(synthetic_catalogue(fsp, events, seed=seed + number, origin=origin))
+    pd.concat(parts).to_csv(folder / CATALOGUE_FILE, index=False)
+    (folder / DEMO_MARKER).write_text(json_text({
+        "source": "srcmod", "note": "real slip models, a SYNTHETIC catalogue (made-up "
+        "aftershocks): counts and labels are not data", "catalogue_seed": seed,
+        "events_per_slip_model": events}))
+    return folder
+
+
 def max_shear_picture(csv: Path, depth_m: float, path: Path) -> None:
     """Map of log10 maximum shear stress change (Pa) at one depth of a rebuilt grid."""
     table = pacsv.read_csv(csv).to_pandas()
@@ -90,11 +109,8 @@ def main() -> None:
     setup_logging()
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as scratch:
-        folder = Path(scratch) / "srcmod"
-        folder.mkdir()
-        shutil.copy2(args.fsp, folder / args.fsp.name)
-        synthetic_catalogue(args.fsp, args.events, seed=1).to_csv(folder / CATALOGUE_FILE,
-                                                                  index=False)
+        folder = write_synthetic_folder([args.fsp], Path(scratch) / "srcmod", args.events,
+                                        seed=1)
         seconds = []
         for repeat in range(args.repeats):
             out = Path(scratch) / f"layout{repeat}"

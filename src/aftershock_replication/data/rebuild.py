@@ -11,7 +11,9 @@ from the mainshock's time + 1 s to 365 days later (``catalogue``) binned into th
 The layout's file lists: slip models listed in ``Training_FileNames.h5`` /
 ``Testing_FileNames.h5`` of the SRCMOD folder (the published lists, if you put them there)
 keep their side; any other goes by ``paper_like_side``. A model whose cells are all one
-class is written but listed on neither side, as in the published data.
+class is written but listed on neither side, as in the published data. A folder holding a
+``DEMO_DATA.json`` (a made-up catalogue, ``benchmarks/srcmod_landers.py``) makes a layout
+marked synthetic in the same way, so every output made from it says so.
 """
 
 from __future__ import annotations
@@ -42,11 +44,13 @@ from .grid_table import grid_table
 from .layout import (
     CSV_DIR,
     CSV_SUFFIX,
+    DEMO_MARKER,
     EVENTS_CSV,
     FILE_LIST_DATASETS,
     FILE_LIST_NAMES,
     ROLES,
     find_file_list,
+    read_demo_marker,
     read_file_list,
     slip_model_name,
     write_file_list,
@@ -207,11 +211,13 @@ def rebuild_layout(folder: Path, out_dir: Path, projection: str = "original",
                          f"a {CATALOGUE_FILE} and optionally {TIMES_FILE}")
     times_path = folder / TIMES_FILE if (folder / TIMES_FILE).is_file() else SHIPPED_TIMES
     catalogue_path = folder / CATALOGUE_FILE
+    synthetic = read_demo_marker(folder)
     with timed(f"reading the catalogue {catalogue_path}"):
         catalogue = read_catalogue(catalogue_path)
     jobs = plan_jobs(fsp_files, catalogue, read_mainshock_times(times_path), times_path)
     partial = out_dir.with_name(f".{out_dir.name}.partial")
-    fingerprint = _fingerprint([*fsp_files, catalogue_path, times_path], projection)
+    marker = [folder / DEMO_MARKER] if synthetic is not None else []
+    fingerprint = _fingerprint([*fsp_files, catalogue_path, times_path, *marker], projection)
     stamp = partial / "rebuild-fingerprint"
     if partial.exists() and (not stamp.is_file() or stamp.read_text() != fingerprint):
         log.info("discarding an interrupted rebuild made from other inputs: %s", partial)
@@ -257,6 +263,7 @@ def rebuild_layout(folder: Path, out_dir: Path, projection: str = "original",
         "buffer_km": BUFFER_M / 1e3, "cell_km": CELL_M / 1e3, "capture_days": CAPTURE_DAYS,
         "inputs": {path.name: sha256_of(path)
                    for path in [*fsp_files, catalogue_path, times_path]},
+        "synthetic": synthetic is not None,
         "times_file": str(times_path), "catalogue_events": len(catalogue),
         "slip_models": summaries,
         "listed": {role: len(lists[role]) for role in ROLES},
@@ -266,6 +273,12 @@ def rebuild_layout(folder: Path, out_dir: Path, projection: str = "original",
     shutil.rmtree(partial / SUMMARIES)
     stamp.unlink()
     (partial / REBUILD_MARKER).write_text(json_text(summary))
+    if synthetic is not None:
+        (partial / DEMO_MARKER).write_text(json_text({
+            **synthetic, "source": "srcmod", "slip_models": len(jobs),
+            "cells": sum(s["cells"] for s in summaries)}))
+        log.warning("%s: SYNTHETIC inputs (%s); the layout is marked as demo data", folder,
+                    synthetic.get("note", DEMO_MARKER))
     if out_dir.is_symlink() or out_dir.is_file():
         out_dir.unlink()
     elif out_dir.exists():
