@@ -55,6 +55,7 @@ def other_models(folder: Path) -> list[Path]:
 
 def times_file(folder: Path) -> pd.Series:
     """MainShockTimes.csv of the folder: Landers' shipped time and the others' own."""
+    folder.mkdir(parents=True, exist_ok=True)
     times = read_mainshock_times()[["1992LANDER01COHE"]]
     for name, (_, time) in OTHERS.items():
         times[name] = pd.Timestamp(time, tz="UTC")
@@ -83,7 +84,6 @@ def test_landers_and_four_more_rebuild_and_run_end_to_end(tmp_path: Path) -> Non
     if not LANDERS.is_file():
         pytest.skip(f"the shared Landers sample is absent ({LANDERS})")
     folder = tmp_path / "srcmod"
-    folder.mkdir()
     times = times_file(folder)
     write_synthetic_folder([LANDERS, *other_models(tmp_path / "fsp")], folder, events=1500,
                            seed=7, times=times)
