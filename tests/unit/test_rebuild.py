@@ -5,6 +5,7 @@ reference implementations written the way Process-Srcmod-Files computed them).""
 from __future__ import annotations
 
 import math
+import shutil
 from pathlib import Path
 
 import h5py
@@ -14,8 +15,11 @@ import pyarrow.csv as pacsv
 import pytest
 import shapely
 
+from aftershock_replication.atomic import read_json
+from aftershock_replication.cli import main
 from aftershock_replication.data import rebuild as rebuild_module
 from aftershock_replication.data.catalogue import read_catalogue, select_aftershocks
+from aftershock_replication.data.compare import check_tolerance
 from aftershock_replication.data.dislocation import rectangular_fault, stress_change
 from aftershock_replication.data.fsp import read_fsp
 from aftershock_replication.data.grid import bin_events, build_grid, study_region
@@ -372,3 +376,39 @@ def test_a_header_date_far_from_the_origin_time_is_refused(tmp_path: Path) -> No
     with pytest.raises(InputError, match=r"s1992TESTxx01NOBO\.fsp: the header's date "
                                          r"1992-06-30 is more than 36 h"):
         rebuild_layout(folder, tmp_path / "raw")
+
+
+def test_a_rebuild_compared_with_itself_and_with_a_perturbed_copy(tmp_path: Path) -> None:
+    """`replicate rebuild --compare`: no difference with an identical rebuild; a changed
+    stress and a changed count in a copy are found and named."""
+    folder = srcmod_folder(tmp_path / "srcmod", TWO)
+    rebuild_layout(folder, tmp_path / "published")
+    params = tmp_path / "params.yaml"
+    params.write_text("compute: {backend: loky, n_jobs: 1, scheduler: null}\n")
+    report_path = tmp_path / "report.json"
+    argv = ["rebuild", "--params", str(params), "--folder", str(folder), "--out",
+            str(tmp_path / "rebuilt"), "--compare", str(tmp_path / "published"),
+            "--report", str(report_path)]
+    assert main(argv) == 0
+    report = read_json(report_path, "the comparison")
+    assert report["summary"]["slip_models_compared"] == 2
+    assert report["summary"]["matched_share_of_published"] == 1.0
+    assert check_tolerance(report, 0.0) == []
+    # perturb the "published" copy: one stress component and one count
+    perturbed = tmp_path / "perturbed"
+    shutil.copytree(tmp_path / "published", perturbed)
+    csv = perturbed / CSV_DIR / "1992TESTxx01NOBO_grid.csv"
+    table = pd.read_csv(csv)
+    table.loc[7, "stresses_full_xy"] += 1000.0
+    table.loc[3, "aftershocksyn"] += 2
+    table.to_csv(csv, index=False)
+    argv[argv.index("--compare") + 1] = str(perturbed)
+    assert main(argv) == 0
+    report = read_json(report_path, "the comparison")
+    model = report["slip_models"]["1992TESTxx01NOBO"]
+    assert model["columns"]["stresses_full_xy"]["max_abs_difference"] == pytest.approx(1000.0)
+    assert model["aftershocksyn"]["counts_differ"] == 1
+    assert model["aftershocksyn"]["max_count_difference"] == 2
+    named = check_tolerance(report, 1e-9)
+    assert any("1992TESTxx01NOBO" in line and "stresses_full_xy" in line for line in named)
+    assert report["slip_models"]["1992TESTxx02NOBO"]["aftershocksyn"]["counts_differ"] == 0
