@@ -24,11 +24,13 @@ from matplotlib.figure import Figure
 
 from ..atomic import atomic_file, json_text, write_json
 from ..data.catalogue import MAGNITUDE_TYPES
+from ..data.compare import compare_layouts, write_compare_report
 from ..data.fsp import read_fsp
 from ..data.layout import CSV_DIR, CSV_SUFFIX, DEMO_MARKER
 from ..data.origin_times import SHIPPED_TIMES, read_mainshock_times
 from ..data.rebuild import CATALOGUE_FILE, rebuild_layout
 from ..progress import setup_logging
+from .dataset import PUBLISHED_CELLS
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +82,23 @@ def write_synthetic_folder(fsp_files: list[Path], folder: Path, events: int,
     return folder
 
 
+def perturbed_copy(layout: Path, copy: Path, seed: int) -> dict[str, object]:
+    """A copy of a rebuilt layout with known changes, for the comparison to find: 1 kPa added
+    to ``stresses_full_xx`` in ten cells, one count raised by one, one cell removed."""
+    shutil.copytree(layout, copy)
+    csv = next((copy / CSV_DIR).glob(f"*{CSV_SUFFIX}"))
+    table = pd.read_csv(csv)
+    rng = np.random.default_rng(seed)
+    cells = rng.choice(len(table), 12, replace=False)
+    table.loc[cells[:10], "stresses_full_xx"] += 1000.0
+    table.loc[cells[10], "aftershocksyn"] += 1
+    removed = table.loc[cells[11], "grid_id"]
+    table.drop(index=cells[11]).to_csv(csv, index=False)
+    return {"file": csv.name, "stresses_full_xx_plus_1000_pa": table.loc[cells[:10],
+            "grid_id"].tolist(), "aftershocksyn_plus_1": table.loc[cells[10], "grid_id"],
+            "removed": removed}
+
+
 def max_shear_picture(csv: Path, depth_m: float, path: Path) -> None:
     """Map of log10 maximum shear stress change (Pa) at one depth of a rebuilt grid."""
     table = pacsv.read_csv(csv).to_pandas()
@@ -87,7 +106,7 @@ def max_shear_picture(csv: Path, depth_m: float, path: Path) -> None:
     fig = Figure(figsize=(6, 6))
     ax = fig.add_subplot()
     shown = ax.scatter((layer["x"] - layer["x"].mean()) / 1e3,
-                       (layer["y"] - layer["y"].mean()) / 1e3, s=6, marker="s",
+                       (layer["y"] - layer["y"].mean()) / 1e3, s=9, marker="s",
                        c=np.log10(layer["stresses_full_max_shear"].clip(lower=1.0)),
                        cmap="viridis")
     fig.colorbar(shown, ax=ax, label="log10 maximum shear stress change (Pa)")
@@ -118,6 +137,14 @@ def main() -> None:
             summary = rebuild_layout(folder, out)
             seconds.append(time.perf_counter() - began)
         model = summary["slip_models"][0]
+        first, last = Path(scratch) / "layout0", out
+        if args.repeats > 1:  # a rebuild against another rebuild: must be identical
+            write_compare_report(compare_layouts(last, first, progress=False),
+                                 args.out / "compare-self.json")
+        changes = perturbed_copy(first, Path(scratch) / "perturbed", seed=2)
+        report = compare_layouts(last, Path(scratch) / "perturbed", progress=False)
+        report["planted_changes"] = changes
+        write_compare_report(report, args.out / "compare-perturbed.json")
         csv = out / CSV_DIR / f"{model['slip_model']}{CSV_SUFFIX}"
         max_shear_picture(csv, 7500.0, args.out / "max_shear_7.5km.png")
         table = pacsv.read_csv(csv).to_pandas()
@@ -130,6 +157,10 @@ def main() -> None:
         "seconds_per_model": {"runs": [round(s, 3) for s in seconds],
                               "median": round(float(np.median(seconds)), 3),
                               "inside_the_model_task": model["seconds"]},
+        # the 199 published models' cells at Landers' cost per cell (its 204 subfaults;
+        # models with more subfaults cost proportionally more)
+        "extrapolated_hours_for_the_published_cells": round(
+            PUBLISHED_CELLS / model["cells"] * float(np.median(seconds)) / 3600.0, 2),
         "catalogue": {"events": args.events, "synthetic": True,
                       "removed": model["catalogue_removed"],
                       "binned": model["events_binned"]},
