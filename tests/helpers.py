@@ -154,3 +154,48 @@ def readme_commands() -> list[str]:
     text = (ROOT / "README.md").read_text()
     quick_start = text.split("## Quick start", 1)[1].split("\n## ", 1)[0]
     return [line.strip() for line in quick_start.splitlines() if line.startswith("    ")]
+
+
+KM_PER_DEGREE = 111.195  # on a sphere of the mean Earth radius
+
+
+def write_fsp(path: Path, name: str, *, latitude: float = 34.2, longitude: float = -116.43,
+              date: str = "06/28/1992", strike: float = 330.0, dip: float = 60.0,
+              rake: float | None = 90.0, slip: np.ndarray | None = None,
+              dx_km: float = 5.0, dz_km: float = 5.0, top_km: float = 1.0,
+              rake_column: bool = True) -> Path:
+    """A small single-segment SRCMOD .fsp file (the format of ../shared/samples): one row of
+    subfaults per ``slip`` row down dip, top-centres from the epicentre on a sphere."""
+    slip = np.array([[1.0, 2.0, 1.0], [0.5, 1.5, 0.0]]) if slip is None else slip
+    rows, columns = slip.shape
+    phi, delta = np.radians(strike), np.radians(dip)
+    along = np.array([np.sin(phi), np.cos(phi)])
+    down = np.array([np.cos(phi), -np.sin(phi)]) * np.cos(delta)
+    lines = [
+        "% ----------------------  FINITE-SOURCE RUPTURE MODEL  ----------------------",
+        f"% Event : Test earthquake \t\t{date} \t\t[Nobody (2026)]",
+        f"% EventTAG: s{name}",
+        f"% Loc  : LAT  = {latitude} \t\tLON = {longitude}\t\tDEP = 5.0",
+        f"% Size : LEN  = {columns * dx_km} km \tWID = {rows * dz_km} km\t\tMw = 6.5",
+        f"% Mech : STRK = {strike}\t\tDIP = {dip}\t\tRAKE = "
+        f"{rake if rake is not None else 'nan'}\tHtop = {top_km} km",
+        f"% Invs :  Nx  =  {columns} \tNz  = {rows}",
+        f"% Invs :  Dx  =  {dx_km} km \tDz  = {dz_km} km",
+        "% Invs :  Ntw =  1\tNsg =  1",
+        "% SOURCE MODEL PARAMETERS",
+        "%    LAT     LON     X==EW     Y==NS     Z     SLIP" + ("    RAKE" if rake_column
+                                                              else ""),
+        "% -------------------------------------------------------------------------",
+    ]
+    for row in range(rows):
+        for column in range(columns):
+            offset = along * dx_km * (column - (columns - 1) / 2.0) + down * dz_km * row
+            depth = top_km + dz_km * np.sin(delta) * row
+            lat = latitude + offset[1] / KM_PER_DEGREE
+            lon = longitude + offset[0] / (KM_PER_DEGREE * np.cos(np.radians(latitude)))
+            values = [lat, lon, offset[0], offset[1], depth, slip[row, column]]
+            if rake_column:
+                values.append(rake if rake is not None else 0.0)
+            lines.append("   " + "  ".join(f"{value:.4f}" for value in values))
+    path.write_text("\n".join(lines) + "\n")
+    return path

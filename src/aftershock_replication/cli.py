@@ -154,6 +154,56 @@ def add_benchmark_parser(commands: argparse._SubParsersAction) -> None:
     sub.set_defaults(function=run_benchmark)
 
 
+def run_rebuild(args: argparse.Namespace) -> None:
+    """rebuild: the grids from SRCMOD and a catalogue, and their check against a published
+    layout (not a DVC stage; ``data.source: srcmod`` runs the same rebuild in acquire)."""
+    from .data.compare import check_tolerance, compare_layouts, write_compare_report
+    from .data.rebuild import rebuild_layout
+    from .params import ComputeParams
+
+    out = Path(args.out)
+    check_writable(out, directory=True)
+    if args.compare:
+        check_writable(Path(args.report))
+    compute = ComputeParams.from_params(load_params(args.params))
+    rebuild_layout(Path(args.folder), out, args.projection, compute)
+    if args.compare:
+        report = compare_layouts(out, Path(args.compare))
+        write_compare_report(report, Path(args.report))
+        differences = check_tolerance(report, args.rtol)
+        for line in differences[:20]:
+            log.warning("differs: %s", line)
+        log.info("compared with %s: %s; report in %s", args.compare,
+                 f"{len(differences)} difference(s) above rtol {args.rtol:g}" if differences
+                 else f"no difference above rtol {args.rtol:g}", args.report)
+
+
+def add_rebuild_parser(commands: argparse._SubParsersAction) -> None:
+    """``replicate rebuild``: options of the SRCMOD rebuild and its comparison."""
+    sub = commands.add_parser(
+        "rebuild", help="rebuild the grids from SRCMOD .fsp files and a catalogue",
+        description=(
+            "Rebuild one CSV per slip model in the original layout from the SRCMOD .fsp "
+            "files, catalogue.csv and optionally MainShockTimes.csv of --folder, as "
+            "Process-Srcmod-Files made them (README, 'Rebuilding from SRCMOD'); with "
+            "--compare, match the rebuilt cells to a published layout by grid_id and "
+            "report the largest differences per column."),
+    )
+    sub.add_argument("--params", default="params.yaml", help="params file (compute.*)")
+    sub.add_argument("--folder", required=True, help="the .fsp files and catalogue.csv")
+    sub.add_argument("--out", required=True, help="the layout to write")
+    sub.add_argument("--projection", choices=("original", "corrected"), default="original",
+                     help="UTM as the 2018 code did (original) or with the southern "
+                          "false northing (corrected)")
+    sub.add_argument("--compare", default="", help="a published layout (or its AllCSV)")
+    sub.add_argument("--report", default="metrics/rebuild_compare.json",
+                     help="where --compare writes its report")
+    sub.add_argument("--rtol", type=float, default=1e-6,
+                     help="differences above this share of a column's largest published "
+                          "value are listed (1e-6)")
+    sub.set_defaults(function=run_rebuild)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser: global options and one subparser per stage."""
     parser = argparse.ArgumentParser(
@@ -174,6 +224,7 @@ def build_parser() -> argparse.ArgumentParser:
             sub.add_argument(f"--{option.replace('_', '-')}", dest=option, required=True)
         sub.set_defaults(function=run_stage)
     add_benchmark_parser(commands)
+    add_rebuild_parser(commands)
     return parser
 
 

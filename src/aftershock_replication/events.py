@@ -20,7 +20,6 @@ Distances are great-circle distances between epicentres; times are exact differe
 from __future__ import annotations
 
 import logging
-import re
 from pathlib import Path
 from typing import Any
 
@@ -29,105 +28,39 @@ import pandas as pd
 from sklearn.metrics.pairwise import haversine_distances
 
 from .atomic import atomic_file
+from .data.fsp import LATITUDES, LONGITUDES, read_fsp_header
 from .data.layout import (
     EVENTS_CSV,
     FSP_DIR,
     Layout,
     open_layout,
-    slip_model_name,
     source_of,
 )
+from .data.origin_times import SHIPPED_TIMES, TIME_DTYPE, parse_times, read_mainshock_times
 from .errors import InputError
 from .names import event_of
 
 log = logging.getLogger(__name__)
 
-SHIPPED_TIMES = Path(__file__).parent / "data" / "MainShockTimes.csv"
 EARTH_RADIUS_KM = 6371.0088  # mean Earth radius (IUGG), for great-circle distances
 SECONDS_PER_DAY = 86_400.0
-TIME_DTYPE = "datetime64[us, UTC]"
 COLUMNS = ("slip_model", "event", "latitude", "longitude", "time", "location_from",
            "time_from")
-FSP_HEADER_LINES = 60  # the header (lines starting with %) comes first; stop reading after
-_FSP_TAG = re.compile(r"EventTAG\s*:\s*(\S+)")
-_FSP_LOCATION = re.compile(
-    r"Loc\s*:\s*LAT\s*=\s*([-+0-9.eE]+)\s+LON\s*=\s*([-+0-9.eE]+)", re.IGNORECASE)
 SUPPLY_EPICENTRES = (
     "put the SRCMOD .fsp files of the slip models (header lines 'EventTAG' and 'Loc : LAT "
     "= .. LON = ..') in fsp/ of the data folder (data.path), or a CSV events.csv there with "
     "columns slip_model (or event), latitude, longitude and optionally time (ISO 8601, UTC); "
     "then rerun acquire with `dvc repro -f acquire` (DVC does not watch data.path, so a file "
     "added there later is not seen otherwise)")
-LATITUDES, LONGITUDES = (-90.0, 90.0), (-180.0, 360.0)  # accepted ranges, degrees
-
-
-def parse_times(values: pd.Series, where: str) -> pd.Series:
-    """ISO 8601 texts (a trailing ' UTC' allowed; no offset = UTC) -> UTC timestamps; empty
-    cells become NaT, anything else unreadable is an error naming ``where`` and the data row
-    (blank lines are not counted, so the row, not the line, is named)."""
-    text = values.astype("string").str.strip().str.replace(r"\s*UTC$", "", case=False,
-                                                           regex=True)
-    empty = text.isna() | (text == "")
-    times = pd.to_datetime(text.where(~empty), utc=True, errors="coerce",
-                           format="ISO8601").astype(TIME_DTYPE)
-    bad = times.isna() & ~empty
-    if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InputError(f"{where}: data row {row + 1} has time "
-                         f"{values.iloc[row]!r}; expected ISO 8601, e.g. 1992-06-28 11:57:34")
-    return times
-
-
-def read_mainshock_times(path: Path = SHIPPED_TIMES) -> pd.Series:
-    """Origin time (UTC) per slip-model name, from a ``MainShockTimes.csv`` of
-    Process-Srcmod-Files (names quoted as ``'<name>_grid.csv'``)."""
-    try:
-        table = pd.read_csv(path, quotechar="'", skipinitialspace=True, dtype=str)
-    except (OSError, ValueError) as error:
-        raise InputError(f"{path}: cannot read the mainshock times ({error})") from error
-    missing = {"earthquake", "time"} - set(table.columns)
-    if missing:
-        raise InputError(f"{path}: missing column(s) {', '.join(sorted(missing))}; expected "
-                         "earthquake,time as in Process-Srcmod-Files")
-    names = table["earthquake"].str.strip().map(slip_model_name)
-    times = parse_times(table["time"], f"{path}, column 'time'")
-    return pd.Series(times.to_numpy(), index=pd.Index(names, name="slip_model"), name="time")
 
 
 def read_fsp_epicentre(path: Path, shown: Path | None = None) -> tuple[str, float, float]:
-    """(slip-model name, latitude, longitude) from an SRCMOD ``.fsp`` header; errors name
-    ``shown`` (the user's file behind a data/raw link) when given, else ``path``.
-
-    No maintained reader of the format exists on PyPI; the two header lines needed are
-    parsed here (``EventTAG: s1992LANDER01COHE``, ``Loc : LAT = 34.2 LON = -116.43``)."""
-    where = shown or path
-    tag = location = None
-    try:
-        with path.open(errors="replace") as handle:
-            for _, line in zip(range(FSP_HEADER_LINES), handle, strict=False):
-                tag = tag or _FSP_TAG.search(line)
-                location = location or _FSP_LOCATION.search(line)
-    except OSError as error:  # a directory, or a link whose file has gone since acquire
-        raise InputError(f"{where}: cannot read ({error.strerror or error}); expected an "
-                         "SRCMOD .fsp file") from error
-    if tag is None or location is None:
-        raise InputError(f"{where}: not an SRCMOD .fsp header: no "
-                         f"{'EventTAG' if tag is None else 'Loc : LAT = .. LON = ..'} line "
-                         f"in the first {FSP_HEADER_LINES} lines")
-    name = tag.group(1)
-    name = name[1:] if name[:1] == "s" and name[1:5].isdigit() else name
-    try:
-        latitude, longitude = float(location.group(1)), float(location.group(2))
-    except ValueError:
-        raise InputError(f"{where}: the 'Loc' line gives LAT = {location.group(1)!r}, LON = "
-                         f"{location.group(2)!r}; expected numbers of degrees") from None
-    if not (LATITUDES[0] <= latitude <= LATITUDES[1]
-            and LONGITUDES[0] <= longitude <= LONGITUDES[1]):
-        raise InputError(f"{where}: the 'Loc' line gives LAT = {latitude:g}, LON = "
-                         f"{longitude:g}; expected degrees, latitude in [{LATITUDES[0]:g}, "
-                         f"{LATITUDES[1]:g}] and longitude in [{LONGITUDES[0]:g}, "
-                         f"{LONGITUDES[1]:g}]")
-    return name, latitude, (longitude + 180.0) % 360.0 - 180.0
+    """(slip-model name, latitude, longitude in [-180, 180)) from an SRCMOD ``.fsp`` header
+    (``EventTAG: s1992LANDER01COHE``, ``Loc : LAT = 34.2 LON = -116.43``), read as the
+    slip-model reader ``data/fsp.py`` reads it, without the slip model; errors name
+    ``shown`` (the user's file behind a data/raw link) when given, else ``path``."""
+    header = read_fsp_header(path, shown)
+    return header.name, *header.epicentre()
 
 
 def check_coordinates(latitude: pd.Series, longitude: pd.Series, where: str) -> pd.Series:

@@ -22,7 +22,8 @@ import yaml
 
 from .errors import InputError
 
-DATA_SOURCES = ("demo", "devries2018", "local")
+DATA_SOURCES = ("demo", "devries2018", "local", "srcmod")
+PROJECTIONS = ("original", "corrected")  # data.projection, for srcmod (data/projection.py)
 DEMO_SIZES = ("small", "full")
 LEAKY_UNITS = ("event", "slip_model")
 GROUPED_UNITS = ("physical", "sequence", "spatiotemporal")
@@ -183,10 +184,12 @@ class DataParams:
     path: Path
     mirror: str
     drive_folder: str
+    projection: str = "original"
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> DataParams:
-        raw = section(params, "data", {"source", "path", "mirror", "drive_folder"})
+        raw = section(params, "data", {"source", "path", "mirror", "drive_folder",
+                                       "projection"})
         source = as_choice(require(raw, "data", "source"), "data.source", DATA_SOURCES)
         mirror = as_str(raw.get("mirror") or "", "data.mirror")
         if mirror and not valid_url(mirror):
@@ -197,6 +200,8 @@ class DataParams:
             path=Path(as_str(require(raw, "data", "path"), "data.path")),
             mirror=mirror.rstrip("/"),
             drive_folder=as_str(require(raw, "data", "drive_folder"), "data.drive_folder"),
+            projection=as_choice(raw.get("projection", "original"), "data.projection",
+                                 PROJECTIONS),
         )
 
 

@@ -158,6 +158,15 @@ def random_partition(units: pd.Series, test_size: float, seed: int) -> list[str]
     return sorted(units.index[test])
 
 
+def minimum_groups(test_size: float) -> int:
+    """The fewest groups whose random partition at ``test_size`` keeps one for training
+    (GroupShuffleSplit tests ceil(test_size * n) of n)."""
+    groups = 2
+    while groups - math.ceil(test_size * groups) < 1:
+        groups += 1
+    return groups
+
+
 def check_partition(models: pd.DataFrame, test: list[str], what: str) -> None:
     """Both sides must hold slip models and cells of both classes."""
     is_test = models.index.isin(test)
@@ -187,7 +196,9 @@ def make_splits(
         if groups - math.ceil(params.test_size * groups) < 1:  # GroupShuffleSplit's rounding
             raise InputError(
                 f"params: split.test_size={params.test_size} of {groups} {unit} groups leaves "
-                f"no group for training in the {scheme} scheme"
+                f"no group for training in the {scheme} scheme; at least "
+                f"{minimum_groups(params.test_size)} {unit} groups are needed (add slip models "
+                "of other earthquakes, or lower split.test_size)"
             )
     partitions: dict[str, dict[str, list[str]]] = {
         "paper": {"paper": sorted(models.index[models["paper_role"] == "test"])},

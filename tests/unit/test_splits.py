@@ -19,6 +19,7 @@ from aftershock_replication.splits import (
     audit,
     leakage_audit,
     make_splits,
+    minimum_groups,
     spatiotemporal_groups,
     with_levels,
 )
@@ -154,11 +155,19 @@ def test_grouped_partitions_by_cluster_keep_every_cluster_on_one_side() -> None:
 
 
 @pytest.mark.parametrize(("change", "message"), [
-    ({"test_size": 0.95}, "leaves no group for training in the leaky scheme"),
+    ({"test_size": 0.95}, "leaves no group for training in the leaky scheme; at least 20 "
+                          "event groups are needed"),
 ])
 def test_bad_split_params(change: dict, message: str) -> None:
     with pytest.raises(InputError, match=message):
         make_splits(models_table(NAMES), params(**change), None)
+
+
+@pytest.mark.parametrize(("test_size", "groups"), [(0.2, 2), (0.5, 2), (0.6, 3), (0.95, 20)])
+def test_the_minimum_number_of_groups_keeps_one_for_training(test_size: float,
+                                                             groups: int) -> None:
+    """n - ceil(test_size * n) >= 1 first holds at ``groups`` (worked by hand)."""
+    assert minimum_groups(test_size) == groups
 
 
 @pytest.mark.parametrize(("split", "message"), [

@@ -64,6 +64,7 @@ from ..atomic import atomic_file, json_text, remove_stale_temporaries
 from ..params import DemoParams
 from ..progress import progress, timed
 from .dislocation import Patches, rectangular_fault, stress_change
+from .grid_table import grid_table
 from .layout import (
     CSV_DIR,
     CSV_SUFFIX,
@@ -614,30 +615,13 @@ def slip_model_table(
     """All columns of one slip model's CSV, in the original's (non-analysis) column order."""
     index, centres = cells_3d(cells_2d(model.rupture, plan.scale.buffer_m))
     tensors = stress_change(centres, model.rupture.patches(model.slip))
-    principal = stress_metrics.principal_stresses(tensors)
-    coulomb = stress_metrics.coulomb(
-        tensors, model.rupture.strike, model.rupture.dip, model.rupture.rake
-    )
     keys = _keys(index)
     counts = np.fromiter((labels.get(key, 0) for key in keys.tolist()), dtype=np.int64,
                          count=len(keys))
-    xx, yy, xy, xz, yz, zz = (tensors[:, i] for i in range(6))
-    columns = {
-        "grid_id": [f"{-z:.1f}_{i}" for i, z in enumerate(centres[:, 2])],
-        "x": centres[:, 0] + sequence.origin[0],
-        "y": centres[:, 1] + sequence.origin[1],
-        "z": centres[:, 2],
-        "stresses_full_xx": xx, "stresses_full_xy": xy, "stresses_full_xz": xz,
-        "stresses_full_yy": yy, "stresses_full_yz": yz, "stresses_full_zz": zz,
-        **{f"stresses_full_cfs_{i + 1}": coulomb[:, i] for i in range(4)},
-        "stresses_full_max_shear": (principal[:, 2] - principal[:, 0]) / 2.0,
-        "stresses_full_i1": xx + yy + zz,
-        "stresses_full_eigmax": principal[:, 2],
-        "stresses_full_eigmin": principal[:, 0],
-        "von_mises": stress_metrics.von_mises(tensors),
-        "aftershocksyn": counts,
-    }
-    return pa.table(columns)
+    return grid_table(
+        [f"{-z:.1f}_{i}" for i, z in enumerate(centres[:, 2])],
+        centres[:, 0] + sequence.origin[0], centres[:, 1] + sequence.origin[1], centres[:, 2],
+        tensors, (model.rupture.strike, model.rupture.dip, model.rupture.rake), counts)
 
 
 def _fingerprint(params: DemoParams) -> str:

@@ -1,8 +1,10 @@
-"""The three data sources, each ending in the original layout under one directory (data/raw).
+"""The four data sources, each ending in the original layout under one directory (data/raw).
 
 * ``demo``: the synthetic generator writes the layout there directly;
 * ``local``: an existing directory in the layout (``data.path``) is validated and linked;
-* ``devries2018``: the published folder is downloaded into ``data.path``, then linked.
+* ``devries2018``: the published folder is downloaded into ``data.path``, then linked;
+* ``srcmod``: the grids are rebuilt from SRCMOD ``.fsp`` files and a catalogue in
+  ``data.path`` (``rebuild.py``) and written there directly.
 
 Linking (symlinks to the listed CSV files, copies of the small HDF5 lists) keeps one code
 path for the reader without copying gigabytes, and lets DVC see when the source changes.
@@ -18,7 +20,7 @@ from typing import Any
 
 from ..atomic import atomic_directory, write_json
 from ..errors import InputError
-from ..params import DataParams, DemoParams
+from ..params import ComputeParams, DataParams, DemoParams
 from ..pipeline import check_outside_outputs, stage_outputs
 from .demo import generate_demo
 from .layout import (
@@ -87,8 +89,13 @@ def link_layout(source_root: Path, out_dir: Path) -> dict[str, Any]:
     return summary
 
 
-def acquire(data: DataParams, demo: DemoParams, out_dir: Path) -> dict[str, Any]:
+def acquire(data: DataParams, demo: DemoParams, out_dir: Path,
+            compute: ComputeParams | None = None) -> dict[str, Any]:
     """Bring the configured data source into ``out_dir`` in the original layout."""
+    if data.source == "srcmod":
+        from .rebuild import rebuild_layout
+
+        return rebuild_layout(data.path, out_dir, data.projection, compute)
     if data.source == "demo":
         summary = generate_demo(demo, out_dir)
         log.warning(
@@ -111,13 +118,16 @@ def acquire_stage(params: dict[str, Any], dvc_yaml: Path, out: Path) -> None:
              into data.path (or from data.mirror), resumable and verified; dvc_yaml, whose
              declared outputs data.path must stay out of (DVC deletes them on a rerun).
     outputs: the layout (AllCSV/<name>_grid.csv, Training_FileNames.h5,
-             Testing_FileNames.h5; links into data.path for local/devries2018), the
+             Testing_FileNames.h5; links into data.path for local/devries2018; rebuilt
+             from data.path's *.fsp and catalogue.csv for srcmod, data/rebuild.py), the
              optional events.csv and fsp/*.fsp (epicentres), and DEMO_DATA.json and the
              demo's own events.csv when the data is synthetic.
     params:  data.*, demo.*
     """
     data, demo = DataParams.from_params(params), DemoParams.from_params(params)
+    # compute.* says where the srcmod rebuild runs, never what it writes: not a DVC param
     if data.source != "demo":  # the user's own copy: never where DVC deletes outputs
         check_outside_outputs(data.path, "data.path",
                               {Path(out): "acquire", **stage_outputs(dvc_yaml)})
-    acquire(data, demo, Path(out))
+    compute = ComputeParams.from_params(params) if data.source == "srcmod" else None
+    acquire(data, demo, Path(out), compute)
