@@ -40,6 +40,7 @@ from aftershock_replication.data.srcmod_faults import (
     mean_orientation,
 )
 from aftershock_replication.errors import InputError
+from aftershock_replication.params import ComputeParams
 from helpers import SHARED_SAMPLES, write_fsp
 
 NAME = "1992TESTxx01NOBO"
@@ -412,3 +413,17 @@ def test_a_rebuild_compared_with_itself_and_with_a_perturbed_copy(tmp_path: Path
     named = check_tolerance(report, 1e-9)
     assert any("1992TESTxx01NOBO" in line and "stresses_full_xy" in line for line in named)
     assert report["slip_models"]["1992TESTxx02NOBO"]["aftershocksyn"]["counts_differ"] == 0
+
+
+def test_the_rebuilt_layout_is_the_same_bytes_serial_and_in_parallel(tmp_path: Path) -> None:
+    folder = srcmod_folder(tmp_path / "srcmod", TWO)
+    rebuild_layout(folder, tmp_path / "serial")
+    rebuild_layout(folder, tmp_path / "loky",
+                   compute=ComputeParams(backend="loky", n_jobs=2, scheduler=None))
+    serial = sorted(p.relative_to(tmp_path / "serial") for p in (tmp_path / "serial").rglob("*"))
+    assert serial == sorted(p.relative_to(tmp_path / "loky")
+                            for p in (tmp_path / "loky").rglob("*"))
+    for relative in serial:
+        if (tmp_path / "serial" / relative).is_file():
+            assert (tmp_path / "serial" / relative).read_bytes() == \
+                (tmp_path / "loky" / relative).read_bytes(), relative
