@@ -198,9 +198,9 @@ def add_rebuild_parser(commands: argparse._SubParsersAction) -> None:
     sub.add_argument("--compare", default="", help="a published layout (or its AllCSV)")
     sub.add_argument("--report", default="metrics/rebuild_compare.json",
                      help="where --compare writes its report")
-    sub.add_argument("--rtol", type=float, default=1e-6,
+    sub.add_argument("--rtol", type=float, default=1e-5,
                      help="differences above this share of a column's largest published "
-                          "value are listed (1e-6)")
+                          "value are listed (1e-5: the stress route agrees with DC3D to 2e-6)")
     sub.set_defaults(function=run_rebuild)
 
 

@@ -22,7 +22,7 @@ import hashlib
 import logging
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from ..atomic import _clear as remove_path  # atomic.py's remover (a stage dep: not renamed)
 from ..atomic import atomic_file, json_text, read_json, remove_stale_temporaries, sha256_of
 from ..compute import run_tasks
 from ..errors import InputError
@@ -38,7 +39,7 @@ from ..params import ComputeParams
 from ..progress import format_seconds, timed
 from .catalogue import Catalogue, read_catalogue, select_aftershocks
 from .dislocation import stress_change
-from .fsp import read_fsp
+from .fsp import read_fsp, read_fsp_header
 from .grid import BUFFER_M, CELL_M, bin_events, build_grid, study_region
 from .grid_table import grid_table
 from .layout import (
@@ -71,6 +72,14 @@ DATE_TOLERANCE = pd.Timedelta(hours=36)  # the original's check of the .fsp date
 PAPER_TEST_SHARE = 57 / 199
 
 
+def fsp_slip_model_name(path: Path) -> str:
+    """The slip model's name as the original took it, from the file name: 's1992LANDER01COHE
+    .fsp' -> '1992LANDER01COHE' (``fileName[1:-4]``); the CSV, the origin-time look-up and
+    the by-name exceptions all use it, whatever the header's EventTAG says."""
+    stem = Path(path).stem
+    return stem[1:] if stem[:1] == "s" else stem
+
+
 def aftershock_window(origin: pd.Timestamp) -> tuple[pd.Timestamp, pd.Timestamp]:
     """(start, end), both excluded: origin + 1 s to start + 365 days - 1 s (the original's)."""
     start = origin + pd.Timedelta(seconds=1)
@@ -100,7 +109,7 @@ class SlipModelJob:
 def rebuild_slip_model(job: SlipModelJob, projection: str) -> tuple[pa.Table, dict[str, Any]]:
     """One slip model's CSV table and a summary of how it was made (module docstring)."""
     began = time.perf_counter()
-    model = read_fsp(job.path)
+    model = replace(read_fsp(job.path), name=job.name)
     start, _ = aftershock_window(job.origin)
     named = pd.Timestamp(model.date, tz="UTC")
     if not start - DATE_TOLERANCE < named < start + DATE_TOLERANCE:
@@ -121,10 +130,12 @@ def rebuild_slip_model(job: SlipModelJob, projection: str) -> tuple[pa.Table, di
     origin = np.array([x.mean(), y.mean()])  # a local origin keeps the arithmetic exact
     points = np.stack([x - origin[0], y - origin[1], z], axis=1)
     tensors = sum(stress_change(points, patches) for patches in dislocations(fault, origin))
-    if not np.isfinite(tensors).all():
-        raise InputError(f"{job.path}: the stress change is not finite at "
-                         f"{int((~np.isfinite(tensors)).any(axis=1).sum())} cell centres "
-                         "(a centre on a subfault's edge)")
+    singular = ~np.isfinite(tensors).all(axis=1)
+    if singular.any():  # a centre on a subfault's edge: DC3D returned zeros there
+        log.warning("%s: the stress change is singular at %d cell centre(s) on a subfault's "
+                    "edge; written as 0, as the original's DC3D returned", job.path,
+                    int(singular.sum()))
+        tensors[singular] = 0.0
     plane = mean_orientation(fault, model)
     east, north = project(job.events["longitude"].to_numpy(), job.events["latitude"].to_numpy())
     counts = bin_events(grid, east, north, job.events["depth"].to_numpy())
@@ -140,9 +151,13 @@ def rebuild_slip_model(job: SlipModelJob, projection: str) -> tuple[pa.Table, di
                                        (round(v, 6) for v in plane), strict=True)),
         "catalogue_removed": job.removed, "events_in_window": len(job.events),
         "events_binned": int(counts.sum()), "positive_cells": int((counts > 0).sum()),
+        "singular_cells_set_to_zero": int(singular.sum()),
         "seconds": round(time.perf_counter() - began, 3),
     }
     return table, summary
+
+
+SUMMARIES = ".summaries"  # per-model summaries inside the partial folder, for resuming
 
 
 def _rebuild_into(job: SlipModelJob, projection: str, folder: Path) -> dict[str, Any]:
@@ -155,10 +170,9 @@ def _rebuild_into(job: SlipModelJob, projection: str, folder: Path) -> dict[str,
     return summary
 
 
-SUMMARIES = ".summaries"
-
-
 def _fingerprint(files: list[Path], projection: str) -> str:
+    """Of every input's bytes and the settings: a partial rebuild is resumed only when
+    nothing it was made from has changed."""
     digest = hashlib.sha256(f"{REBUILD_VERSION} {projection}".encode())
     for path in files:
         digest.update(f"{path.name} {sha256_of(path)}".encode())
@@ -181,7 +195,11 @@ def plan_jobs(fsp_files: list[Path], catalogue: Catalogue,
     an origin time."""
     jobs, seen = [], {}
     for path in fsp_files:
-        name = read_fsp(path).name
+        name = fsp_slip_model_name(path)
+        tag = read_fsp_header(path).name
+        if tag != name:
+            log.warning("%s: the EventTAG says %s; the slip model is named %s after its file, "
+                        "as the original named it", path, tag, name)
         if name in seen:
             raise InputError(f"{path}: slip model {name} is also in {seen[name]}; expected one "
                              ".fsp file per slip model")
@@ -238,6 +256,44 @@ def rebuild_layout(folder: Path, out_dir: Path, projection: str = "original",
                                          f"{format_seconds(s['seconds'])}"))
     summaries = [read_json(partial / SUMMARIES / f"{job.name}.json", "the rebuild")
                  for job in jobs]
+    lists, one_class = _write_lists(folder, partial, summaries)
+    _write_events(partial, jobs)
+    if not any(s["events_binned"] for s in summaries):
+        log.warning("%s: not one event of the catalogue fell in a cell of any slip model; "
+                    "check its times, places and depths (no model can be listed)",
+                    catalogue_path)
+    summary = {
+        "source": "srcmod", "rebuild_version": REBUILD_VERSION, "projection": projection,
+        "buffer_km": BUFFER_M / 1e3, "cell_km": CELL_M / 1e3, "capture_days": CAPTURE_DAYS,
+        "inputs": {path.name: sha256_of(path)
+                   for path in [*fsp_files, catalogue_path, times_path]},
+        "synthetic": synthetic is not None,
+        "times_file": str(times_path), "catalogue_events": len(catalogue),
+        # the layout holds no timings, so the same inputs give the same bytes (and DVC hash)
+        "slip_models": [{key: value for key, value in model.items() if key != "seconds"}
+                        for model in summaries],
+        "listed": {role: len(lists[role]) for role in ROLES},
+        "sides_from_published_lists": sorted(n for n in _published_sides(folder)
+                                             if n in {job.name for job in jobs}),
+        "one_class_not_listed": one_class,
+    }
+    (partial / REBUILD_MARKER).write_text(json_text(summary))
+    if synthetic is not None:
+        (partial / DEMO_MARKER).write_text(json_text({
+            **synthetic, "source": "srcmod", "slip_models": len(jobs),
+            "cells": sum(s["cells"] for s in summaries)}))
+        log.warning("%s: SYNTHETIC inputs (%s); the layout is marked as demo data", folder,
+                    synthetic.get("note", DEMO_MARKER))
+    _replace_directory(partial, out_dir)
+    log.info("rebuilt %d slip model(s) into %s: %d listed for training, %d for testing, "
+             "%d of one class only (not listed)", len(jobs), out_dir, len(lists["train"]),
+             len(lists["test"]), len(one_class))
+    return {**summary, "slip_models": summaries}
+
+
+def _write_lists(folder: Path, partial: Path,
+                 summaries: list[dict[str, Any]]) -> tuple[dict[str, list[str]], list[str]]:
+    """The train/test file lists (module docstring); a one-class model goes on neither."""
     published = _published_sides(folder)
     lists: dict[str, list[str]] = {role: [] for role in ROLES}
     one_class = []
@@ -250,44 +306,30 @@ def rebuild_layout(folder: Path, out_dir: Path, projection: str = "original",
     for role in ROLES:
         write_file_list(partial / FILE_LIST_NAMES[role][0], FILE_LIST_DATASETS[role],
                         lists[role])
-    models = {job.name: read_fsp(job.path) for job in jobs}
-    events = pd.DataFrame({
+    return lists, one_class
+
+
+def _write_events(partial: Path, jobs: list[SlipModelJob]) -> None:
+    """events.csv: each slip model's epicentre (its header) and origin time, which the
+    events stage reads for the split's clusters."""
+    epicentres = [read_fsp_header(job.path).epicentre() for job in jobs]
+    pd.DataFrame({
         "slip_model": [job.name for job in jobs],
-        "latitude": [models[job.name].epicentre_latitude for job in jobs],
-        "longitude": [models[job.name].epicentre_longitude for job in jobs],
+        "latitude": [latitude for latitude, _ in epicentres],
+        "longitude": [longitude for _, longitude in epicentres],
         "time": [job.origin.strftime("%Y-%m-%dT%H:%M:%SZ") for job in jobs],
-    })
-    events.to_csv(partial / EVENTS_CSV, index=False)
-    summary = {
-        "source": "srcmod", "rebuild_version": REBUILD_VERSION, "projection": projection,
-        "buffer_km": BUFFER_M / 1e3, "cell_km": CELL_M / 1e3, "capture_days": CAPTURE_DAYS,
-        "inputs": {path.name: sha256_of(path)
-                   for path in [*fsp_files, catalogue_path, times_path]},
-        "synthetic": synthetic is not None,
-        "times_file": str(times_path), "catalogue_events": len(catalogue),
-        "slip_models": summaries,
-        "listed": {role: len(lists[role]) for role in ROLES},
-        "sides_from_published_lists": sorted(n for n in published if n in models),
-        "one_class_not_listed": one_class,
-    }
-    shutil.rmtree(partial / SUMMARIES)
-    stamp.unlink()
-    # the layout holds no timings, so the same inputs give the same bytes (and DVC hash)
-    (partial / REBUILD_MARKER).write_text(json_text({**summary, "slip_models": [
-        {key: value for key, value in model.items() if key != "seconds"}
-        for model in summaries]}))
-    if synthetic is not None:
-        (partial / DEMO_MARKER).write_text(json_text({
-            **synthetic, "source": "srcmod", "slip_models": len(jobs),
-            "cells": sum(s["cells"] for s in summaries)}))
-        log.warning("%s: SYNTHETIC inputs (%s); the layout is marked as demo data", folder,
-                    synthetic.get("note", DEMO_MARKER))
-    if out_dir.is_symlink() or out_dir.is_file():
-        out_dir.unlink()
-    elif out_dir.exists():
-        shutil.rmtree(out_dir)
+    }).to_csv(partial / EVENTS_CSV, index=False)
+
+
+def _replace_directory(partial: Path, out_dir: Path) -> None:
+    """Put the finished ``partial`` in place of ``out_dir``: the old one is moved aside
+    first and deleted last, so at every moment either the old layout or the new one is
+    complete; the resuming bookkeeping goes once the new one is in place."""
+    retired = out_dir.with_name(f".{out_dir.name}.retired")
+    remove_path(retired)
+    if out_dir.is_symlink() or out_dir.exists():
+        out_dir.rename(retired)
     partial.rename(out_dir)
-    log.info("rebuilt %d slip model(s) into %s: %d listed for training, %d for testing, "
-             "%d of one class only (not listed)", len(jobs), out_dir, len(lists["train"]),
-             len(lists["test"]), len(one_class))
-    return summary
+    remove_path(out_dir / SUMMARIES)
+    remove_path(out_dir / "rebuild-fingerprint")
+    remove_path(retired)
