@@ -50,7 +50,6 @@ import hashlib
 import json
 import logging
 import math
-import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -60,7 +59,7 @@ import pyarrow.csv as pacsv
 from sklearn.metrics import roc_auc_score
 
 from .. import stress as stress_metrics
-from ..atomic import atomic_file, json_text, remove_stale_temporaries
+from ..atomic import atomic_file, json_text
 from ..params import DemoParams
 from ..progress import progress, timed
 from .dislocation import Patches, rectangular_fault, stress_change
@@ -74,6 +73,7 @@ from .layout import (
     FILE_LIST_NAMES,
     write_file_list,
 )
+from .partial import finish_partial, open_partial
 
 log = logging.getLogger(__name__)
 
@@ -630,6 +630,7 @@ def _fingerprint(params: DemoParams) -> str:
 
 
 TRUTH_DIR = ".truth"  # per-earthquake truth arrays inside the partial directory
+STAMP = "demo-fingerprint"  # the params' fingerprint inside the partial directory
 
 
 def generate_demo(params: DemoParams, out_dir: Path) -> dict[str, object]:
@@ -640,16 +641,9 @@ def generate_demo(params: DemoParams, out_dir: Path) -> dict[str, object]:
     and ``out_dir`` appears only when everything is written.
     """
     out_dir = Path(out_dir)
-    partial = out_dir.with_name(f".{out_dir.name}.partial")
-    fingerprint = _fingerprint(params)
-    stamp = partial / "demo-fingerprint"
-    if partial.exists() and (not stamp.is_file() or stamp.read_text() != fingerprint):
-        log.info("discarding an interrupted generation made with other params: %s", partial)
-        shutil.rmtree(partial)
-    (partial / CSV_DIR).mkdir(parents=True, exist_ok=True)
+    partial = open_partial(out_dir, STAMP, _fingerprint(params), "params")
+    (partial / CSV_DIR).mkdir(exist_ok=True)
     (partial / TRUTH_DIR).mkdir(exist_ok=True)
-    stamp.write_text(fingerprint)
-    remove_stale_temporaries(out_dir)
 
     with timed("planning the demo slip models"):
         plan = plan_demo(params)
@@ -712,13 +706,6 @@ def generate_demo(params: DemoParams, out_dir: Path) -> dict[str, object]:
         "test_slip_models": len(file_names["test"]),
     }
     pacsv.write_csv(demo_events(plan), partial / EVENTS_CSV)
-    shutil.rmtree(partial / TRUTH_DIR)
-    (partial / "demo-fingerprint").unlink()
     (partial / DEMO_MARKER).write_text(json_text(summary))
-    if out_dir.exists():
-        if out_dir.is_dir() and not out_dir.is_symlink():
-            shutil.rmtree(out_dir)
-        else:
-            out_dir.unlink()
-    partial.rename(out_dir)
+    finish_partial(partial, out_dir, (TRUTH_DIR, STAMP))
     return summary

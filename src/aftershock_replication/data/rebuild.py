@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import shutil
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -31,8 +30,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from ..atomic import _clear as remove_path  # atomic.py's remover (a stage dep: not renamed)
-from ..atomic import atomic_file, json_text, read_json, remove_stale_temporaries, sha256_of
+from ..atomic import atomic_file, json_text, read_json, sha256_of
 from ..compute import run_tasks
 from ..errors import InputError
 from ..params import ComputeParams
@@ -57,6 +55,7 @@ from .layout import (
     write_file_list,
 )
 from .origin_times import SHIPPED_TIMES, read_mainshock_times
+from .partial import finish_partial, open_partial
 from .projection import projector
 from .srcmod_faults import build_fault, dislocations, mean_orientation
 
@@ -102,6 +101,7 @@ class SlipModelJob:
     path: Path
     name: str
     origin: pd.Timestamp
+    epicentre: tuple[float, float]  # latitude, longitude (degrees), from the header
     events: pd.DataFrame
     removed: dict[str, int]
 
@@ -158,6 +158,7 @@ def rebuild_slip_model(job: SlipModelJob, projection: str) -> tuple[pa.Table, di
 
 
 SUMMARIES = ".summaries"  # per-model summaries inside the partial folder, for resuming
+STAMP = "rebuild-fingerprint"
 
 
 def _rebuild_into(job: SlipModelJob, projection: str, folder: Path) -> dict[str, Any]:
@@ -196,7 +197,8 @@ def plan_jobs(fsp_files: list[Path], catalogue: Catalogue,
     jobs, seen = [], {}
     for path in fsp_files:
         name = fsp_slip_model_name(path)
-        tag = read_fsp_header(path).name
+        header = read_fsp_header(path)
+        tag = header.name
         if tag != name:
             log.warning("%s: the EventTAG says %s; the slip model is named %s after its file, "
                         "as the original named it", path, tag, name)
@@ -209,7 +211,8 @@ def plan_jobs(fsp_files: list[Path], catalogue: Catalogue,
                              f"add a row '{name}_grid.csv',<UTC time> to {TIMES_FILE} in the "
                              "SRCMOD folder")
         events, removed = select_aftershocks(catalogue, *aftershock_window(times[name]))
-        jobs.append(SlipModelJob(path=path, name=name, origin=times[name], events=events,
+        jobs.append(SlipModelJob(path=path, name=name, origin=times[name],
+                                 epicentre=header.epicentre(), events=events,
                                  removed=removed))
     return jobs
 
@@ -233,17 +236,11 @@ def rebuild_layout(folder: Path, out_dir: Path, projection: str = "original",
     with timed(f"reading the catalogue {catalogue_path}"):
         catalogue = read_catalogue(catalogue_path)
     jobs = plan_jobs(fsp_files, catalogue, read_mainshock_times(times_path), times_path)
-    partial = out_dir.with_name(f".{out_dir.name}.partial")
     marker = [folder / DEMO_MARKER] if synthetic is not None else []
     fingerprint = _fingerprint([*fsp_files, catalogue_path, times_path, *marker], projection)
-    stamp = partial / "rebuild-fingerprint"
-    if partial.exists() and (not stamp.is_file() or stamp.read_text() != fingerprint):
-        log.info("discarding an interrupted rebuild made from other inputs: %s", partial)
-        shutil.rmtree(partial)
-    (partial / CSV_DIR).mkdir(parents=True, exist_ok=True)
+    partial = open_partial(out_dir, STAMP, fingerprint, "inputs")
+    (partial / CSV_DIR).mkdir(exist_ok=True)
     (partial / SUMMARIES).mkdir(exist_ok=True)
-    stamp.write_text(fingerprint)
-    remove_stale_temporaries(out_dir)
     todo = [job for job in jobs if not (partial / SUMMARIES / f"{job.name}.json").is_file()]
     if len(todo) < len(jobs):
         log.info("resuming an interrupted rebuild: %d of %d slip models already written",
@@ -284,7 +281,7 @@ def rebuild_layout(folder: Path, out_dir: Path, projection: str = "original",
             "cells": sum(s["cells"] for s in summaries)}))
         log.warning("%s: SYNTHETIC inputs (%s); the layout is marked as demo data", folder,
                     synthetic.get("note", DEMO_MARKER))
-    _replace_directory(partial, out_dir)
+    finish_partial(partial, out_dir, (SUMMARIES, STAMP))
     log.info("rebuilt %d slip model(s) into %s: %d listed for training, %d for testing, "
              "%d of one class only (not listed)", len(jobs), out_dir, len(lists["train"]),
              len(lists["test"]), len(one_class))
@@ -312,24 +309,9 @@ def _write_lists(folder: Path, partial: Path,
 def _write_events(partial: Path, jobs: list[SlipModelJob]) -> None:
     """events.csv: each slip model's epicentre (its header) and origin time, which the
     events stage reads for the split's clusters."""
-    epicentres = [read_fsp_header(job.path).epicentre() for job in jobs]
     pd.DataFrame({
         "slip_model": [job.name for job in jobs],
-        "latitude": [latitude for latitude, _ in epicentres],
-        "longitude": [longitude for _, longitude in epicentres],
+        "latitude": [job.epicentre[0] for job in jobs],
+        "longitude": [job.epicentre[1] for job in jobs],
         "time": [job.origin.strftime("%Y-%m-%dT%H:%M:%SZ") for job in jobs],
     }).to_csv(partial / EVENTS_CSV, index=False)
-
-
-def _replace_directory(partial: Path, out_dir: Path) -> None:
-    """Put the finished ``partial`` in place of ``out_dir``: the old one is moved aside
-    first and deleted last, so at every moment either the old layout or the new one is
-    complete; the resuming bookkeeping goes once the new one is in place."""
-    retired = out_dir.with_name(f".{out_dir.name}.retired")
-    remove_path(retired)
-    if out_dir.is_symlink() or out_dir.exists():
-        out_dir.rename(retired)
-    partial.rename(out_dir)
-    remove_path(out_dir / SUMMARIES)
-    remove_path(out_dir / "rebuild-fingerprint")
-    remove_path(retired)
