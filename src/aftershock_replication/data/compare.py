@@ -44,10 +44,10 @@ from .layout import (
 )
 from .slip_csv import (
     CSV_BLOCK_BYTES,
-    _check_values,
     _explain_arrow_error,
     _header,
     _reject_duplicates,
+    column_values,
 )
 
 log = logging.getLogger(__name__)
@@ -168,15 +168,7 @@ def read_grid(path: Path, header: list[str], columns: list[str]) -> Grid:
         raise InputError(f"{path}: no rows (expected one row per grid cell)")
     ids = pc.utf8_trim_whitespace(table.column(GRID_ID_COLUMN).combine_chunks())
     _check_ids(path, ids)
-    values = {}
-    for name in columns:
-        column = table.column(name)
-        if column.null_count:
-            row = int(pc.index(pc.is_null(column), True).as_py())
-            raise InputError(f"{path}: column '{name}' has an empty value in data row "
-                             f"{row + 1} (line {row + 2}); expected a number")
-        values[name] = column.to_numpy()
-        _check_values(path, name, values[name], count=name == LABEL_COLUMN)
+    values = {name: column_values(path, table, name) for name in columns}
     return Grid(path=path, ids=ids, values=values)
 
 

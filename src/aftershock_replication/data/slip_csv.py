@@ -138,19 +138,24 @@ def read_slip_model_csv(
         raise InputError(f"{where}: {_explain_arrow_error(str(error), header)}") from error
     if table.num_rows == 0:
         raise InputError(f"{where}: no rows (expected one row per grid cell)")
-    columns: dict[str, np.ndarray] = {}
-    for name in wanted:
-        column = table.column(name)
-        if column.null_count:
-            import pyarrow.compute as pc  # only on this error path: a slow import
+    return {name: column_values(where, table, name) for name in wanted}, optional
 
-            row = int(pc.index(pc.is_null(column), True).as_py())
-            raise InputError(f"{where}: column '{name}' has an empty value in data row "
-                             f"{row + 1} (line {row + 2}); expected a number")
-        values = column.to_numpy()
-        _check_values(where, name, values, count=name == LABEL_COLUMN)
-        columns[name] = values
-    return columns, optional
+
+def column_values(where: Path, table: pa.Table, name: str) -> np.ndarray:
+    """One numeric column of a slip model's table as an array, checked: no empty value, and
+    values the features stage accepts (``_check_values``); errors name ``where`` and the
+    data row."""
+    column = table.column(name)
+    if column.null_count:
+        import pyarrow.compute as pc  # only on this error path: a slow import
+
+        row = int(pc.index(pc.is_null(column), True).as_py())
+        raise InputError(f"{where}: column '{name}' has an empty value in data row "
+                         f"{row + 1} (line {row + 2}); expected a number")
+    values = column.to_numpy()
+    _check_values(where, name, values, count=name == LABEL_COLUMN)
+    return values
+
 
 def _explain_arrow_error(message: str, header: list[str]) -> str:
     """Turn pyarrow's 'In CSV column #3: ...' (a position in the file) into the column's name."""
