@@ -9,6 +9,7 @@ and params (``replicate <stage> --help`` prints it). Paths are not defaulted her
 from __future__ import annotations
 
 import argparse
+import ast
 import errno
 import importlib
 import logging
@@ -16,53 +17,66 @@ import resource
 import sys
 import time
 from collections.abc import Callable, Sequence
+from functools import cache
 from pathlib import Path
 
 from .atomic import check_writable, read_splits, remove_stale_temporaries
 from .errors import InputError
 from .params import load_params
 from .progress import format_seconds, setup_logging
+from .stage_io import PATH_KINDS
 
 log = logging.getLogger("aftershock_replication")
 
-# stage -> (module, function, path options); modules are imported only for the stage run
-STAGES: dict[str, tuple[str, str, tuple[str, ...]]] = {
-    "acquire": ("data.sources", "acquire_stage", ("out",)),
-    "features": ("features", "features_stage", ("raw", "out", "report")),
-    "events": ("events", "events_stage", ("raw", "out")),
-    "split": ("splits", "split_stage", ("features", "events", "out", "audit")),
-    "evaluate": ("evaluate", "evaluate_stage",
-                 ("features", "splits", "metrics", "scores", "per_slip_model", "roc")),
-    "aggregate": ("evaluate", "aggregate_stage", ("methods_dir", "out", "summary")),
-    "learning-curve": ("learning_curve", "learning_curve_stage",
-                       ("features", "splits", "out", "plot")),
-    "leakage": ("leakage", "leakage_stage", ("features", "splits", "scores", "out")),
-    "leakage-summary": ("leakage_summary", "leakage_summary_stage", ("leakage_dir", "out")),
-    "stats": ("comparisons", "stats_stage",
-              ("methods_dir", "scores_dir", "features", "splits", "out")),
-    "letter": ("report.render", "letter_stage",
-               ("metrics", "plots", "results", "splits", "operating", "templates", "figures",
-                "out", "supplement", "cover", "report")),
-    "pin-checksums": ("data.pins", "pin_checksums_stage", ("root", "out")),
+# stage -> (module, function); modules are imported only for the stage run. Each stage
+# function's signature declares its path options and which of them it writes
+# (``stage_io``), read from the source by ``path_options``
+STAGES: dict[str, tuple[str, str]] = {
+    "acquire": ("data.sources", "acquire_stage"),
+    "features": ("features", "features_stage"),
+    "events": ("events", "events_stage"),
+    "split": ("splits", "split_stage"),
+    "evaluate": ("evaluate", "evaluate_stage"),
+    "aggregate": ("evaluate", "aggregate_stage"),
+    "learning-curve": ("learning_curve", "learning_curve_stage"),
+    "leakage": ("leakage", "leakage_stage"),
+    "leakage-summary": ("leakage_summary", "leakage_summary_stage"),
+    "stats": ("comparisons", "stats_stage"),
+    "letter": ("report.render", "letter_stage"),
+    "pin-checksums": ("data.pins", "pin_checksums_stage"),
 }
-WITH_METHOD = ("evaluate", "learning-curve", "leakage")
-# the path options naming what each stage writes (the others name what it reads); the
-# dispatcher checks them before the stage reads anything
-OUTPUTS: dict[str, tuple[str, ...]] = {
-    "acquire": ("out",), "features": ("out", "report"), "events": ("out",),
-    "split": ("out", "audit"),
-    "evaluate": ("metrics", "scores", "per_slip_model", "roc"),
-    "aggregate": ("out", "summary"), "learning-curve": ("out", "plot"), "leakage": ("out",),
-    "leakage-summary": ("out",), "stats": ("out",),
-    "letter": ("figures", "out", "supplement", "cover", "report"),
-    "pin-checksums": ("out",),
-}
-DIRECTORY_OUTPUTS = {("acquire", "out"), ("letter", "figures")}  # the rest are files
+
+
+def _function_node(module: str, function: str) -> ast.FunctionDef:
+    """A stage function's definition, parsed from its module's source (no import: Keras,
+    WeasyPrint... load slowly)."""
+    path = Path(__file__).parent.joinpath(*module.split(".")).with_suffix(".py")
+    tree = ast.parse(path.read_text())
+    return next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == function)
+
+
+@cache
+def path_options(stage: str) -> dict[str, str]:
+    """A stage's path options in signature order -> their kind (input, output, output
+    directory), from the ``stage_io`` annotations of its function's arguments."""
+    node = _function_node(*STAGES[stage])
+    return {arg.arg: PATH_KINDS[arg.annotation.id] for arg in node.args.args
+            if isinstance(arg.annotation, ast.Name) and arg.annotation.id in PATH_KINDS}
+
+
+def output_options(stage: str) -> list[str]:
+    """The path options naming what a stage writes (the others name what it reads)."""
+    return [option for option, kind in path_options(stage).items() if kind != "input"]
+
+
+def takes_method(stage: str) -> bool:
+    """Whether a stage runs one method of the registry (a ``method`` argument)."""
+    return any(arg.arg == "method" for arg in _function_node(*STAGES[stage]).args.args)
 
 
 def stage_function(name: str) -> Callable[..., None]:
     """The function a stage runs."""
-    module, function, _ = STAGES[name]
+    module, function = STAGES[name]
     return getattr(importlib.import_module(f".{module}", __package__), function)
 
 
@@ -70,9 +84,10 @@ def prepare_outputs(command: str, paths: dict[str, Path]) -> None:
     """Before a stage reads anything: refuse an output it could not write (a read-only or
     missing directory would otherwise fail only after all the work), then delete the
     temporaries that killed runs left beside its outputs (those of live processes stay)."""
-    for option in OUTPUTS[command]:
-        check_writable(paths[option], directory=(command, option) in DIRECTORY_OUTPUTS)
-    for option in OUTPUTS[command]:
+    kinds = path_options(command)
+    for option in output_options(command):
+        check_writable(paths[option], directory=kinds[option] == "output directory")
+    for option in output_options(command):
         for stale in remove_stale_temporaries(paths[option]):
             log.info("removed %s, left by an interrupted run", stale)
 
@@ -87,16 +102,13 @@ def check_inputs(paths: dict[str, Path]) -> None:
 def run_stage(args: argparse.Namespace) -> None:
     """Check the outputs and inputs, load params, call the stage's function with the
     parsed paths."""
-    _, _, options = STAGES[args.command]
-    kwargs = {option: Path(getattr(args, option)) for option in options}
+    kwargs = {option: Path(getattr(args, option)) for option in path_options(args.command)}
     prepare_outputs(args.command, kwargs)
     check_inputs(kwargs)
-    if args.command in WITH_METHOD:
+    if takes_method(args.command):
         kwargs["method"] = args.method
     if args.command == "acquire":  # it refuses a data.path inside any declared output
         kwargs["dvc_yaml"] = Path(args.params).parent / "dvc.yaml"
-    if args.command == "letter":  # the PDFs carry the params file as an attachment
-        kwargs["params_file"] = Path(args.params)
     stage_function(args.command)(load_params(args.params), **kwargs)
 
 
@@ -212,30 +224,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     commands = parser.add_subparsers(dest="command", required=True, metavar="STAGE")
-    for name, (module, function, options) in STAGES.items():
+    for name, (module, function) in STAGES.items():
         # the help is the stage function's docstring, read without importing the module
-        text = _docstring(module, function)
+        text = ast.get_docstring(_function_node(module, function)) or function
         sub = commands.add_parser(name, help=text.splitlines()[0], description=text,
                                   formatter_class=argparse.RawDescriptionHelpFormatter)
         sub.add_argument("--params", default="params.yaml", help="params file (params.yaml)")
-        if name in WITH_METHOD:
+        if takes_method(name):
             sub.add_argument("--method", required=True, help="a method of the registry")
-        for option in options:
-            sub.add_argument(f"--{option.replace('_', '-')}", dest=option, required=True)
+        for option, kind in path_options(name).items():
+            sub.add_argument(f"--{option.replace('_', '-')}", dest=option, required=True,
+                             help=kind)
         sub.set_defaults(function=run_stage)
     add_benchmark_parser(commands)
     add_rebuild_parser(commands)
     return parser
-
-
-def _docstring(module: str, function: str) -> str:
-    """A function's docstring from its module's source (no import: Keras, WeasyPrint...)."""
-    import ast
-
-    path = Path(__file__).parent.joinpath(*module.split(".")).with_suffix(".py")
-    tree = ast.parse(path.read_text())
-    node = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == function)
-    return ast.get_docstring(node) or function
 
 
 # What a stage that stops early leaves: its outputs are written to temporaries and renamed
@@ -259,7 +262,7 @@ def failure_note(command: str) -> str | None:
     if command == "acquire":
         return ("data/raw was not replaced; finished downloads and an interrupted demo "
                 "generation are kept for the next run")
-    return f"{KEPT}" if command in OUTPUTS else None
+    return f"{KEPT}" if command in STAGES else None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -30,6 +30,7 @@ from .methods import (
 from .methods.params import StatsParams, configured_methods
 from .names import sequence_of
 from .progress import timed
+from .stage_io import Input, Output
 from .stats import (
     SPLIT_UNIT,
     T_TEST,
@@ -381,8 +382,8 @@ def paper_scores(scores_files: dict[str, Any]) -> dict[str, np.ndarray]:
 
 
 def stats_stage(
-    params: dict[str, Any], methods_dir: Path, scores_dir: Path, features: Path,
-    splits: Path, out: Path,
+    params: dict[str, Any], methods_dir: Input, scores_dir: Input, features: Input,
+    splits: Input, out: Output,
 ) -> None:
     """Uncertainty with the earthquake or the repeated split as unit, the tests, verdicts.
 

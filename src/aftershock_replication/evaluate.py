@@ -40,6 +40,7 @@ from .methods import ALL_METHODS, Settings, create, spec
 from .methods.params import configured_methods, method_settings
 from .params import ComputeParams, EvaluateParams
 from .progress import format_seconds, timed
+from .stage_io import Input, Output
 
 # partitions whose ROC curves are kept for the plots: the paper's and one grouped split
 ROC_PARTITIONS = (("paper", "paper"), ("grouped", "0"))
@@ -196,8 +197,8 @@ def _partition_order(key: str) -> tuple[int, str]:
 
 
 def evaluate_stage(
-    params: dict[str, Any], method: str, features: Path, splits: Path, metrics: Path,
-    scores: Path, per_slip_model: Path, roc: Path,
+    params: dict[str, Any], method: str, features: Input, splits: Input, metrics: Output,
+    scores: Output, per_slip_model: Output, roc: Output,
 ) -> None:
     """Fit one method on each partition's training cells and score test and train cells.
 
@@ -262,25 +263,24 @@ def method_partitions(
 
 
 def headline(summary: dict[str, Any]) -> dict[str, Any]:
-    """The numbers compared across experiments, named short so ``dvc exp show`` stays
-    narrow: scheme -> method -> mean pooled test AUC, and the same for the event-weighted
-    AUC under ``event_weighted`` (the rest is in ``auc.json``)."""
-    def means(variant: str) -> dict[str, Any]:
-        return {scheme: {method: round(values[variant]["mean"], 4)
-                         for method, values in methods.items()}
-                for scheme, methods in summary.items()}
-
-    return {**means("pooled"), "event_weighted": means("event_weighted")}
+    """The numbers compared across experiments, named short so ``dvc exp show`` stays as
+    narrow as DVC allows: scheme -> method -> mean pooled test AUC (the event-weighted AUC
+    and everything else is in ``auc.json``)."""
+    return {scheme: {method: round(values["pooled"]["mean"], 4)
+                     for method, values in methods.items()}
+            for scheme, methods in summary.items()}
 
 
-def aggregate_stage(params: dict[str, Any], methods_dir: Path, out: Path, summary: Path) -> None:
+def aggregate_stage(
+    params: dict[str, Any], methods_dir: Input, out: Output, summary: Output,
+) -> None:
     """Collect every method's metrics into one file (the metrics contract) and a headline.
 
     inputs:  methods_dir, one JSON per method.
     outputs: out (JSON): scheme -> method -> pooled (mean, sd, per_seed),
              per_slip_model_mean, event_weighted, train_pooled;
-             summary (JSON, the DVC metric): scheme -> method -> mean pooled test AUC,
-             event_weighted -> scheme -> method -> mean event-weighted AUC (4 decimals).
+             summary (JSON, the DVC metric): scheme -> method -> mean pooled test AUC
+             (4 decimals).
     params:  untrained, methods (which methods' files to read: an earlier run's file of a
              method no longer listed is left out)
     """

@@ -39,6 +39,7 @@ from .data.layout import (
 from .data.origin_times import SHIPPED_TIMES, TIME_DTYPE, parse_times, read_mainshock_times
 from .errors import InputError
 from .names import event_of
+from .stage_io import Input, Output
 
 log = logging.getLogger(__name__)
 
@@ -272,7 +273,7 @@ def coverage(table: pd.DataFrame) -> dict[str, Any]:
     }
 
 
-def events_stage(params: dict[str, Any], raw: Path, out: Path) -> None:
+def events_stage(params: dict[str, Any], raw: Input, out: Output) -> None:
     """Epicentre and origin time of every slip model, for the spatio-temporal clusters.
 
     inputs:  raw, the original layout (its fsp/*.fsp headers or events.csv supply

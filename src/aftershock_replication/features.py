@@ -42,6 +42,7 @@ from .names import event_of, sequence_of
 from .params import FeatureParams
 from .progress import progress, timed
 from .schema import CFS_COLUMNS, COMPONENT_COLUMNS, FEATURE_SCHEMA, ID_COLUMNS, METRIC_COLUMNS
+from .stage_io import Input, Output
 
 log = logging.getLogger(__name__)
 
@@ -305,7 +306,7 @@ def write_features(layout: Layout, out_path: Path, rtol: float) -> dict[str, Any
     }
 
 
-def features_stage(params: dict[str, Any], raw: Path, out: Path, report: Path) -> None:
+def features_stage(params: dict[str, Any], raw: Input, out: Output, report: Output) -> None:
     """Read the original layout into one feature table, one row per grid cell.
 
     inputs:  raw, the original layout.

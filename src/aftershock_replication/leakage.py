@@ -54,6 +54,7 @@ from .methods.params import LeakageParams, method_settings
 from .names import event_of
 from .params import ComputeParams
 from .progress import timed
+from .stage_io import Input, Output
 
 log = logging.getLogger(__name__)
 
@@ -505,8 +506,8 @@ def measure_leakage(
 
 
 def leakage_stage(
-    params: dict[str, Any], method: str, features: Path, splits: Path, scores: Path,
-    out: Path,
+    params: dict[str, Any], method: str, features: Input, splits: Input, scores: Input,
+    out: Output,
 ) -> None:
     """Leakage on matched test sets: fit without the test set's neighbours, without only
     its later neighbours and without as many other cells; score the same test cells.

@@ -41,6 +41,7 @@ from .atomic import finite_or_none, read_json, write_json
 from .errors import InputError
 from .methods.params import LeakageParams, StatsParams
 from .names import sequence_of
+from .stage_io import Input, Output
 from .stats import (
     SPLIT_UNIT,
     T_TEST,
@@ -253,7 +254,7 @@ def summarise(by_method: dict[str, dict[str, Any]], alpha: float,
             "methods": methods}
 
 
-def leakage_summary_stage(params: dict[str, Any], leakage_dir: Path, out: Path) -> None:
+def leakage_summary_stage(params: dict[str, Any], leakage_dir: Input, out: Output) -> None:
     """Combine the matched leakage measurements of every method.
 
     inputs:  leakage_dir: one JSON per method from the leakage stages (``<method>.json``).

@@ -26,7 +26,6 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import fields, replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -41,6 +40,7 @@ from .methods import Settings, create
 from .methods.params import LearningCurveParams, method_settings
 from .params import ComputeParams
 from .progress import timed
+from .stage_io import Input, Output
 
 log = logging.getLogger(__name__)
 
@@ -212,7 +212,8 @@ def curve_summary(method: str, table: pd.DataFrame, steps_fixed: bool,
 
 
 def learning_curve_stage(
-    params: dict[str, Any], method: str, features: Path, splits: Path, out: Path, plot: Path,
+    params: dict[str, Any], method: str, features: Input, splits: Input, out: Output,
+    plot: Output,
 ) -> None:
     """Grouped-test AUC against the share of the training rows, for one method.
 

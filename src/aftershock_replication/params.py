@@ -35,6 +35,10 @@ MAX_SEEDS = 1_000
 MAX_DEMO_SLIP_MODELS = 10_000
 TOP_LEVEL_KEYS = ("seeds", "untrained", "data", "demo", "features", "split", "compute",
                   "evaluate", "methods", "learning_curve", "leakage", "stats", "letter")
+# sections that say where and how fast the work runs, never what it computes: no stage lists
+# them as DVC params, and the letter's provenance (printed params, attached params.yaml,
+# sources digest) leaves them out, so changing one reruns nothing
+SPEED_ONLY_SECTIONS = ("compute",)
 
 
 def valid_url(text: str) -> bool:
@@ -105,6 +109,11 @@ def check_known_keys(params: dict[str, Any]) -> None:
     (``section``); unknown methods under ``methods`` (``methods.randomforest``) by every
     stage that reads method settings (``methods.params.check_method_names``)."""
     reject_unknown(params, TOP_LEVEL_KEYS)
+
+
+def results_params(params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` without the speed-only sections: the settings the results depend on."""
+    return {key: value for key, value in params.items() if key not in SPEED_ONLY_SECTIONS}
 
 
 def section(
@@ -307,7 +316,8 @@ class SplitParams:
 @dataclass(frozen=True)
 class ComputeParams:
     """``compute.*``: where independent tasks (partitions, curve points) run. It changes
-    where the work runs, never the results, so no stage lists it as a DVC param."""
+    where the work runs, never the results, so no stage lists it as a DVC param. Without
+    the section, every core of this machine (the params.yaml a letter attaches has none)."""
 
     backend: str
     n_jobs: int
@@ -315,6 +325,8 @@ class ComputeParams:
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> ComputeParams:
+        if "compute" not in params:
+            return cls(backend="loky", n_jobs=-1, scheduler=None)
         raw = section(params, "compute", {"backend", "n_jobs", "scheduler"})
         backend = as_choice(require(raw, "compute", "backend"), "compute.backend",
                             COMPUTE_BACKENDS)

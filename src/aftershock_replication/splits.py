@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import logging
 import math
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -40,6 +39,7 @@ from .events import (
 from .params import SplitParams
 from .schema import ID_COLUMNS, LABEL, check_feature_table
 from .sequences import SEQUENCE_LINKS, TIME_FORMAT, physical_sequences, reviewed_links
+from .stage_io import Input, Output
 
 log = logging.getLogger(__name__)
 
@@ -274,7 +274,7 @@ def leakage_audit(models: pd.DataFrame, splits: dict[str, Any]) -> dict[str, Any
 
 
 def split_stage(
-    params: dict[str, Any], features: Path, events: Path, out: Path, audit: Path,
+    params: dict[str, Any], features: Input, events: Input, out: Output, audit: Output,
 ) -> None:
     """Partition the slip models: the paper's split, leaky and grouped seeds; audit them.
 

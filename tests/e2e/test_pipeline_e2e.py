@@ -82,8 +82,7 @@ def test_demo_pipeline_runs_offline_and_is_reproducible(project: Path) -> None:
     for scheme in ("paper", "leaky", "grouped"):
         assert summary[scheme]["random_forest"] == round(
             auc[scheme]["random_forest"]["pooled"]["mean"], 4)
-        assert summary["event_weighted"][scheme]["svm"] == round(
-            auc[scheme]["svm"]["event_weighted"]["mean"], 4)
+    assert set(summary) == {"paper", "leaky", "grouped"}
     # a referee recomputing any AUC from the stored scores gets the printed value exactly
     cells = load_cells(project / "data/features.parquet")
     schemes = json.loads((project / "data/splits.json").read_text())["schemes"]

@@ -249,9 +249,8 @@ def test_an_unknown_method_is_refused_by_every_stage_reading_method_settings(
     paths given exists)."""
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
     params["methods"]["randomforest"] = {"n_estimators": 10}
-    _, _, options = cli.STAGES[stage]
-    kwargs: dict = {option: tmp_path / option for option in options}
-    if stage in cli.WITH_METHOD:
+    kwargs: dict = {option: tmp_path / option for option in cli.path_options(stage)}
+    if cli.takes_method(stage):
         kwargs["method"] = "random_forest"
     with pytest.raises(InputError, match=r"unknown key\(s\) methods\.randomforest; expected "
                                          r"some of .*methods\.random_forest"):

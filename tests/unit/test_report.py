@@ -26,6 +26,7 @@ from aftershock_replication.leakage_summary import summarise
 from aftershock_replication.learning_curve import curve_summary
 from aftershock_replication.methods import ALL_METHODS, COMPETITORS, CONTROLS, FITTED
 from aftershock_replication.names import SCHEMES, VERDICTS
+from aftershock_replication.params import ComputeParams
 from aftershock_replication.report import DEMO_MARK, render_documents
 from aftershock_replication.report import formatting as fmt
 from aftershock_replication.report.findings import build_context, scored_cells
@@ -439,7 +440,7 @@ def render(tree: dict[str, Path], out: Path, params: dict[str, Any] | None = Non
         outputs={option: out.parent / name for option, name in DOCUMENTS.items()},
         figures_dir=out.parent / "figures", template_dir=TEMPLATES,
         commands=["dvc repro letter", "replicate letter --out paper/letter.pdf"],
-        splits_path=tree["splits"] if use_splits else None, params_file=tree.get("params"),
+        splits_path=tree["splits"] if use_splits else None,
         operating_path=tree.get("operating"))
 
 
@@ -1179,7 +1180,12 @@ def test_each_pdf_carries_its_sources_as_pdfa_attachments(
     # ... and each once: PDF/A-3's /AF array lists every embedded file a single time
     relationships = [entry.get_object()["/F"] for entry in reader.trailer["/Root"]["/AF"]]
     assert len(relationships) == len(set(relationships)) == len(attached)
-    assert attached["params.yaml"] == demo_render["tree"]["params"].read_bytes()
+    # the params the results depend on, as a file the pipeline runs from: every section of
+    # the params file but compute (where the work ran), whose defaults then apply
+    params = yaml.safe_load(demo_render["tree"]["params"].read_text())
+    rerun = yaml.safe_load(attached["params.yaml"])
+    assert rerun == {key: value for key, value in params.items() if key != "compute"}
+    assert ComputeParams.from_params(rerun).n_jobs == -1
     provenance = json.loads(attached["provenance.json"])
     assert provenance["rendered"] == "2023-11-14T22:13:20Z"
     assert provenance["inputs_sha256"]["metrics/stats.json"] == hashlib.sha256(
@@ -1299,6 +1305,32 @@ def test_provenance_follows_the_sources_only(
     git("add", "-A")
     git("-c", "user.email=a@b", "-c", "user.name=a", "commit", "-qm", "y")
     assert source_digest(tmp_path) != digest and git_state(tmp_path)[1].startswith("no")
+
+
+def test_params_count_by_the_settings_the_results_depend_on(tmp_path: Path) -> None:
+    """A comment or compute.* (where the work runs) in params.yaml changes neither the
+    sources digest nor the dirty state, so the letter need not be rendered again; any other
+    setting changes both."""
+    def git(*args: str) -> None:
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
+
+    def commit() -> None:
+        git("add", "-A")
+        git("-c", "user.email=a@b", "-c", "user.name=a", "commit", "-qm", "x")
+
+    params = tmp_path / "params.yaml"
+    git("init", "-q")
+    params.write_text("seeds: 10\ncompute:\n  n_jobs: -1\n")
+    commit()
+    digest = source_digest(tmp_path)
+    params.write_text("# where the work runs\nseeds: 10\ncompute:\n  n_jobs: 2\n")
+    assert git_state(tmp_path)[1].startswith("no")
+    commit()
+    assert source_digest(tmp_path) == digest
+    params.write_text("seeds: 20\ncompute:\n  n_jobs: 2\n")
+    assert git_state(tmp_path)[1].startswith("yes (1 ")
+    commit()
+    assert source_digest(tmp_path) != digest
 
 
 def test_a_page_holding_only_a_heading_or_signature_is_refused() -> None:

@@ -57,6 +57,21 @@ def test_dvc_stages_list_only_declared_params() -> None:
                 assert key.split(".")[0] in params, f"stage {name}: unknown param {key}"
 
 
+def test_no_stage_depends_on_where_the_work_runs_and_the_letter_on_everything_else() -> None:
+    """compute.* changes where the work runs, never a result: no stage may list it (changing
+    it would rerun stages for nothing); the letter prints every other setting, so it lists
+    every other section, and a new section is either a speed setting or the letter's."""
+    from aftershock_replication.params import SPEED_ONLY_SECTIONS, TOP_LEVEL_KEYS
+
+    stages = read_stages(ROOT / "dvc.yaml")
+    for name, stage in stages.items():
+        listed = {str(entry).split(".")[0] for entry in stage.get("do", stage).get("params", [])}
+        assert not listed & set(SPEED_ONLY_SECTIONS), f"stage {name} lists {listed}"
+    letter = [str(entry) for entry in stages["letter"]["params"]]
+    assert letter == [key for key in TOP_LEVEL_KEYS if key not in SPEED_ONLY_SECTIONS]
+    assert list(yaml.safe_load((ROOT / "params.yaml").read_text())) == list(TOP_LEVEL_KEYS)
+
+
 def test_code_is_ruff_clean() -> None:
     ruff = Path(sys.executable).parent / "ruff"  # installed by the test extra
     result = subprocess.run([str(ruff), "check", "src", "tests"], cwd=ROOT, capture_output=True,

@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -29,6 +30,7 @@ from aftershock_replication import atomic, cli, features
 from aftershock_replication.atomic import atomic_files, remove_stale_temporaries
 from aftershock_replication.errors import InputError
 from aftershock_replication.learning_curve import curve_shares, starting_share
+from aftershock_replication.pipeline import read_stages
 from helpers import FAST_PIPELINE, FIXTURE_TEST, FIXTURE_TRAIN, ROOT, make_layout
 
 Status = tuple[int, str]  # exit status, logged errors
@@ -200,11 +202,11 @@ def stage_argv(stage: str, tmp_path: Path, blocked: str) -> tuple[list[str | Pat
     but the ``blocked`` output in ``locked/``; the locked directory."""
     locked = tmp_path / "locked"
     argv: list[str | Path] = [stage, "--params", tmp_path / "missing/params.yaml"]
-    if stage in cli.WITH_METHOD:
+    if cli.takes_method(stage):
         argv += ["--method", "logistic"]
-    for option in cli.STAGES[stage][2]:
+    for option in cli.path_options(stage):
         path = (locked / option if option == blocked
-                else tmp_path / "out" / option if option in cli.OUTPUTS[stage]
+                else tmp_path / "out" / option if option in cli.output_options(stage)
                 else tmp_path / "missing" / option)
         argv += [f"--{option.replace('_', '-')}", path]
     return argv, locked
@@ -215,10 +217,10 @@ def stage_argv(stage: str, tmp_path: Path, blocked: str) -> tuple[list[str | Pat
 def test_an_unwritable_output_is_refused_before_any_input_is_read(
     replicate, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stage: str, how: str,
 ) -> None:
-    blocked = cli.OUTPUTS[stage][-1]  # the last: the others would pass the check
+    blocked = cli.output_options(stage)[-1]  # the last: the others would pass the check
     argv, locked = stage_argv(stage, tmp_path, blocked)
     out = tmp_path / "out"
-    for option in cli.OUTPUTS[stage][:-1]:  # old outputs, which must stay as they are
+    for option in cli.output_options(stage)[:-1]:  # old outputs, which must stay as they are
         (out / option).parent.mkdir(parents=True, exist_ok=True)
         (out / option).write_text(f"old {option}\n")
     if how != "parent_is_file":
@@ -236,7 +238,7 @@ def test_an_unwritable_output_is_refused_before_any_input_is_read(
     assert str(locked) in errors.split("cannot write the output: ", 1)[1]
     assert "missing" not in errors  # the inputs (all missing) were not looked at
     assert digest(tmp_path) == before
-    assert sorted(p.name for p in out.rglob("*")) == sorted(cli.OUTPUTS[stage][:-1])
+    assert sorted(p.name for p in out.rglob("*")) == sorted(cli.output_options(stage)[:-1])
 
 
 def test_an_output_path_that_is_a_directory_is_refused(replicate, tmp_path: Path) -> None:
@@ -249,11 +251,32 @@ def test_an_output_path_that_is_a_directory_is_refused(replicate, tmp_path: Path
     assert not (tmp_path / "data").exists()
 
 
-def test_every_output_option_is_an_option_of_its_stage() -> None:
-    assert set(cli.OUTPUTS) == set(cli.STAGES)
-    for stage, outputs in cli.OUTPUTS.items():
-        assert set(outputs) <= set(cli.STAGES[stage][2]), stage
-    assert {stage for stage, _ in cli.DIRECTORY_OUTPUTS} <= set(cli.STAGES)
+def test_dvc_yaml_passes_each_stage_what_its_signature_declares() -> None:
+    """A stage's signature says which path options it reads and writes (``stage_io``);
+    dvc.yaml must pass every output option a path it declares as the stage's output (so
+    DVC tracks what the stage writes), declare no output no option writes, and pass every
+    input option one of the stage's dependencies or a directory holding some (the files of
+    it the stage reads: so a changed input reruns it)."""
+    checked = set()
+    for name, stage in read_stages(ROOT / "dvc.yaml").items():
+        body = stage.get("do", stage)
+        words = shlex.split(" ".join(body["cmd"].split()))
+        words = words[words.index("replicate") + 1:]
+        command, options = words[0], dict(zip(words[1::2], words[2::2], strict=True))
+        options.pop("--method", None)
+        kinds = {f"--{option.replace('_', '-')}": kind
+                 for option, kind in cli.path_options(command).items()}
+        assert set(options) == set(kinds), f"{name}: options {sorted(options)}"
+        declared = {str(next(iter(entry))) if isinstance(entry, dict) else str(entry)
+                    for kind in ("outs", "metrics", "plots") for entry in body.get(kind, [])}
+        written = {path for option, path in options.items() if kinds[option] != "input"}
+        assert written == declared, f"{name}: writes {sorted(written)}, declares {declared}"
+        deps = {str(entry) for entry in body.get("deps", [])}
+        unlisted = [path for option, path in options.items() if kinds[option] == "input"
+                    and not any(dep == path or dep.startswith(f"{path}/") for dep in deps)]
+        assert not unlisted, f"{name}: reads {unlisted} without a dependency"
+        checked.add(command)
+    assert checked == set(cli.STAGES) - {"pin-checksums"}  # run by hand, not by dvc.yaml
 
 
 # --- item 9: missing or malformed feature tables and splits -------------------------------
@@ -313,11 +336,11 @@ def reader_argv(stage: str, project: Path, tmp_path: Path, features_path: Path,
             "templates": ROOT / "paper",
             "operating": ROOT / "paper" / "operating_characteristics.json"}
     argv: list[str | Path] = [stage, "--params", project / "params.yaml"]
-    if stage in cli.WITH_METHOD:
+    if cli.takes_method(stage):
         argv += ["--method", "logistic"]
-    for option in cli.STAGES[stage][2]:
+    for option in cli.path_options(stage):
         argv += [f"--{option.replace('_', '-')}",
-                 out / option if option in cli.OUTPUTS[stage] else data[option]]
+                 out / option if option in cli.output_options(stage) else data[option]]
     return argv
 
 

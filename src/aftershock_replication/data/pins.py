@@ -19,6 +19,7 @@ from typing import Any
 from ..atomic import sha256_of, write_json
 from ..errors import InputError
 from ..progress import timed
+from ..stage_io import Input, Output
 from .layout import ROLES, find_file_list, open_layout
 
 log = logging.getLogger(__name__)
@@ -112,7 +113,7 @@ def mismatch(path: Path, pin: Pin) -> str | None:
     return None
 
 
-def pin_checksums_stage(params: dict[str, Any], root: Path, out: Path) -> None:
+def pin_checksums_stage(params: dict[str, Any], root: Input, out: Output) -> None:
     """Pin sizes and SHA-256 of a verified copy of the published data (for maintainers).
 
     inputs:  root, the published layout (data/original).

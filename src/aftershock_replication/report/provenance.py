@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -22,6 +23,7 @@ import yaml
 
 from ..atomic import sha256_of
 from ..errors import InputError
+from ..params import results_params
 from ..pipeline import source_dependencies
 
 # The stack the analysis and the letter depend on (distribution names).
@@ -76,19 +78,47 @@ def _git(*args: str, cwd: Path) -> str | None:
 # What the results are made from: the files the pipeline's stages depend on (their code
 # and templates, as dvc.yaml lists them), params.yaml and dvc.yaml. A digest of their git
 # objects at the commit proves, with no history needed (shallow clones), that a document
-# was rendered from the same sources; code no stage reads (tests, benchmarks) is left out.
+# was rendered from the same sources; code no stage reads (tests, benchmarks) is left out,
+# and params.yaml counts by the settings the results depend on (``params.results_params``:
+# not its comments, nor where the work ran).
 SOURCE_PATHS = ("src", "params.yaml", "dvc.yaml", "paper")
+PARAMS_PATH = "params.yaml"
+
+
+def params_digest(text: str | None) -> str:
+    """SHA-256 of the settings in a params.yaml text that the results depend on (canonical
+    JSON of ``results_params``); of the raw text when it does not parse as a mapping."""
+    if text is None:
+        return "missing"
+    try:
+        params = yaml.safe_load(text)
+    except yaml.YAMLError:
+        params = None
+    if not isinstance(params, dict):
+        return hashlib.sha256(text.encode()).hexdigest()
+    canonical = json.dumps(results_params(params), sort_keys=True, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _committed_params(commit: str, cwd: Path) -> str | None:
+    return _git("show", f"{commit}:{PARAMS_PATH}", cwd=cwd)
+
+
+def _working_params(cwd: Path) -> str | None:
+    try:
+        return (cwd / PARAMS_PATH).read_text()
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 def _dependency_patterns(cwd: Path) -> list[str]:
     """dvc.yaml's dependencies under src/ and paper/ (all of both without a readable
-    dvc.yaml)."""
-    if not (cwd / "dvc.yaml").is_file():
-        return ["src", "paper"]
+    dvc.yaml), params.yaml and dvc.yaml."""
     try:
-        return source_dependencies(cwd / "dvc.yaml")
+        return source_dependencies(cwd / "dvc.yaml") if (cwd / "dvc.yaml").is_file() \
+            else list(SOURCE_PATHS)
     except InputError:
-        return ["src", "paper"]
+        return list(SOURCE_PATHS)
 
 
 def _is_source(path: str, patterns: list[str]) -> bool:
@@ -115,8 +145,11 @@ def git_state(cwd: Path | None = None) -> tuple[str, str]:
         return commit, "unknown"
     # porcelain lines are "XY path" or "XY old -> new" (the output's first space is stripped)
     patterns = _dependency_patterns(where)
-    changed = [line for line in status.splitlines() if line.strip()
-               and _is_source(line.split(None, 1)[-1].split(" -> ")[-1], patterns)]
+    changed = [path for line in status.splitlines() if line.strip()
+               and _is_source(path := line.split(None, 1)[-1].split(" -> ")[-1], patterns)]
+    if PARAMS_PATH in changed and params_digest(_working_params(where)) == params_digest(
+            _committed_params("HEAD", where)):
+        changed.remove(PARAMS_PATH)  # only comments or where the work runs changed
     if not changed:
         return commit, "no (code, params, pipeline and templates as committed)"
     return commit, (f"yes ({len(changed)} changed or untracked source path(s) at render "
@@ -131,8 +164,13 @@ def source_digest(cwd: Path | None = None, commit: str = "HEAD") -> str:
     if not listing:
         return "unknown"
     patterns = _dependency_patterns(where)
-    kept = [line for line in listing.splitlines()
-            if _is_source(line.split("\t", 1)[-1], patterns)]
+    kept = []
+    for line in listing.splitlines():
+        path = line.split("\t", 1)[-1]
+        if path == PARAMS_PATH:
+            line = f"params {params_digest(_committed_params(commit, where))}\t{path}"
+        if _is_source(path, patterns):
+            kept.append(line)
     return hashlib.sha256("\n".join(kept).encode()).hexdigest()
 
 
@@ -179,7 +217,7 @@ def collect(
         date_source=date_from,
         data_source=data_source(params, features),
         inputs=[(label, sha256_of(path)) for label, path in inputs],
-        params_yaml=yaml.safe_dump(params, sort_keys=False, allow_unicode=True,
+        params_yaml=yaml.safe_dump(results_params(params), sort_keys=False, allow_unicode=True,
                                    default_flow_style=False, width=88).rstrip(),
         versions=package_versions(),
         python=sys.version.split()[0],

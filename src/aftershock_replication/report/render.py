@@ -17,6 +17,7 @@ from ..atomic import atomic_directory, atomic_files, json_text
 from ..errors import InputError
 from ..methods.params import LearningCurveParams
 from ..progress import format_seconds, timed
+from ..stage_io import Input, Output, OutputDir
 from . import figures as fig
 from .findings import build_context
 from .inputs import Inputs, label, load_inputs, order_methods
@@ -145,22 +146,19 @@ def render_html(context: dict[str, Any], template_dir: Path,
     return template.render(**context)
 
 
-def attachments(
-    inputs: Inputs, params_file: Path | None, provenance: Provenance
-) -> list[tuple[str, bytes, str]]:
+def attachments(inputs: Inputs, provenance: Provenance) -> list[tuple[str, bytes, str]]:
     """(name, bytes, description) embedded in every PDF, each once: every input file the
     documents read (metrics, the tables behind the figures and curves, the splits, the
-    operating characteristics), the params file and the provenance, so a referee can check
-    every number against its source."""
+    operating characteristics), the params the results depend on and the provenance, so a
+    referee can check every number against its source."""
     attached, seen = [], set()
     for shown, path in inputs.files:
         if shown not in seen:
             seen.add(shown)
             attached.append((shown, path.read_bytes(),
                              "input the printed numbers and figures were read from"))
-    if params_file is not None:
-        attached.append(("params.yaml", Path(params_file).read_bytes(),
-                         "the parameters of the run"))
+    attached.append(("params.yaml", f"{provenance.params_yaml}\n".encode(),
+                     "the parameters of the run (without compute, which changes no result)"))
     attached.append(("provenance.json", json_text(provenance_record(provenance)).encode(),
                      "commit, working-tree state, input checksums, versions and commands"))
     return attached
@@ -272,8 +270,7 @@ def _page_content(page_box: Any) -> tuple[int, int, int]:
 def render_documents(
     *, metrics_dir: Path, plots_dir: Path, results_dir: Path, params: dict[str, Any],
     outputs: dict[str, Path], figures_dir: Path, template_dir: Path, commands: list[str],
-    splits_path: Path | None = None, params_file: Path | None = None,
-    operating_path: Path | None = None,
+    splits_path: Path | None = None, operating_path: Path | None = None,
 ) -> dict[str, Any]:
     """Render the letter, its Supplementary Information and the cover letter (PDF/A-3b with
     the metrics attached) and the letter's counts (``outputs["report"]``), all or nothing.
@@ -324,7 +321,7 @@ def render_documents(
                   "pdf_variant": PDF_VARIANT, "demo": context["demo"] is not None,
                   "provenance": {"commit": provenance.commit,
                                  "uncommitted_changes": provenance.dirty}}
-        attached = attachments(inputs, params_file, provenance)
+        attached = attachments(inputs, provenance)
         options = list(DOCUMENTS)
         with atomic_files(*(outputs[o] for o in options), outputs["report"]) as temporaries:
             for option, temporary in zip(options, temporaries, strict=False):
@@ -338,9 +335,9 @@ def render_documents(
 
 
 def letter_stage(
-    params: dict[str, Any], metrics: Path, plots: Path, results: Path, splits: Path,
-    operating: Path, templates: Path, figures: Path, out: Path, supplement: Path, cover: Path,
-    report: Path, params_file: Path | None = None,
+    params: dict[str, Any], metrics: Input, plots: Input, results: Input, splits: Input,
+    operating: Input, templates: Input, figures: OutputDir, out: Output, supplement: Output,
+    cover: Output, report: Output,
 ) -> None:
     """Render the Matters Arising, its Supplementary Information and the cover letter.
 
@@ -352,7 +349,7 @@ def letter_stage(
              style.css).
     outputs: out (the letter PDF), supplement and cover (PDFs), report (the letter's word,
              display-item and reference counts, page counts), figures (the PNG figures).
-    params:  the whole params.yaml (printed in the provenance appendix and attached);
+    params:  every section but compute (printed in the provenance appendix and attached);
              letter.* for the signatures, date, limits and wording thresholds. Set
              SOURCE_DATE_EPOCH for reproducible bytes (dvc.yaml uses the last commit's time).
     """
@@ -361,7 +358,7 @@ def letter_stage(
         params=params, figures_dir=Path(figures), template_dir=Path(templates),
         outputs={"out": Path(out), "supplement": Path(supplement), "cover": Path(cover),
                  "report": Path(report)},
-        splits_path=Path(splits), params_file=params_file, operating_path=Path(operating),
+        splits_path=Path(splits), operating_path=Path(operating),
         commands=["dvc repro", shlex.join(["replicate", *sys.argv[1:]])],
     )
     log.info("wrote %s, %s and %s%s", out, supplement, cover,
