@@ -19,7 +19,7 @@ from aftershock_replication.benchmarks.srcmod_landers import write_synthetic_fol
 from aftershock_replication.data.layout import open_layout
 from aftershock_replication.data.origin_times import read_mainshock_times
 from aftershock_replication.data.rebuild import paper_like_side
-from aftershock_replication.report.findings import DEMO_MARK
+from aftershock_replication.report.run_description import DEMO_MARK
 from helpers import FAST_PIPELINE, ROOT, SHARED_SAMPLES, run, run_environment, write_fsp
 
 pytestmark = pytest.mark.e2e

@@ -1,6 +1,7 @@
 """Architecture contracts: one method registry that dvc.yaml and params.yaml agree with,
-DVC dependencies that cover every module a stage imports, and test modules that import
-only shared helpers."""
+DVC dependencies that cover every module a stage imports, package layers that no import
+climbs, modules of one job (a length limit), and test modules that import only shared
+helpers."""
 
 from __future__ import annotations
 
@@ -217,12 +218,6 @@ def test_import_closure_follows_lazy_and_absolute_imports(tmp_path: Path) -> Non
     assert PACKAGE / "methods" / "svm.py" not in network
 
 
-# the modules that read what data/ produces (stages and what they build on), which data/
-# must therefore never import: it sits below them
-ABOVE_DATA = ("features", "events", "sequences", "splits", "evaluate", "comparisons", "leakage",
-              "learning_curve", "leakage_summary", "report", "benchmarks", "cli")
-
-
 def imported_modules(tree: ast.Module, package: list[str]) -> set[str]:
     """Dotted names, relative to the package, of every package module a module (in the
     subpackage ``package``) imports, lazily or not, relatively or absolutely: each
@@ -259,17 +254,97 @@ def test_imported_modules_sees_lazy_relative_and_absolute_imports() -> None:
     assert {"errors", "cli", "data.layout", "report.render", "features"} <= found
 
 
-def test_data_imports_nothing_above_it() -> None:
-    """data/ (the sources, the layout, the transfer, the published folder) is below the
-    stages that read its output: none of its modules may import one of them, not even
-    lazily in a function."""
-    offenders = []
-    for path in sorted((PACKAGE / "data").rglob("*.py")):
+# the package's layers, bottom first, each named by the top-level modules and subpackages it
+# holds (the package's own __init__ is ""): a module may import its own layer and those
+# below, never one above, not even lazily in a function. Derived from the import graph; a
+# new module must be placed in one. benchmarks/ may import every layer but the CLI, and only
+# the CLI imports it (``replicate benchmark``, lazily).
+LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("vocabulary", ("", "names", "errors", "stage_io")),
+    ("infrastructure", ("atomic", "progress", "params", "pipeline", "compute")),
+    ("maths", ("stats", "stress", "auc")),
+    ("data", ("data",)),
+    ("shared model", ("schema", "cells", "groups", "methods")),
+    ("stages", ("features", "events", "sequences", "splits", "evaluate", "learning_curve",
+                "leakage_plan", "leakage", "leakage_summary", "paper_split_stats",
+                "comparisons")),
+    ("report", ("report",)),
+    ("benchmarks", ("benchmarks",)),
+    ("cli", ("cli",)),
+)
+MAX_MODULE_LINES = 420  # a longer module does more than one job: split it by job
+
+
+def dotted_name(path: Path) -> str:
+    """A package file's module name relative to the package ("" for its own __init__)."""
+    parts = list(path.relative_to(PACKAGE).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def layer_of(module: str) -> int:
+    """The index in ``LAYERS`` of a package module (by its top-level name)."""
+    top = module.split(".")[0]
+    found = [index for index, (_, members) in enumerate(LAYERS) if top in members]
+    assert len(found) == 1, f"{module or 'the package __init__'}: in {len(found)} layers"
+    return found[0]
+
+
+def back_arrows(sources: dict[Path, str]) -> list[str]:
+    """Each import (lazy ones too) by a package file of ``sources`` (path -> its text) of a
+    module in a higher layer than its own."""
+    found = []
+    for path, text in sorted(sources.items()):
+        own = layer_of(dotted_name(path))
         package = list(path.relative_to(PACKAGE).parent.parts)
-        for module in imported_modules(ast.parse(path.read_text()), package):
-            if module.split(".")[0] in ABOVE_DATA:
-                offenders.append(f"{path.relative_to(PACKAGE)} imports {module}")
-    assert not offenders, offenders
+        for module in sorted(imported_modules(ast.parse(text), package)):
+            # ``from x import y``: x.y is a module only if its file exists
+            if module_file(module) is not None and layer_of(module) > own:
+                found.append(f"{path.relative_to(PACKAGE)} ({LAYERS[own][0]}) imports "
+                             f"{module} ({LAYERS[layer_of(module)][0]})")
+    return found
+
+
+def test_every_module_is_in_one_layer() -> None:
+    modules = [dotted_name(path) for path in PACKAGE.rglob("*.py")]
+    assert all(layer_of(module) >= 0 for module in modules)
+    tops = {module.split(".")[0] for module in modules}
+    listed = {top for _, members in LAYERS for top in members}
+    assert listed == tops, f"LAYERS names no module: {sorted(listed - tops)}"
+
+
+def test_no_module_imports_a_module_of_a_higher_layer() -> None:
+    offenders = back_arrows({path: path.read_text() for path in PACKAGE.rglob("*.py")})
+    assert not offenders, "imports pointing up the layers:\n" + "\n".join(offenders)
+
+
+def test_the_layer_check_sees_lazy_and_package_level_back_arrows() -> None:
+    """The checker itself: data/ importing a stage lazily, the maths importing data/ and
+    stats/__init__ importing the report are caught; a name imported from the package's
+    own __init__ or a same-layer import is not."""
+    sources = {
+        PACKAGE / "data" / "made_up.py": ("from .layout import ROLES\n"
+                                          "def check(path):\n"
+                                          "    from ..features import read_slip_model_csv\n"),
+        PACKAGE / "stress.py": "from .data import layout\nfrom . import auc\n",
+        PACKAGE / "stats" / "__init__.py": "from ..report.tables import auc_table\n",
+        PACKAGE / "names.py": "from . import __version__\n",
+    }
+    assert back_arrows(sources) == [
+        "data/made_up.py (data) imports features (stages)",
+        "stats/__init__.py (maths) imports report.tables (report)",
+        "stress.py (maths) imports data (data)",
+        "stress.py (maths) imports data.layout (data)",
+    ]
+
+
+def test_no_module_is_longer_than_the_limit() -> None:
+    """One job per module: a module over ``MAX_MODULE_LINES`` lines is split by job (not
+    squeezed), so that its name and docstring can say what it holds."""
+    lengths = {str(path.relative_to(PACKAGE)): len(path.read_text().splitlines())
+               for path in sorted(PACKAGE.rglob("*.py"))}
+    long = [f"{name} ({count} lines)" for name, count in lengths.items()
+            if count > MAX_MODULE_LINES]
+    assert not long, f"modules over {MAX_MODULE_LINES} lines: {', '.join(long)}"
 
 
 def test_test_modules_import_no_other_test_module() -> None:

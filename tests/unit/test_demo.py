@@ -13,7 +13,8 @@ import pandas as pd
 import pytest
 from sklearn.ensemble import RandomForestRegressor
 
-from aftershock_replication.data import demo
+from aftershock_replication.data import demo, demo_labels, demo_plan
+from aftershock_replication.data.demo_geometry import cell_keys, cells_2d, cells_3d
 from aftershock_replication.data.dislocation import stress_change
 from aftershock_replication.data.layout import CSV_DIR, DEMO_MARKER, open_layout
 from aftershock_replication.names import event_of, sequence_of
@@ -97,13 +98,13 @@ def test_interrupted_generation_resumes_to_identical_bytes(
 
 
 def test_full_size_matches_the_original_scale() -> None:
-    plan = demo.plan_demo(FULL)
+    plan = demo_plan.plan_demo(FULL)
     models = [m for _, e, m in plan.slip_models() if e.positive_rate > 0]
     assert len(models) == 199
     sizes = Counter(Counter(sequence_of(m.name) for m in models).values())
-    assert dict(sizes) == demo.ORIGINAL_SEQUENCE_SIZES
+    assert dict(sizes) == demo_plan.ORIGINAL_SEQUENCE_SIZES
     assert 120 <= len({event_of(m.name) for m in models}) <= 150  # original: 135
-    cells = demo.count_cells(plan)
+    cells = demo_plan.count_cells(plan)
     assert 5.8e6 < cells < 6.5e6, cells  # original: 6.12 million
     test_models = sum(len(e.slip_models) for s in plan.sequences for e in s.events
                       if e.event_id in plan.test_events)
@@ -119,14 +120,14 @@ def test_group_sizes_are_those_of_the_published_split() -> None:
     with (SHARED_SAMPLES / "paper_split_names.csv").open() as handle:
         names = [row["name"] for row in csv.DictReader(handle)]
     published = Counter(Counter(sequence_of(n) for n in names).values())
-    assert dict(published) == demo.ORIGINAL_SEQUENCE_SIZES
+    assert dict(published) == demo_plan.ORIGINAL_SEQUENCE_SIZES
 
 
 def test_nearby_events_have_overlapping_aftershock_cells() -> None:
-    plan = demo.plan_demo(DemoParams(seed=2, size=6, leakage=1.0, sequence_share=0.8,
-                                     positive_rate=0.03))
+    plan = demo_plan.plan_demo(DemoParams(seed=2, size=6, leakage=1.0, sequence_share=0.8,
+                                          positive_rate=0.03))
     sequence = next(s for s in plan.sequences if len(s.events) > 1)
-    first, second = (demo.event_labels(plan, sequence, event, 123).counts
+    first, second = (demo_labels.event_labels(plan, sequence, event, 123).counts
                      for event in sequence.events[:2])
     assert first and second
     assert set(first) & set(second)
@@ -135,14 +136,14 @@ def test_nearby_events_have_overlapping_aftershock_cells() -> None:
 def test_leakage_zero_removes_the_shared_signal() -> None:
     """With demo.leakage 0 the labels do not depend on the sequence's response at all."""
     params = DemoParams(seed=2, size=6, leakage=0.0, sequence_share=0.8, positive_rate=0.03)
-    plan = demo.plan_demo(params)
+    plan = demo_plan.plan_demo(params)
     sequence = plan.sequences[0]
     event = sequence.events[0]
-    assert demo.event_labels(plan, sequence, event, 1).counts == demo.event_labels(
+    assert demo_labels.event_labels(plan, sequence, event, 1).counts == demo_labels.event_labels(
         plan, sequence, event, 2).counts
-    leaky = demo.plan_demo(DemoParams(**{**params.__dict__, "leakage": 2.0}))
+    leaky = demo_plan.plan_demo(DemoParams(**{**params.__dict__, "leakage": 2.0}))
     sequence, event = leaky.sequences[0], leaky.sequences[0].events[0]
-    assert demo.event_labels(leaky, sequence, event, 1).counts != demo.event_labels(
+    assert demo_labels.event_labels(leaky, sequence, event, 1).counts != demo_labels.event_labels(
         leaky, sequence, event, 2).counts
 
 
@@ -167,16 +168,16 @@ def test_a_sequence_response_is_learnable_from_its_other_earthquake_only() -> No
     """The leak reaches the models through their inputs: fitted on one earthquake's stress
     magnitudes, a model predicts its sequence's response on another earthquake of the
     sequence, and not another sequence's response."""
-    plan = demo.plan_demo(DemoParams(seed=2, size=20, leakage=1.0, sequence_share=0.8,
-                                     positive_rate=0.03))
+    plan = demo_plan.plan_demo(DemoParams(seed=2, size=20, leakage=1.0, sequence_share=0.8,
+                                          positive_rate=0.03))
     own_fit, foreign_fit = [], []
     for number, sequence in enumerate([s for s in plan.sequences if len(s.events) > 1][:3]):
         tensors = []
         for event in sequence.events[:2]:
-            _, centres = demo.cells_3d(demo.cells_2d(event.reference, plan.scale.buffer_m))
+            _, centres = cells_3d(cells_2d(event.reference, plan.scale.buffer_m))
             tensors.append(stress_change(centres, event.reference.patches(np.ones((1, 1)))))
-        own = [demo.sequence_response(np.random.default_rng(5 + number), t) for t in tensors]
-        foreign = demo.sequence_response(np.random.default_rng(50 + number), tensors[1])
+        own = [demo_labels.sequence_response(np.random.default_rng(5 + number), t) for t in tensors]
+        foreign = demo_labels.sequence_response(np.random.default_rng(50 + number), tensors[1])
         seen = [np.log10(np.abs(t) + 1e3) for t in tensors]  # what the models see
         model = RandomForestRegressor(50, min_samples_leaf=5, random_state=0).fit(seen[0],
                                                                                   own[0])
@@ -184,8 +185,8 @@ def test_a_sequence_response_is_learnable_from_its_other_earthquake_only() -> No
         own_fit.append(np.corrcoef(predicted, own[1])[0, 1])
         foreign_fit.append(abs(np.corrcoef(predicted, foreign)[0, 1]))
         # a function of the magnitudes only: the sign of a component changes nothing
-        assert np.allclose(demo.sequence_response(np.random.default_rng(5 + number),
-                                                  -tensors[1]), own[1])
+        assert np.allclose(demo_labels.sequence_response(np.random.default_rng(5 + number),
+                                                         -tensors[1]), own[1])
     assert len(own_fit) == 3  # three sequences with two earthquakes or more
     # the own sequence's response is predicted better every time; a foreign one can still
     # correlate (every magnitude decays with distance, so two smooth functions of them may
@@ -199,15 +200,15 @@ def test_the_transferable_component_is_one_function_no_stress_metric_holds() -> 
     earthquake; blind to the signs of the components), nearly uncorrelated with the
     untrained metrics (on average over the demo's earthquakes), and a model fitted on
     other sequences' cells predicts it on a held-out sequence."""
-    plan = demo.plan_demo(DemoParams(seed=2, size=20, leakage=0.0, sequence_share=1.0,
-                                     positive_rate=0.03, transferable=1.0))
+    plan = demo_plan.plan_demo(DemoParams(seed=2, size=20, leakage=0.0, sequence_share=1.0,
+                                          positive_rate=0.03, transferable=1.0))
     seen, signal, correlations = [], [], []
     for sequence in plan.sequences[:8]:
         event = sequence.events[0]
-        _, centres = demo.cells_3d(demo.cells_2d(event.reference, plan.scale.buffer_m))
+        _, centres = cells_3d(cells_2d(event.reference, plan.scale.buffer_m))
         tensors = stress_change(centres, event.reference.patches(np.ones((1, 1))))
-        values = demo.transferable_signal(tensors)
-        assert np.array_equal(values, demo.transferable_signal(-tensors))
+        values = demo_labels.transferable_signal(tensors)
+        assert np.array_equal(values, demo_labels.transferable_signal(-tensors))
         for metric in (max_shear, von_mises, sum_abs):
             correlations.append(np.corrcoef(values, np.log10(metric(tensors) + 1e3))[0, 1])
         seen.append(np.log10(np.abs(tensors) + 1e3))
@@ -243,7 +244,7 @@ def test_cell_keys_are_unique() -> None:
     rng = np.random.default_rng(0)
     index = np.c_[rng.integers(-(1 << 20), 1 << 20, (20000, 2)), rng.integers(0, 10, 20000)]
     index = np.unique(index, axis=0)
-    assert len(np.unique(demo._keys(index))) == len(index)
+    assert len(np.unique(cell_keys(index))) == len(index)
 
 
 def test_the_demo_epicentres_keep_the_frames_distances_within_one_percent() -> None:

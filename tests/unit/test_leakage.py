@@ -12,17 +12,19 @@ from aftershock_replication.cells import Cells, Groups
 from aftershock_replication.compute import SERIAL
 from aftershock_replication.evaluate import evaluate_method, partition_seed
 from aftershock_replication.leakage import (
+    fit_and_score,
+    measure_leakage,
+    scored_rows,
+    training_rows,
+)
+from aftershock_replication.leakage_plan import (
     SlipModels,
     exact_size_control,
-    fit_and_score,
     later_neighbours,
-    measure_leakage,
     neighbours,
     origin_seconds,
     plan_partition,
-    scored_rows,
     slip_models,
-    training_rows,
 )
 from aftershock_replication.methods.params import LeakageParams
 from aftershock_replication.names import event_of, sequence_of

@@ -29,12 +29,13 @@ from aftershock_replication.names import SCHEMES, VERDICTS
 from aftershock_replication.params import ComputeParams
 from aftershock_replication.report import DEMO_MARK, render_documents
 from aftershock_replication.report import formatting as fmt
-from aftershock_replication.report.findings import build_context, scored_cells
+from aftershock_replication.report.context import build_context
 from aftershock_replication.report.inputs import load_inputs
 from aftershock_replication.report.limits import count_letter
 from aftershock_replication.report.metrics_schema import CLAIM_NEEDS, Auc
 from aftershock_replication.report.provenance import collect, git_state, source_digest
 from aftershock_replication.report.render import page_problems, render_html, render_pdf
+from aftershock_replication.report.sampled_cells import scored_cells
 from aftershock_replication.stats import decide, equivalence_bound, equivalence_pvalue
 from helpers import ROOT
 
@@ -1399,7 +1400,7 @@ def test_the_supplement_says_when_aucs_use_a_sample_of_the_test_cells(
 def test_authors_must_be_a_list_of_names_and_affiliations(authors: Any) -> None:
     """A string (signed letter by letter before), a bare name or an entry without a name is
     refused with the expected shape, naming the parameter."""
-    from aftershock_replication.report.findings import signatures
+    from aftershock_replication.report.context import signatures
     from aftershock_replication.report.letter_params import LetterParams
 
     letter = {**PARAMS["letter"], "authors": authors}

@@ -29,7 +29,8 @@ from pathlib import Path
 import numpy as np
 
 from ..atomic import write_json
-from ..data.demo import GENERATOR_VERSION, planted_truth
+from ..data.demo import GENERATOR_VERSION
+from ..data.demo_labels import planted_truth
 from ..params import DemoParams
 from ..progress import setup_logging, timed
 

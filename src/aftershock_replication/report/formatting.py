@@ -165,3 +165,10 @@ def join_words(items: list[str], conjunction: str = "and") -> str:
     if len(items) == 1:
         return items[0]
     return f"{', '.join(items[:-1])} {conjunction} {items[-1]}"
+
+
+def value_range(values: list[float], show: Any) -> str:
+    """The range of ``values``, each end shown by ``show``, joined by an en dash; one value
+    where both ends show alike."""
+    low, high = min(values), max(values)
+    return show(low) if show(low) == show(high) else f"{show(low)}{EN_DASH}{show(high)}"

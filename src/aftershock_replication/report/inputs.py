@@ -28,9 +28,9 @@ from .metrics_schema import (
     Leakage,
     Model,
     Operating,
-    Stats,
     check,
 )
+from .stats_schema import Stats
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""How each method is shown in the letter: its label, its name in running text, its colour.
+"""How each method is shown in the letter: its label, its name in running text, its colour,
+and which method the letter leads with (``FOCUS``).
 
 Presentation only, so it lives with the report rather than in the method registry
 (``methods/__init__.py``): changing a label or a colour reruns only the ``letter`` stage.
@@ -38,3 +39,7 @@ METHOD_TABLE: dict[str, Presentation] = {
                         "#e377c2"),
     "neural_network": Presentation("Neural network", "the neural network", "#d62728"),
 }
+
+# the method the letter leads with (the paper's network): its rows come first, and no other
+# method's result speaks for it
+FOCUS = "neural_network"

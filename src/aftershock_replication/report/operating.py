@@ -136,3 +136,12 @@ def coverage_findings(coverage: dict[str, Any] | None) -> dict[str, str] | None:
             "floor": fmt.percent(COVERAGE_FLOOR, 0),
             # the fewest clusters simulated at which every shape covers at least the floor
             "needed": fmt.integer(enough[0]) if enough else f"more than {max(clusters)}"}
+
+
+def bootstrap_coverage(inputs: Inputs, clusters: int | None) -> dict[str, Any]:
+    """Whether a cluster-bootstrap interval over ``clusters`` earthquakes may be read as
+    inference: only where the coverage simulation shows it covering at least
+    ``COVERAGE_FLOOR`` (and never without the simulation)."""
+    rate = coverage_at(inputs.operating, clusters)
+    return {"clusters": clusters, "coverage": fmt.percent(rate),
+            "inference": rate is not None and rate >= COVERAGE_FLOOR}

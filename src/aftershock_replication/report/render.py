@@ -19,7 +19,7 @@ from ..methods.params import LearningCurveParams
 from ..progress import format_seconds, timed
 from ..stage_io import Input, Output, OutputDir
 from . import figures as fig
-from .findings import build_context
+from .context import build_context
 from .inputs import Inputs, label, load_inputs, order_methods
 from .letter_params import LetterParams
 from .limits import check_limits, count_letter

@@ -1,5 +1,6 @@
 """The statistics stage's tables as the documents print them: each row's numbers
-formatted, its verdict looked up (never decided here), the AUC points per scheme."""
+formatted, its verdict looked up (never decided here), the AUC points per scheme, and the
+letter's Table 1 built from them."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ import logging
 from typing import Any
 
 from ..errors import InputError
+from ..methods import CONTROLS
 from ..names import SCHEMES, VERDICTS
 from . import formatting as fmt
 from .inputs import Inputs, dig, label, order_methods, prose
+from .method_table import FOCUS
 
 log = logging.getLogger(__name__)
 
@@ -155,4 +158,30 @@ def variants_table(inputs: Inputs) -> list[dict[str, Any]]:
             for variant in ("pooled", "per_slip_model_mean", "event_weighted"):
                 cells.append(fmt.auc(entry.get(variant, {}).get("mean")))
         rows.append({"label": label(method), "cells": cells})
+    return rows
+
+
+def main_table(
+    inputs: Inputs, auc_rows: list[dict[str, Any]], baseline: dict[str, Any],
+    matched: dict[str, Any], reference: dict[str, Any],
+) -> list[dict[str, Any]]:
+    """The letter's Table 1: per fitted method (network first) and the reference metric,
+    the AUC on the paper's split and over grouped splits, the difference from the best
+    untrained stress metric and the matched leakage effect."""
+    by_method = {row["method"]: row for row in auc_rows}
+    leakage = {row["method"]: row for row in matched["rows"]}
+    fitted = [m for m in inputs.methods if by_method[m]["fitted"] and m not in CONTROLS]
+    order = ([FOCUS] if FOCUS in fitted else []) + [m for m in fitted if m != FOCUS]
+    rows = []
+    for method in [reference["method"], *order]:
+        if method not in by_method:
+            continue
+        rows.append({
+            "method": method, "label": by_method[method]["label"],
+            "fitted": by_method[method]["fitted"],
+            "paper": by_method[method]["paper"]["value"],
+            "grouped": by_method[method]["grouped"]["value"],
+            "versus": baseline["by_method"].get(method),
+            "leakage": leakage.get(method),
+        })
     return rows
