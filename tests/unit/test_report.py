@@ -415,9 +415,10 @@ def build_operating() -> dict[str, Any]:
                                               ("normal", 100, 0.95))]}}
 
 
+# the shipped params with the test tree's seeds, curves and signatures
 PARAMS = {
+    **yaml.safe_load((ROOT / "params.yaml").read_text()),
     "seeds": 3,
-    "data": {"source": "demo", "path": "data/original"},
     "learning_curve": {"methods": list(CURVES), "points": 4, "min_share": 0.01,
                        "test_auc_negatives": None,
                        "steps_per_epoch": None},
@@ -645,7 +646,7 @@ def test_no_demo_mark_without_demo(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     tree = build_tree(tmp_path, demo=False)
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
     monkeypatch.chdir(tmp_path)
-    params = {**PARAMS, "data": {"source": "local", "path": "data/original"}}
+    params = {**PARAMS, "data": {**PARAMS["data"], "source": "local"}}
     # no authors: a placeholder signature
     params["letter"] = {"plateau_tolerance": 0.01, "limits": PARAMS["letter"]["limits"]}
     out = tmp_path / "paper" / "letter.pdf"
@@ -658,7 +659,7 @@ def test_no_demo_mark_without_demo(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     letter = " ".join(flat(t) for t in page_texts(out))
     assert "The data are 14 slip models (26,000 cells, 2.1% with aftershocks)" in letter
     assert "read from a local copy" in letter and "The data are the published" not in letter
-    params["data"] = {"source": "devries2018", "path": "data/original"}
+    params["data"] = {**PARAMS["data"], "source": "devries2018"}
     render(tree, out, params, use_splits=False)
     letter = " ".join(flat(t) for t in page_texts(out))
     assert "The data are the published slip models" in letter

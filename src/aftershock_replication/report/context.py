@@ -18,7 +18,7 @@ from .curve_findings import curve_findings
 from .health_findings import health_findings
 from .inputs import Inputs, dig, prose
 from .leakage_findings import audit_findings, decomposition_findings, matched_leakage_findings
-from .letter_params import LetterParams
+from .letter_params import LetterParams, ReportParams
 from .method_table import FOCUS
 from .operating import operating_findings
 from .paper_findings import (
@@ -33,7 +33,7 @@ from .run_description import (
     DEMO_MARK,
     data_findings,
     demo_description,
-    method_settings,
+    method_settings_rows,
     split_settings,
 )
 from .sampled_cells import curve_cells
@@ -68,12 +68,14 @@ def network_findings(baseline: dict[str, Any], matched: dict[str, Any],
 
 def build_context(
     inputs: Inputs, params: dict[str, Any], figures: dict[str, dict[str, Any]],
-    provenance: Provenance, letter: LetterParams | None = None,
+    provenance: Provenance, settings: ReportParams | None = None,
 ) -> dict[str, Any]:
     """All the template needs: formatted numbers and the decisions the wording follows
-    (``letter``: the parsed letter section, parsed here when not given)."""
+    (``settings``: the sections of ``params`` the documents read, parsed here when not
+    given)."""
     alpha = dig(inputs.stats, ["alpha"], "metrics/stats.json")
-    letter = letter or LetterParams.from_params(params)
+    settings = settings or ReportParams.from_params(params)
+    letter, data = settings.letter, settings.data
     tolerance = letter.plateau_tolerance
     points = scheme_points(inputs)
     reference = reference_findings(inputs)
@@ -104,7 +106,7 @@ def build_context(
         "title": "Deep learning of aftershock patterns: leakage, learning curves and baselines",
         "mark": DEMO_MARK,
         "demo": demo_description(inputs.features),
-        "data_source": str((params.get("data") or {}).get("source", "unknown")),
+        "data_source": data.source,
         "published": {**PUBLISHED,
                       "network_auc": fmt.auc(PUBLISHED["network_auc"]),
                       "coulomb_auc": fmt.auc(PUBLISHED["coulomb_auc"]),
@@ -117,20 +119,17 @@ def build_context(
         "tolerance": fmt.fixed(tolerance, 3),
         "seeds": seeds,
         "schemes": SCHEME_LABELS,
-        "data": data_findings(inputs.features, params),
+        "data": data_findings(inputs.features, data.source),
         "claim": claim_findings(inputs),
         "audit": audit_findings(inputs),
         "auc_rows": auc_rows,
         "main_rows": main_table(inputs, auc_rows, baseline, matched, reference),
         "composition": composition_findings(inputs, reference),
-        "split": split_settings(params),
-        "method_settings": method_settings(params, inputs.methods),
+        "split": split_settings(settings.split),
+        "method_settings": method_settings_rows(params, inputs.methods),
         # the cover letter's journal and the paragraph on contact with the original authors
         "cover": {"journal": letter.journal, "author_contact": letter.author_contact},
-        "data_source_note": (
-            "the numbers of this letter come from synthetic demonstration data instead"
-            if inputs.features.get("demo") else
-            f"folder {(params.get('data') or {}).get('drive_folder', 'unknown')}"),
+        "drive_folder": data.drive_folder,
         "cite": Citations(REFERENCES),
         "controls": control_findings(inputs),
         "network": network_findings(baseline, matched, curves),

@@ -1,6 +1,7 @@
-"""The ``letter`` section of params.yaml, read and checked once for the letter stage: who
+"""The sections of params.yaml the letter stage reads, each checked once: ``letter`` (who
 signs and when, the journal, the contact paragraph, the plateau tolerance of the learning
-curves and the journal's limits."""
+curves and the journal's limits), with ``data``, ``split`` and the learning-curve methods,
+which the documents describe."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import InputError
-from ..params import as_float, as_int, require, section
+from ..methods.params import LearningCurveParams
+from ..params import DataParams, SplitParams, as_float, as_int, require, section
 from .limits import LIMIT_NAMES
 
 LETTER_KEYS = {"authors", "date", "plateau_tolerance", "journal", "author_contact", "limits"}
@@ -47,6 +49,22 @@ class LetterParams:
             author_contact=str(letter.get("author_contact") or ""),
             limits=parse_limits(letter),
         )
+
+
+@dataclass(frozen=True)
+class ReportParams:
+    """Every section the documents read, parsed and checked once by the letter stage."""
+
+    letter: LetterParams
+    data: DataParams
+    split: SplitParams
+    curve_methods: tuple[str, ...]
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any]) -> ReportParams:
+        return cls(letter=LetterParams.from_params(params),
+                   data=DataParams.from_params(params), split=SplitParams.from_params(params),
+                   curve_methods=tuple(LearningCurveParams.from_params(params).methods))
 
 
 def parse_authors(listed: Any) -> tuple[Author, ...]:

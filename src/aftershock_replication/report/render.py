@@ -15,13 +15,12 @@ import numpy as np
 
 from ..atomic import atomic_directory, atomic_files, json_text
 from ..errors import InputError
-from ..methods.params import LearningCurveParams
 from ..progress import format_seconds, timed
 from ..stage_io import Input, Output, OutputDir
 from . import figures as fig
 from .context import build_context
 from .inputs import Inputs, label, load_inputs, order_methods
-from .letter_params import LetterParams
+from .letter_params import ReportParams
 from .limits import check_limits, count_letter
 from .provenance import Provenance, collect
 from .tables import SCHEME_LEGEND, scheme_points
@@ -280,20 +279,19 @@ def render_documents(
     heading or signature alone) is refused too. Returns the counts and page numbers.
     """
     start = time.perf_counter()
-    curve_methods = LearningCurveParams.from_params(params).methods
-    letter = LetterParams.from_params(params)
-    limits = letter.limits
+    settings = ReportParams.from_params(params)
+    limits = settings.letter.limits
     inputs = load_inputs(Path(metrics_dir), Path(plots_dir), Path(results_dir), splits_path,
-                         curve_methods, operating_path)
+                         list(settings.curve_methods), operating_path)
     provenance = collect(inputs=inputs.files, params=params, features=inputs.features,
-                         commands=commands)
+                         commands=commands, data=settings.data)
     # the figures are drawn into a temporary directory that replaces figures_dir only
     # after the documents are written: a refused or failed letter leaves every output as it
     # was, the old figures included
     with atomic_directory(figures_dir) as new_figures:
         with timed("drawing the figures"):
             figures = make_figures(inputs, new_figures)
-        context = build_context(inputs, params, figures, provenance, letter)
+        context = build_context(inputs, params, figures, provenance, settings)
         html = {option: render_html(context, Path(template_dir), template)
                 for option, template in DOCUMENTS.items()}
         counts = count_letter(html["out"])

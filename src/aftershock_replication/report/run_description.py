@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..methods.params import method_settings
+from ..params import SplitParams
 from . import formatting as fmt
 from .inputs import label
 
@@ -42,13 +44,13 @@ def demo_description(features: dict[str, Any]) -> dict[str, Any] | None:
     }
 
 
-def data_findings(features: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+def data_findings(features: dict[str, Any], source: str) -> dict[str, Any]:
     """What the data are, from their own record: the source as configured (``data.source``,
     so that Methods never call a local copy or generated data "the published" grids) and
     the features stage's counts."""
     roles = features["by_paper_role"]
     return {
-        "source": str((params.get("data") or {}).get("source", "unknown")),
+        "source": source,
         "slip_models": fmt.integer(features.get("slip_models")),
         "events": fmt.integer(features.get("events")),
         "sequences": fmt.integer(features.get("sequences")),
@@ -62,31 +64,20 @@ def data_findings(features: dict[str, Any], params: dict[str, Any]) -> dict[str,
     }
 
 
-def split_settings(params: dict[str, Any]) -> dict[str, Any]:
-    """How the random partitions were drawn, in words."""
-    split = params.get("split") if isinstance(params.get("split"), dict) else {}
-    grouped = str(split.get("grouped_by", "sequence"))
-    return {
-        "test_share": fmt.percent(float(split.get("test_size", 0.2))),
-        "grouped_unit": (
-            "region-year sequences (the first 10 characters)" if grouped == "sequence" else
-            "physical sequences (name prefixes joined by shared origin times, a reviewed "
-            "link table of published earthquakes whose aftershock zones overlap within "
-            f"{split.get('cluster_days')} days and, where epicentres are known, "
-            "spatio-temporal clusters)" if grouped == "physical" else
-            f"spatio-temporal clusters (earthquakes whose epicentres lie within "
-            f"{split.get('cluster_km')} km and origin times within "
-            f"{split.get('cluster_days')} days, transitively)"),
-    }
+def split_settings(split: SplitParams) -> dict[str, Any]:
+    """How the random partitions were drawn (the templates' ``grouped_unit`` macro puts the
+    grouped unit into words)."""
+    return {"test_share": fmt.percent(split.test_size), "grouped_by": split.grouped_by,
+            "cluster_km": fmt.number(split.cluster_km),
+            "cluster_days": fmt.number(split.cluster_days)}
 
 
-def method_settings(params: dict[str, Any], methods: list[str]) -> list[dict[str, str]]:
-    """Each fitted method's settings from params.yaml, as run (Supplementary Table 9)."""
-    configured = params.get("methods") if isinstance(params.get("methods"), dict) else {}
+def method_settings_rows(params: dict[str, Any], methods: list[str]) -> list[dict[str, str]]:
+    """Each fitted method's validated settings, as run (Supplementary Table 9)."""
     rows = []
     for method in methods:
-        settings = configured.get(method)
-        if isinstance(settings, dict):
-            text = "; ".join(f"{key} = {value}" for key, value in settings.items())
+        settings = method_settings(params, method)
+        if settings is not None:
+            text = "; ".join(f"{key} = {value}" for key, value in settings.as_dict().items())
             rows.append({"label": label(method), "settings": text or "defaults"})
     return rows
