@@ -356,3 +356,81 @@ def test_test_modules_import_no_other_test_module() -> None:
             offenders += [f"{path.name}: {n}" for n in names
                           if n.split(".")[0].startswith(("test_", "conftest"))]
     assert not offenders
+
+
+def sections_read(tree: ast.Module) -> set[str]:
+    """Top-level params sections a piece of code reads by name: ``section(params, "x")``,
+    ``params.get("x")`` or ``params["x"]``."""
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and node.args[1:2] and isinstance(node.func, ast.Name) \
+                and node.func.id == "section" and isinstance(node.args[1], ast.Constant):
+            found.add(node.args[1].value)
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                and node.func.attr == "get" and isinstance(node.func.value, ast.Name) \
+                and node.func.value.id == "params" and node.args \
+                and isinstance(node.args[0], ast.Constant):
+            found.add(node.args[0].value)
+        elif isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) \
+                and node.value.id == "params" and isinstance(node.slice, ast.Constant):
+            found.add(node.slice.value)
+    return {name for name in found if name in PARAMS}
+
+
+def params_readers() -> dict[str, set[str]]:
+    """Each top-level function or class of the package that reads params sections -> those
+    sections (``results_params``, which the letter prints, reads every section but the
+    speed-only ones)."""
+    from aftershock_replication.params import SPEED_ONLY_SECTIONS
+
+    readers: dict[str, set[str]] = {"results_params": set(PARAMS) - set(SPEED_ONLY_SECTIONS)}
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+                read = sections_read(ast.Module(body=[node], type_ignores=[]))
+                if read:
+                    readers.setdefault(node.name, set()).update(read)
+    return readers
+
+
+def names_used(tree: ast.AST) -> set[str]:
+    """Names and attributes a piece of code uses, annotations left out (a return type
+    names a class without calling it)."""
+    used: set[str] = set()
+    todo: list[ast.AST] = [tree]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.Name):
+            used.add(node.id)
+        elif isinstance(node, ast.Attribute):
+            used.add(node.attr)
+        for field, value in ast.iter_fields(node):
+            if field in ("annotation", "returns"):
+                continue
+            todo.extend(v for v in (value if isinstance(value, list) else [value])
+                        if isinstance(v, ast.AST))
+    return used
+
+
+def test_each_stage_lists_only_params_sections_its_code_reads() -> None:
+    """A stage's DVC params are sections its code reads, through a reader (a function or
+    class reading ``params``) that code uses or the stage function itself, so changing a
+    setting no stage reads reruns nothing: ``compute`` is read by many stages and listed
+    by none, and ``letter`` is listed by the letter stage only. (The converse, every
+    section read is listed, is the dvc.yaml author's: code that only validates a section,
+    such as the method-name check, reads it without depending on it.)"""
+    readers = params_readers()
+    with Repo(str(ROOT)) as repo:
+        stages = {stage.addressing: (stage.cmd, {key.split(".")[0] for dep in stage.params
+                                                 for key in dep.params})
+                  for stage in repo.index.stages if stage.cmd}
+    broader = {}
+    for name, (cmd, listed) in stages.items():
+        words = shlex.split(cmd)
+        used = {STAGES[words[words.index("replicate") + 1]][1]}
+        for path in required_files(cmd):
+            used |= names_used(ast.parse(path.read_text()))
+        read = set().union(*(readers.get(word, set()) for word in used))
+        if listed - read:
+            broader[name] = sorted(listed - read)
+    assert not broader, f"stages list params sections their code never reads: {broader}"
