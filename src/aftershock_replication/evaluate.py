@@ -36,7 +36,7 @@ from .auc import auc_sample, per_group_auc, pooled_auc, roc_points
 from .cells import Cells, load_cells
 from .compute import run_tasks
 from .errors import InputError
-from .methods import ALL_METHODS, Settings, create, spec
+from .methods import Settings, create, spec
 from .methods.params import configured_methods, method_settings
 from .params import ComputeParams, EvaluateParams
 from .progress import format_seconds, timed
@@ -237,7 +237,7 @@ def input_digests(features: Path, splits: Path) -> dict[str, str]:
 
 
 def method_partitions(
-    methods_dir: Path, methods: Sequence[str] = ALL_METHODS,
+    methods_dir: Path, methods: Sequence[str],
     inputs: dict[str, str] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """The per-partition metrics of ``methods`` from ``methods_dir`` (one JSON per method),

@@ -25,8 +25,10 @@ from aftershock_replication.evaluate import evaluate_method
 from aftershock_replication.features import build_features
 from aftershock_replication.leakage import measure_leakage
 from aftershock_replication.leakage_summary import summarise
-from aftershock_replication.methods import STRESS_METRICS, LogisticSettings, RandomForestSettings
+from aftershock_replication.methods import STRESS_METRICS
+from aftershock_replication.methods.logistic import LogisticSettings
 from aftershock_replication.methods.params import LeakageParams
+from aftershock_replication.methods.random_forest import RandomForestSettings
 from aftershock_replication.params import ComputeParams, DemoParams, SplitParams
 from aftershock_replication.splits import make_splits, slip_model_table
 

@@ -18,7 +18,16 @@ import yaml
 from dvc.repo import Repo
 
 from aftershock_replication.cli import STAGES
-from aftershock_replication.methods import ALL_METHODS, FITTED, REGISTRY, UNTRAINED, spec
+from aftershock_replication.methods import (
+    ALL_METHODS,
+    FITTED,
+    NOT_METHODS,
+    REGISTRY,
+    UNTRAINED,
+    declared,
+    fitted_names,
+    spec,
+)
 from aftershock_replication.pipeline import read_stages
 from aftershock_replication.report.method_table import METHOD_TABLE
 from helpers import ROOT
@@ -26,6 +35,13 @@ from helpers import ROOT
 PACKAGE = ROOT / "src" / "aftershock_replication"
 PARAMS = yaml.safe_load((ROOT / "params.yaml").read_text())
 DVC_STAGES = read_stages(ROOT / "dvc.yaml")
+METHOD_MODULES = sorted(path for path in (PACKAGE / "methods").glob("*.py")
+                        if path.stem not in ("__init__", *NOT_METHODS))
+# the stages that load the registry for the one method they run, and no other method module
+# (test_a_stage_running_one_method_loads_no_other_method_module); every other stage that
+# loads the registry reads every method's declaration (order, roles), which imports every
+# method module
+ONE_METHOD_STAGES = ("evaluate", "learning-curve")
 
 
 def module_file(dotted: str) -> Path | None:
@@ -76,14 +92,18 @@ def closure(start: set[Path]) -> set[Path]:
 
 def required_files(cmd: str) -> set[Path]:
     """Package files a stage's ``replicate`` command loads: the CLI's top-level imports, the
-    stage function's module and, for ``--method``, the method's module."""
+    stage function's module and the method modules the registry imports for it (the
+    ``--method``'s for a stage of ``ONE_METHOD_STAGES``, else every one if it loads the
+    registry)."""
     words = shlex.split(cmd)
     subcommand = words[words.index("replicate") + 1]
     cli = PACKAGE / "cli.py"
     start = imported_files(cli, top_level_only=True)  # its lazy imports serve other commands
     start.add(module_file(STAGES[subcommand][0]))
-    if "--method" in words:
+    if subcommand in ONE_METHOD_STAGES:
         start.add(module_file(f"methods.{spec(words[words.index('--method') + 1]).module}"))
+    elif PACKAGE / "methods" / "__init__.py" in closure(start):
+        start |= set(METHOD_MODULES)
     return closure(start) | {cli}
 
 
@@ -131,13 +151,9 @@ def test_the_data_stages_and_core_params_do_not_load_the_method_registry() -> No
     code = ("import importlib, sys\n"
             f"for name in {modules!r}:\n"
             "    importlib.import_module(f'aftershock_replication.{name}')\n"
-            "print(sorted(m for m in sys.modules\n"
-            "             if m.startswith('aftershock_replication.methods')))\n")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        [str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])}
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            env=env, check=True)
-    assert result.stdout.strip() == "[]"
+            "print(' '.join(m for m in sys.modules\n"
+            "               if m.startswith('aftershock_replication.methods')) or '-')\n")
+    assert loaded_in_a_fresh_interpreter(code) == ["-"]
 
 
 def test_no_data_stage_depends_on_the_method_registry() -> None:
@@ -170,13 +186,70 @@ def test_the_vocabulary_module_imports_nothing() -> None:
     assert imported == []
 
 
-def test_every_method_module_holds_its_class() -> None:
+def test_every_method_module_declares_its_methods_on_their_classes() -> None:
+    """Every module of methods/ but base and params declares methods, on classes it holds;
+    a fitted method's module is named after it (its stages depend on methods/<name>.py),
+    and the names of the fitted methods, known without importing, are the registry's."""
+    assert {entry.module for entry in REGISTRY} == {path.stem for path in METHOD_MODULES}
     for entry in REGISTRY:
         source = module_file(f"methods.{entry.module}")
         assert source is not None, entry.name
         classes = {n.name for n in ast.parse(source.read_text()).body
                    if isinstance(n, ast.ClassDef)}
         assert entry.cls in classes, f"{entry.name}: no class {entry.cls} in {source.name}"
+        assert declared(entry.module)[entry.name] == entry
+        assert entry.module == entry.name or not entry.fitted, entry.name
+    assert fitted_names() == set(FITTED)
+
+
+def test_the_registry_orders_methods_by_their_declared_order() -> None:
+    """Tables, figures and comparisons follow ``order`` (each method's own, none shared),
+    not file names."""
+    orders = [entry.order for entry in REGISTRY]
+    assert orders == sorted(set(orders))
+
+
+def loaded_in_a_fresh_interpreter(code: str) -> list[str]:
+    """What ``code`` prints last, run by a fresh interpreter on this checkout's package
+    (this one has loaded every method)."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env=env, cwd=ROOT, check=True)
+    return result.stdout.strip().splitlines()[-1].split()
+
+
+@pytest.mark.parametrize("method", ["logistic", "neural_network", "coulomb"])
+def test_a_stage_running_one_method_loads_no_other_method_module(method: str) -> None:
+    """What ``evaluate`` and ``learning-curve`` ask the registry (the params sections they
+    read, the method itself) imports that method's module and no other, so their DVC stages
+    depend on methods/<module>.py alone (``ONE_METHOD_STAGES``)."""
+    code = ("import sys, yaml\n"
+            "from aftershock_replication import cli, evaluate, learning_curve\n"
+            "from aftershock_replication.methods import create, spec\n"
+            "from aftershock_replication.methods.params import (LearningCurveParams,\n"
+            "                                                   method_settings)\n"
+            "params = yaml.safe_load(open('params.yaml'))\n"
+            f"entry = spec({method!r})\n"
+            f"create({method!r}, method_settings(params, {method!r}))\n"
+            "print(entry.stage, entry.fitted, entry.uses_test_labels)\n"
+            "if entry.fitted:\n"
+            "    LearningCurveParams.from_params(params)\n"
+            "print(' '.join(sorted(name.rpartition('.')[2] for name in sys.modules\n"
+            "                      if name.startswith('aftershock_replication.methods.'))))\n")
+    assert loaded_in_a_fresh_interpreter(code) == sorted(
+        {"base", "params", spec(method).module})
+
+
+def test_the_whole_registry_loads_no_heavy_library() -> None:
+    """Every stage comparing methods imports every method module to read its declaration:
+    the modules import Keras, JAX, pyGAM and scikit-learn's estimators where they fit."""
+    heavy = ("keras", "jax", "pygam", "sklearn.ensemble", "sklearn.svm", "sklearn.linear_model",
+             "sklearn.kernel_approximation")
+    code = ("import sys\n"
+            "from aftershock_replication.methods import REGISTRY\n"
+            f"print(' '.join(name for name in sys.modules if name in {heavy!r}) or '-')\n")
+    assert loaded_in_a_fresh_interpreter(code) == ["-"]
 
 
 def test_stage_deps_cover_every_module_the_stage_imports() -> None:

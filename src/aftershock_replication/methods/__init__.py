@@ -1,22 +1,37 @@
-"""The method registry: every method declared once, with its settings.
+"""The method registry: it finds the methods in this package's modules, each declared once,
+on its own class.
 
-Each entry names the module holding the method's class (imported on demand: Keras and
-pyGAM are slow to load), whether it is fitted and its role in the comparisons. Fitted
-methods have a typed settings dataclass whose defaults are the package's defaults
-(``params.yaml`` ships the same values, and a test keeps them equal); ``methods.params``
-reads and validates them. How a method is shown (label, name in running text, colour) is
-the report's, in ``report/method_table.py``. To add a method: write its module (one class
-derived from ``base.Method``, named as in ``cls``), add its entry and settings here, its
-section to ``params.yaml`` (``methods.<name>``, or its name in ``untrained`` for an
-untrained one) and its row to ``report/method_table.py``; ``dvc.yaml`` takes its stage
-lists from ``params.yaml``.
+A method is a class derived from ``base.Method`` that declares, as class attributes, what
+the registry reads: ``name``, ``role`` in the comparisons (below), ``order`` (its place in
+every list of methods; ``_every_method`` says why it is declared) and, for a fitted
+method, ``settings_class``: a typed settings dataclass (``Settings`` with ``setting``
+fields, next to the class) whose defaults are the package's (``params.yaml`` ships the
+same values, and a test keeps them equal; ``methods.params`` reads and validates them). A
+fitted method has a module of its own named after it, ``methods/<name>.py`` (its DVC
+stages depend on that file); the untrained stress metrics live together in
+``untrained.py``; ``base.py`` and ``params.py`` hold no method. How a method is shown
+(label, name in running text, colour) is the report's, in ``report/method_table.py``. To
+add a method: write its module, add its section to ``params.yaml`` (``methods.<name>``, or
+its name in ``untrained``) and its row to ``report/method_table.py``; ``dvc.yaml`` takes
+its stage lists from ``params.yaml``.
+
+Loading is lazy, so that a stage imports (and its DVC stage depends on) only the method
+modules it uses. ``spec`` and ``create`` import the module of the method asked for and no
+other, and the names of the fitted methods are their modules' (a directory listing, no
+import: ``fitted_names``), so a stage that runs one method loads one method module. What
+needs every method (``REGISTRY``, ``METHODS``, ``ALL_METHODS`` and the lists by role)
+imports every method module on first use: the stages that compare methods depend on the
+whole directory. Method modules therefore import scikit-learn, pyGAM and Keras inside the
+functions that use them, not at their top (a test holds the registry free of them).
 """
 
 from __future__ import annotations
 
 import importlib
+import pkgutil
 from dataclasses import dataclass, field, fields
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
 
@@ -25,6 +40,23 @@ STRESS_METRIC = "stress metric"  # untrained; eligible as the reference of the c
 PEEKS_AT_TEST_LABELS = "the original's procedure, which chooses with the test labels"
 NEGATIVE_CONTROL = "negative control"  # fitted, but a monotone transform of a stress metric
 FITTED_METHOD = "fitted method"
+
+NOT_METHODS = ("base", "params")  # the modules of this package that hold no method
+UNTRAINED_MODULE = "untrained"  # the untrained stress metrics, several to the module
+
+# What needs every method's declaration, computed by importing every method module on first
+# use (the module's ``__getattr__``).
+EVERY_METHOD = ("REGISTRY", "METHODS", "ALL_METHODS", "UNTRAINED", "FITTED", "STRESS_METRICS",
+                "COMPETITORS", "CONTROLS")
+if TYPE_CHECKING:
+    REGISTRY: tuple[MethodSpec, ...]
+    METHODS: dict[str, MethodSpec]
+    ALL_METHODS: tuple[str, ...]
+    UNTRAINED: tuple[str, ...]
+    FITTED: tuple[str, ...]
+    STRESS_METRICS: tuple[str, ...]
+    COMPETITORS: tuple[str, ...]
+    CONTROLS: tuple[str, ...]
 
 
 def setting(kind: str, default: Any) -> Any:
@@ -42,71 +74,14 @@ class Settings:
 
 
 @dataclass(frozen=True)
-class OneNeuronSettings(Settings):
-    scalar: str = setting("stress_scalar", "sum_abs")
-    C: float = setting("positive", 1e6)
-    max_train_rows: int | None = setting("cap", None)
-
-
-@dataclass(frozen=True)
-class LogisticSettings(Settings):
-    C: float = setting("positive", 1.0)
-    max_train_rows: int | None = setting("cap", None)
-
-
-@dataclass(frozen=True)
-class RandomForestSettings(Settings):
-    n_estimators: int = setting("count", 100)
-    min_samples_leaf: int = setting("count", 1)
-    max_train_rows: int | None = setting("cap", 20_000)
-
-
-@dataclass(frozen=True)
-class SVMSettings(Settings):
-    C: float = setting("positive", 1.0)
-    gamma: float | None = setting("positive_or_null", None)
-    n_components: int = setting("count", 300)
-    max_train_rows: int | None = setting("cap", 20_000)
-
-
-@dataclass(frozen=True)
-class GAMSettings(Settings):
-    n_splines: int = setting("count", 10)
-    lam: float = setting("positive", 0.6)
-    max_iter: int = setting("count", 100)
-    max_train_rows: int | None = setting("cap", 50_000)
-
-
-@dataclass(frozen=True)
-class NeuralNetworkSettings(Settings):
-    batch_size: int = setting("count", 3500)
-    epochs: int = setting("count", 5)
-    learning_rate: float = setting("positive", 1.0)
-    rho: float = setting("unit_open", 0.95)
-    validation_share: float = setting("unit_open", 0.1)
-    max_train_rows: int | None = setting("cap", None)
-    # fits from this many seeded initialisations, keeping the best validation loss (1 = the
-    # original's single fit)
-    restarts: int = setting("count", 1)
-    # gradient steps per epoch; None = the original's round(positive training cells / batch)
-    steps_per_epoch: int | None = setting("cap", None)
-
-    def original_steps(self, positives: int) -> int:
-        """Steps per epoch of the original recipe for ``positives`` positive training rows:
-        round(those left after validation / batch size), at least one (validation holds out
-        ``validation_share`` of them, at least one)."""
-        held_out = max(1, round(self.validation_share * positives))
-        return max(1, round((positives - held_out) / self.batch_size))
-
-
-@dataclass(frozen=True)
 class MethodSpec:
-    """One method: where its class lives and how it takes part."""
+    """One method, as its class declares it: where the class lives and how it takes part."""
 
     name: str
     module: str  # module under methods/ holding ``cls``
     cls: str
     role: str
+    order: int  # its place in the registry's order
     settings: type[Settings] | None = None  # None: untrained, nothing to set
 
     @property
@@ -123,41 +98,89 @@ class MethodSpec:
         return self.role == PEEKS_AT_TEST_LABELS
 
 
-REGISTRY = (
-    MethodSpec("coulomb", "untrained", "Coulomb", STRESS_METRIC),
-    MethodSpec("coulomb_test_selected", "untrained", "CoulombTestSelected", PEEKS_AT_TEST_LABELS),
-    MethodSpec("max_shear", "untrained", "MaxShear", STRESS_METRIC),
-    MethodSpec("von_mises", "untrained", "VonMises", STRESS_METRIC),
-    MethodSpec("sum_abs", "untrained", "SumAbs", STRESS_METRIC),
-    MethodSpec("one_neuron", "one_neuron", "OneNeuron", NEGATIVE_CONTROL, OneNeuronSettings),
-    MethodSpec("logistic", "logistic", "Logistic", FITTED_METHOD, LogisticSettings),
-    MethodSpec("random_forest", "random_forest", "RandomForest", FITTED_METHOD,
-               RandomForestSettings),
-    MethodSpec("svm", "svm", "SVM", FITTED_METHOD, SVMSettings),
-    MethodSpec("gam", "gam", "GAM", FITTED_METHOD, GAMSettings),
-    MethodSpec("neural_network", "neural_network", "NeuralNetwork", FITTED_METHOD,
-               NeuralNetworkSettings),
-)
-METHODS = {spec.name: spec for spec in REGISTRY}
-ALL_METHODS = tuple(METHODS)
-UNTRAINED = tuple(spec.name for spec in REGISTRY if not spec.fitted)
-FITTED = tuple(spec.name for spec in REGISTRY if spec.fitted)
-STRESS_METRICS = tuple(spec.name for spec in REGISTRY if spec.role == STRESS_METRIC)
-# the fitted methods compared with each other and the stress metrics (Holm families); the
-# negative control is tested in a family of its own
-COMPETITORS = tuple(spec.name for spec in REGISTRY if spec.role == FITTED_METHOD)
-CONTROLS = tuple(spec.name for spec in REGISTRY if spec.role == NEGATIVE_CONTROL)
+@cache
+def fitted_names() -> frozenset[str]:
+    """The names of the fitted methods: those of their modules (a directory listing;
+    nothing is imported), for checking a name without loading every method."""
+    return frozenset(module.name for module in pkgutil.iter_modules(__path__)
+                     if module.name not in (*NOT_METHODS, UNTRAINED_MODULE))
+
+
+@cache
+def declared(module: str) -> dict[str, MethodSpec]:
+    """The methods that ``methods/<module>.py`` declares (imports that module only): its
+    classes derived from ``base.Method`` that set a ``name`` of their own."""
+    from .base import Method
+
+    loaded = importlib.import_module(f".{module}", __package__)
+    found = {cls.name: MethodSpec(cls.name, module, cls.__name__, cls.role, cls.order,
+                                  cls.settings_class)
+             for cls in vars(loaded).values()
+             if isinstance(cls, type) and issubclass(cls, Method)
+             and cls.__module__ == loaded.__name__ and "name" in vars(cls)}
+    if module == UNTRAINED_MODULE:
+        as_expected = not any(entry.fitted for entry in found.values())
+    else:
+        as_expected = list(found) == [module] and found[module].fitted
+    if not as_expected:  # a mistake in the package, not in the input
+        raise TypeError(f"methods/{module}.py declares {sorted(found)}: a fitted method has a "
+                        f"module of its own, named after it, whose class sets name = "
+                        f"{module!r} and a settings_class; the untrained ones are in "
+                        f"{UNTRAINED_MODULE}.py")
+    return found
+
+
+def _module_of(name: str) -> str:
+    return name if name in fitted_names() else UNTRAINED_MODULE
+
+
+@cache
+def _every_method() -> dict[str, Any]:
+    """``EVERY_METHOD`` by name: every method module imported, the methods in their
+    declared ``order``. The order is declared, not taken from file names or from the
+    params a run is given, so that a user's params.yaml listing methods in another order
+    (or leaving some out) does not reorder tables, figures and comparisons; params.yaml
+    and the report's table list the methods in this order (tests check)."""
+    specs = [entry for module in (UNTRAINED_MODULE, *sorted(fitted_names()))
+             for entry in declared(module).values()]
+    registry = tuple(sorted(specs, key=lambda entry: entry.order))
+    orders = {entry.name: entry.order for entry in registry}
+    if len(set(orders.values())) < len(orders):
+        raise TypeError(f"two methods declare the same order: {orders}")
+    return {
+        "REGISTRY": registry,
+        "METHODS": {entry.name: entry for entry in registry},
+        "ALL_METHODS": tuple(entry.name for entry in registry),
+        "UNTRAINED": tuple(entry.name for entry in registry if not entry.fitted),
+        "FITTED": tuple(entry.name for entry in registry if entry.fitted),
+        "STRESS_METRICS": tuple(entry.name for entry in registry
+                                if entry.role == STRESS_METRIC),
+        # the fitted methods compared with each other and the stress metrics (Holm families);
+        # the negative control is tested in a family of its own
+        "COMPETITORS": tuple(entry.name for entry in registry if entry.role == FITTED_METHOD),
+        "CONTROLS": tuple(entry.name for entry in registry if entry.role == NEGATIVE_CONTROL),
+    }
+
+
+def __getattr__(name: str) -> Any:
+    """``REGISTRY``, ``ALL_METHODS`` and the other lists of ``EVERY_METHOD``, on first use."""
+    if name not in EVERY_METHOD:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return _every_method()[name]
 
 
 def spec(name: str) -> MethodSpec:
-    """The registry entry of a method; an unknown name is an InputError listing the known."""
-    if name not in METHODS:
-        raise InputError(f"unknown method {name!r}; expected one of {', '.join(ALL_METHODS)}")
-    return METHODS[name]
+    """The registry entry of a method (imports its module only); an unknown name is an
+    InputError listing the known."""
+    entry = declared(_module_of(name)).get(name)
+    if entry is None:
+        raise InputError(f"unknown method {name!r}; expected one of "
+                         f"{', '.join(_every_method()['ALL_METHODS'])}")
+    return entry
 
 
 def create(name: str, settings: Settings | None = None) -> Any:
-    """A fresh, unfitted method by name (with the registry's default settings if None)."""
+    """A fresh, unfitted method by name (with its declared default settings if None)."""
     entry = spec(name)
     cls = getattr(importlib.import_module(f".{entry.module}", __package__), entry.cls)
     if entry.settings is not None and settings is None:

@@ -26,9 +26,19 @@ SCORE_CHUNK_ROWS = 65_536  # rows scored at a time: bounds e.g. SVM's (rows x co
 
 
 class Method(ABC):
-    """One way of scoring cells; what it is is in the registry (``methods.REGISTRY``), how
-    it is shown in the report's table (``report.method_table``). Fitted methods learn from
-    training rows only."""
+    """One way of scoring cells; how it is shown is in the report's table
+    (``report.method_table``). Fitted methods learn from training rows only.
+
+    A class that is a method declares what the registry (``methods/__init__.py``) reads:
+    ``name`` (a fitted method's is its module's), ``role`` (one of the registry's roles),
+    ``order`` (its place in tables, figures, params.yaml and the comparisons) and, if
+    fitted, ``settings_class``. A class without a ``name`` of its own is a common base.
+    """
+
+    name: ClassVar[str]
+    role: ClassVar[str]
+    order: ClassVar[int]
+    settings_class: ClassVar[type[Settings] | None] = None  # None: untrained
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings
@@ -70,8 +80,10 @@ class SklearnMethod(Method):
     rows, e.g. ``"network_inputs"`` or ``"log_magnitudes"``), how its estimator scores
     (``scorer``: ``"predict_proba"``, the probability of the positive class, or
     ``"decision_function"``), and builds its unfitted estimator from ``self.settings`` in
-    ``estimator(seed)``. The base fits it on the training rows only (capped by
-    ``training_rows``) and keeps it in ``self.model``; ``after_fit`` may derive more from it.
+    ``estimator(seed)``, importing scikit-learn there (the registry imports every method
+    module to read its declaration, and must stay light). The base fits it on the training
+    rows only (capped by ``training_rows``) and keeps it in ``self.model``; ``after_fit``
+    may derive more from it.
     """
 
     inputs: ClassVar[str]

@@ -20,24 +20,56 @@ import os
 import threading
 import time
 from collections.abc import Iterator
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..cells import Cells
 from ..errors import InputError
 from ..progress import format_seconds
-from . import NeuralNetworkSettings, base
+from . import FITTED_METHOD, Settings, base, setting
 from .base import Method
 
-os.environ.setdefault("KERAS_BACKEND", "jax")
-import keras  # (the backend must be chosen before keras is imported)
+if TYPE_CHECKING:
+    import keras
 
 log = logging.getLogger(__name__)
 
 HIDDEN_LAYERS, HIDDEN_UNITS, DROPOUT = 6, 50, 0.5
 VALIDATION_SEED = 42  # as in the original code
 ADADELTA_EPSILON = 1e-8  # Keras 2.0's default (Keras 3: 1e-7)
+
+
+@dataclass(frozen=True)
+class NeuralNetworkSettings(Settings):
+    batch_size: int = setting("count", 3500)
+    epochs: int = setting("count", 5)
+    learning_rate: float = setting("positive", 1.0)
+    rho: float = setting("unit_open", 0.95)
+    validation_share: float = setting("unit_open", 0.1)
+    max_train_rows: int | None = setting("cap", None)
+    # fits from this many seeded initialisations, keeping the best validation loss (1 = the
+    # original's single fit)
+    restarts: int = setting("count", 1)
+    # gradient steps per epoch; None = the original's round(positive training cells / batch)
+    steps_per_epoch: int | None = setting("cap", None)
+
+    def original_steps(self, positives: int) -> int:
+        """Steps per epoch of the original recipe for ``positives`` positive training rows:
+        round(those left after validation / batch size), at least one (validation holds out
+        ``validation_share`` of them, at least one)."""
+        held_out = max(1, round(self.validation_share * positives))
+        return max(1, round((positives - held_out) / self.batch_size))
+
+
+def _keras() -> Any:
+    """Keras on the JAX backend, imported on first use (not when the registry imports this
+    module to read its declaration); the backend must be chosen before keras is imported."""
+    os.environ.setdefault("KERAS_BACKEND", "jax")
+    import keras
+
+    return keras
 
 
 def build_network(seed: int, learning_rate: float, rho: float) -> keras.Model:
@@ -47,6 +79,7 @@ def build_network(seed: int, learning_rate: float, rho: float) -> keras.Model:
     defaults draw them from Python's global ``random``, which other threads of a process
     (a Dask worker's) may advance, so the same partition could start from other weights.
     """
+    keras = _keras()
     keras.utils.set_random_seed(seed)
     seeds = iter(int(v) for v in np.random.SeedSequence([seed, 23]).generate_state(
         2 * HIDDEN_LAYERS + 1))
@@ -158,6 +191,10 @@ def restart_seed(seed: int, restart: int) -> int:
 
 
 class NeuralNetwork(Method):
+    name = "neural_network"
+    role = FITTED_METHOD
+    order = 110
+    settings_class = NeuralNetworkSettings
     settings: NeuralNetworkSettings
 
     def __init__(self, settings: NeuralNetworkSettings) -> None:

@@ -3,23 +3,36 @@ log10 of one stress scalar."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
 
 from ..cells import Cells
-from . import OneNeuronSettings
+from . import NEGATIVE_CONTROL, Settings, setting
 from .base import Method
+
+
+@dataclass(frozen=True)
+class OneNeuronSettings(Settings):
+    scalar: str = setting("stress_scalar", "sum_abs")
+    C: float = setting("positive", 1e6)
+    max_train_rows: int | None = setting("cap", None)
 
 
 class OneNeuron(Method):
     """Mignan & Broccardo (2019): logistic regression with two parameters on log10 of one
     stress scalar (``methods.one_neuron.scalar``, by default the sum of |sigma_ij|)."""
 
+    name = "one_neuron"
+    role = NEGATIVE_CONTROL
+    order = 60
+    settings_class = OneNeuronSettings
     settings: OneNeuronSettings
 
     def __init__(self, settings: OneNeuronSettings) -> None:
+        from sklearn.linear_model import LogisticRegression
+
         super().__init__(settings)
         self.model = LogisticRegression(C=self.settings.C)
 

@@ -6,6 +6,12 @@ which knows no method: adding or changing a method leaves the data stages (acqui
 features, events, split) up to date. Every reader here first refuses an unknown method
 under ``methods`` (``check_method_names``), so a typo such as ``methods.randomforest``
 stops every stage that reads method settings instead of silently changing nothing.
+
+A stage that runs one method loads that method's module only (see ``methods/__init__.py``):
+names of fitted methods are checked against the modules' names (``fitted_names``), and
+``method_settings`` imports the one module whose settings it reads. What needs every method
+(``configured_methods``, the ``leakage`` and ``stats`` sections, which may name untrained
+methods too) reads the whole registry.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
+from .. import methods as registry
 from ..errors import InputError
 from ..names import STRESS_SCALARS
 from ..params import (
@@ -25,7 +32,7 @@ from ..params import (
     require,
     section,
 )
-from . import ALL_METHODS, FITTED, Settings
+from . import Settings, fitted_names
 from . import spec as method_spec
 
 MAX_COUNT = 1_000_000  # trees, components, splines, iterations, batch size, epochs
@@ -36,7 +43,7 @@ def check_method_names(params: dict[str, Any]) -> None:
     (``methods.randomforest``) would silently change nothing."""
     methods = params.get("methods")
     if isinstance(methods, dict):
-        reject_unknown(methods, FITTED, "methods")
+        reject_unknown(methods, fitted_names(), "methods")
 
 
 def configured_methods(params: dict[str, Any]) -> list[str]:
@@ -44,7 +51,7 @@ def configured_methods(params: dict[str, Any]) -> list[str]:
     the ``methods`` section."""
     check_method_names(params)
     named = set(params.get("untrained") or []) | set(params.get("methods") or {})
-    return [method for method in ALL_METHODS if method in named]
+    return [method for method in registry.ALL_METHODS if method in named]
 
 
 def _setting(kind: str, value: Any, dotted: str) -> Any:
@@ -102,10 +109,11 @@ class LearningCurveParams:
         methods = require(raw, "learning_curve", "methods")
         if not isinstance(methods, list) or not methods:
             raise InputError("params: 'learning_curve.methods' must be a non-empty list")
-        unknown = [m for m in methods if m not in FITTED]
+        unknown = [m for m in methods if m not in fitted_names()]
         if unknown:
             raise InputError(f"params: 'learning_curve.methods' has unknown or untrained "
-                             f"method(s) {unknown}; expected some of {', '.join(FITTED)}")
+                             f"method(s) {unknown}; expected some of "
+                             f"{', '.join(registry.FITTED)}")
         steps = raw.get("steps_per_epoch")
         return cls(
             methods=tuple(methods),
@@ -136,10 +144,10 @@ class LeakageParams:
         if not isinstance(methods, list) or not methods:
             raise InputError(f"params: 'leakage.methods' must be a non-empty list of methods, "
                              f"got {methods!r}")
-        unknown = [m for m in methods if m not in ALL_METHODS]
+        unknown = [m for m in methods if m not in registry.ALL_METHODS]
         if unknown:
             raise InputError(f"params: 'leakage.methods' has unknown method(s) {unknown}; "
-                             f"expected some of {', '.join(ALL_METHODS)}")
+                             f"expected some of {', '.join(registry.ALL_METHODS)}")
         return cls(
             methods=tuple(methods),
             control_draws=as_int(require(raw, "leakage", "control_draws"),
@@ -167,7 +175,7 @@ class StatsParams:
                                         "permutation_method", "seed", "alpha",
                                         "smallest_effect"})
         method = as_str(require(raw, "stats", "permutation_method"), "stats.permutation_method")
-        if method not in ALL_METHODS:
+        if method not in registry.ALL_METHODS:
             raise InputError(f"params: 'stats.permutation_method' must name a method, "
                              f"got {method!r}")
         return cls(

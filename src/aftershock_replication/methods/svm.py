@@ -10,19 +10,32 @@ cells, and the same values to rounding (tests hold the two to 1e-9).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
 import numpy as np
-from sklearn.kernel_approximation import Nystroem
-from sklearn.metrics.pairwise import pairwise_kernels
-from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import StandardScaler
-from sklearn.svm import LinearSVC
 
 from ..cells import Cells
-from . import SVMSettings
+from . import FITTED_METHOD, Settings, setting
 from .base import SklearnMethod
+
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
+
+
+@dataclass(frozen=True)
+class SVMSettings(Settings):
+    C: float = setting("positive", 1.0)
+    gamma: float | None = setting("positive_or_null", None)
+    n_components: int = setting("count", 300)
+    max_train_rows: int | None = setting("cap", 20_000)
 
 
 class SVM(SklearnMethod):
+    name = "svm"
+    role = FITTED_METHOD
+    order = 90
+    settings_class = SVMSettings
     settings: SVMSettings
     inputs = "log_magnitudes"
     scorer = "decision_function"  # what the folded scoring below computes
@@ -32,6 +45,11 @@ class SVM(SklearnMethod):
         self.weights_: np.ndarray | None = None  # N^T w: the SVM's weights per basis point
 
     def estimator(self, seed: int) -> Pipeline:
+        from sklearn.kernel_approximation import Nystroem
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+        from sklearn.svm import LinearSVC
+
         return make_pipeline(
             StandardScaler(),
             Nystroem(kernel="rbf", gamma=self.settings.gamma,
@@ -45,6 +63,8 @@ class SVM(SklearnMethod):
         self.weights_ = nystroem.normalization_.T @ svm.coef_.ravel()
 
     def score_chunk(self, cells: Cells, rows: np.ndarray) -> np.ndarray:
+        from sklearn.metrics.pairwise import pairwise_kernels
+
         assert self.model is not None and self.weights_ is not None, "fit first"
         scaler, nystroem, svm = (step for _, step in self.model.steps)
         kernel = pairwise_kernels(

@@ -19,6 +19,7 @@ import numpy as np
 from ..auc import auc_sample, group_aucs, pooled_auc
 from ..cells import Cells
 from ..errors import InputError
+from . import PEEKS_AT_TEST_LABELS, STRESS_METRIC
 from .base import Method
 
 # The original excluded this slip model from the Coulomb assessment only (STUDY.md).
@@ -29,6 +30,7 @@ CONVENTION_NEGATIVES = 200_000  # negative training cells the convention is chos
 class StressMetric(Method):
     """A stress scalar used as the score, as the paper did for max shear and von Mises."""
 
+    role = STRESS_METRIC
     column: ClassVar[str]
 
     def score_chunk(self, cells: Cells, rows: np.ndarray) -> np.ndarray:
@@ -36,14 +38,20 @@ class StressMetric(Method):
 
 
 class MaxShear(StressMetric):
+    name = "max_shear"
+    order = 30
     column = "max_shear"
 
 
 class VonMises(StressMetric):
+    name = "von_mises"
+    order = 40
     column = "von_mises"
 
 
 class SumAbs(StressMetric):
+    name = "sum_abs"
+    order = 50
     column = "sum_abs"
 
 
@@ -63,6 +71,10 @@ class Coulomb(Method):
     """Coulomb stress change with the sign convention of best pooled AUC on training cells
     (every positive one and ``CONVENTION_NEGATIVES`` negative ones: the four AUCs differ by
     far more than that sample's error of ~0.0005, at a tenth of the cost on 4.7 M cells)."""
+
+    name = "coulomb"
+    role = STRESS_METRIC
+    order = 10
 
     def __init__(self, settings: None = None) -> None:
         super().__init__(settings)
@@ -94,6 +106,10 @@ class CoulombTestSelected(Method):
     PEEKS AT THE LABELS IT SCORES. Slip models in ``COULOMB_EXCLUDED`` are left out as in
     the original (their rows score NaN and are dropped by the evaluation).
     """
+
+    name = "coulomb_test_selected"
+    role = PEEKS_AT_TEST_LABELS
+    order = 20
 
     def score(self, cells: Cells, rows: np.ndarray) -> np.ndarray:
         """All ``rows`` at once (not chunked): each slip model's choice needs all its rows."""
