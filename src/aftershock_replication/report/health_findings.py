@@ -1,5 +1,6 @@
-"""Which fits failed, in words: per fitted method the partitions whose fit the statistics
-stage judged failed (``fit_health``), where, and why (one reason as an example)."""
+"""Which fits failed: per fitted method the partitions whose fit the statistics stage judged
+failed (``fit_health``), where, and why (one reason as an example), formatted for the
+Supplementary Information, whose template words them."""
 
 from __future__ import annotations
 
@@ -29,26 +30,28 @@ def health_findings(inputs: Inputs) -> dict[str, Any]:
                      "partitions": int(entry.get("partitions") or 0),
                      "grouped": len(failed.get("grouped") or {}),
                      "where": "; ".join(where), "example": example,
-                     "steps": _steps_text(entry.get("steps_per_epoch"))})
+                     "steps": _steps(entry.get("steps_per_epoch"))})
     return {"rule": str(health.get("rule", "")), "rows": rows,
             "failing": [r for r in rows if r["failures"]],
             "focus": next((r for r in rows if r["method"] == FOCUS), None)}
 
 
-def _steps_text(steps: list[int] | None) -> str | None:
-    """"1 gradient step" or "1-3 gradient steps" (None when the method does not say)."""
+def _steps(steps: list[int] | None) -> dict[str, Any] | None:
+    """The gradient steps per epoch: their range ("1-3") and whether more than one (None
+    when the method does not say)."""
     if not steps:
         return None
-    return f"{fmt.value_range(steps, fmt.integer)} gradient step{'' if max(steps) == 1 else 's'}"
+    return {"range": fmt.value_range(steps, fmt.integer), "plural": max(steps) != 1}
 
 
-def _reason(reason: dict[str, Any]) -> str:
-    """Why a fit failed, in words."""
+def _reason(reason: dict[str, Any]) -> dict[str, Any]:
+    """Why a fit failed: its kind and the numbers that show it."""
     if reason.get("kind") == "training_auc":
-        return (f"training-cell AUC {fmt.auc(reason.get('auc'))} against "
-                f"{fmt.auc(reason.get('reference_auc'))} for {prose(str(reason.get('reference')))}")
+        return {"kind": "training_auc", "auc": fmt.auc(reason.get("auc")),
+                "reference_auc": fmt.auc(reason.get("reference_auc")),
+                "reference": prose(str(reason.get("reference")))}
     if reason.get("kind") == "validation_loss":
-        return (f"validation loss never below its initial {fmt.fixed(reason.get('initial'), 4)}")
+        return {"kind": "validation_loss", "initial": fmt.fixed(reason.get("initial"), 4)}
     raise InputError(f"metrics/stats.json: unknown kind of failed fit {reason.get('kind')!r}; "
                      "rerun the stats stage")
 
