@@ -24,7 +24,7 @@ from .atomic import check_writable, read_splits, remove_stale_temporaries
 from .errors import InputError
 from .params import load_params
 from .progress import format_seconds, setup_logging
-from .stage_io import PATH_KINDS
+from .stage_io import OTHER_ARGUMENTS, PATH_KINDS
 
 log = logging.getLogger("aftershock_replication")
 
@@ -47,6 +47,7 @@ STAGES: dict[str, tuple[str, str]] = {
 }
 
 
+@cache
 def _function_node(module: str, function: str) -> ast.FunctionDef:
     """A stage function's definition, parsed from its module's source (no import: Keras,
     WeasyPrint... load slowly)."""
@@ -56,12 +57,32 @@ def _function_node(module: str, function: str) -> ast.FunctionDef:
 
 
 @cache
+def stage_arguments(stage: str) -> dict[str, str]:
+    """A stage function's path arguments in signature order -> their kind (input, output,
+    output directory, pipeline), from their ``stage_io`` annotations; a programming error
+    for an argument that has none, so that no path is silently left out of the CLI."""
+    module, function = STAGES[stage]
+    node = _function_node(module, function)
+    if node.args.kwonlyargs or node.args.vararg or node.args.kwarg:
+        raise TypeError(f"{module}.{function}: stage arguments must be positional")
+    kinds = {}
+    for arg in node.args.args:
+        if arg.arg in OTHER_ARGUMENTS:
+            continue
+        name = arg.annotation.id if isinstance(arg.annotation, ast.Name) else None
+        if name not in PATH_KINDS:
+            shown = ast.unparse(arg.annotation) if arg.annotation else "none"
+            raise TypeError(f"{module}.{function}: argument {arg.arg!r} is annotated {shown}; "
+                            f"a stage's paths are annotated {', '.join(PATH_KINDS)} "
+                            "(stage_io)")
+        kinds[arg.arg] = PATH_KINDS[name]
+    return kinds
+
+
 def path_options(stage: str) -> dict[str, str]:
     """A stage's path options in signature order -> their kind (input, output, output
-    directory), from the ``stage_io`` annotations of its function's arguments."""
-    node = _function_node(*STAGES[stage])
-    return {arg.arg: PATH_KINDS[arg.annotation.id] for arg in node.args.args
-            if isinstance(arg.annotation, ast.Name) and arg.annotation.id in PATH_KINDS}
+    directory): every path argument but the pipeline file, which the CLI fills in."""
+    return {name: kind for name, kind in stage_arguments(stage).items() if kind != "pipeline"}
 
 
 def output_options(stage: str) -> list[str]:
@@ -107,8 +128,9 @@ def run_stage(args: argparse.Namespace) -> None:
     check_inputs(kwargs)
     if takes_method(args.command):
         kwargs["method"] = args.method
-    if args.command == "acquire":  # it refuses a data.path inside any declared output
-        kwargs["dvc_yaml"] = Path(args.params).parent / "dvc.yaml"
+    for name, kind in stage_arguments(args.command).items():
+        if kind == "pipeline":  # acquire refuses a data.path inside any declared output
+            kwargs[name] = Path(args.params).parent / "dvc.yaml"
     stage_function(args.command)(load_params(args.params), **kwargs)
 
 

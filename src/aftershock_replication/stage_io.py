@@ -15,6 +15,12 @@ from typing import TypeAlias
 Input: TypeAlias = Path  # a file or directory the stage reads
 Output: TypeAlias = Path  # a file the stage writes (through a temporary, renamed into place)
 OutputDir: TypeAlias = Path  # a directory the stage writes (replaced as a whole)
+# the project's dvc.yaml, beside the params file: passed by the CLI, not an option
+Pipeline: TypeAlias = Path
 
 # annotation name -> kind, as the CLI reads it from the source (without importing the stage)
-PATH_KINDS = {"Input": "input", "Output": "output", "OutputDir": "output directory"}
+PATH_KINDS = {"Input": "input", "Output": "output", "OutputDir": "output directory",
+              "Pipeline": "pipeline"}
+# the arguments of every stage function that are not paths: the parsed params.yaml and, for
+# a stage that runs one method, its name (``--method``)
+OTHER_ARGUMENTS = ("params", "method")

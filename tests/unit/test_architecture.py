@@ -450,19 +450,21 @@ def sections_read(tree: ast.Module) -> set[str]:
     return {name for name in found if name in PARAMS}
 
 
-def params_readers() -> dict[str, set[str]]:
-    """Each top-level function or class of the package that reads params sections -> those
-    sections (``results_params``, which the letter prints, reads every section but the
-    speed-only ones)."""
+def params_readers() -> dict[Path, dict[str, set[str]]]:
+    """Each package file -> its top-level functions and classes that read params sections
+    -> those sections (``results_params``, which the letter prints, reads every section but
+    the speed-only ones)."""
     from aftershock_replication.params import SPEED_ONLY_SECTIONS
 
-    readers: dict[str, set[str]] = {"results_params": set(PARAMS) - set(SPEED_ONLY_SECTIONS)}
+    readers: dict[Path, dict[str, set[str]]] = {}
     for path in PACKAGE.rglob("*.py"):
         for node in ast.parse(path.read_text()).body:
             if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
                 read = sections_read(ast.Module(body=[node], type_ignores=[]))
+                if node.name == "results_params":
+                    read = set(PARAMS) - set(SPEED_ONLY_SECTIONS)
                 if read:
-                    readers.setdefault(node.name, set()).update(read)
+                    readers.setdefault(path, {})[node.name] = read
     return readers
 
 
@@ -487,7 +489,8 @@ def names_used(tree: ast.AST) -> set[str]:
 
 def test_each_stage_lists_only_params_sections_its_code_reads() -> None:
     """A stage's DVC params are sections its code reads, through a reader (a function or
-    class reading ``params``) that code uses or the stage function itself, so changing a
+    class reading ``params``, defined in a module the stage loads) that its code uses or the
+    stage function itself, so changing a
     setting no stage reads reruns nothing: ``compute`` is read by many stages and listed
     by none, and ``letter`` is listed by the letter stage only. (The converse, every
     section read is listed, is the dvc.yaml author's: code that only validates a section,
@@ -501,9 +504,13 @@ def test_each_stage_lists_only_params_sections_its_code_reads() -> None:
     for name, (cmd, listed) in stages.items():
         words = shlex.split(cmd)
         used = {STAGES[words[words.index("replicate") + 1]][1]}
-        for path in required_files(cmd):
+        loaded = required_files(cmd)
+        for path in loaded:
             used |= names_used(ast.parse(path.read_text()))
-        read = set().union(*(readers.get(word, set()) for word in used))
+        # a reader counts when a file the stage loads defines it and some loaded code uses it
+        read = set().union(*(sections for path in loaded
+                             for reader, sections in readers.get(path, {}).items()
+                             if reader in used))
         if listed - read:
             broader[name] = sorted(listed - read)
     assert not broader, f"stages list params sections their code never reads: {broader}"

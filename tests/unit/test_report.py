@@ -13,6 +13,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import jinja2
 import numpy as np
 import pandas as pd
 import pytest
@@ -664,6 +665,27 @@ def test_no_demo_mark_without_demo(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     letter = " ".join(flat(t) for t in page_texts(out))
     assert "The data are the published slip models" in letter
     assert f"downloaded from the authors{Q} folder (14 slip models, 26,000 cells" in letter
+    # the data availability statement names the folder (the demo's says it was not used)
+    assert f"Google Drive folder (folder {PARAMS['data']['drive_folder'][:8]}" in letter
+
+
+@pytest.mark.parametrize(("grouped_by", "unit"), [
+    ("sequence", "region-year sequences (the first 10 characters)"),
+    ("physical", "physical sequences (name prefixes joined by shared origin times, a reviewed "
+                 "link table of published earthquakes whose aftershock zones overlap within "
+                 "365 days and, where epicentres are known, spatio-temporal clusters)"),
+    ("spatiotemporal", "spatio-temporal clusters (earthquakes whose epicentres lie within "
+                       "100 km and origin times within 365 days, transitively)"),
+])
+def test_the_grouped_unit_is_worded_from_the_split_settings(grouped_by: str, unit: str) -> None:
+    from aftershock_replication.params import SplitParams
+    from aftershock_replication.report.run_description import split_settings
+
+    split = SplitParams.from_params({**PARAMS, "split": {**PARAMS["split"],
+                                                         "grouped_by": grouped_by}})
+    template = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES))) \
+        .from_string('{% from "macros.html.j2" import grouped_unit %}{{ grouped_unit(split) }}')
+    assert template.render(split=split_settings(split)) == unit
 
 
 # ---------------------------------------------------------------- wording follows statistics
@@ -1333,6 +1355,11 @@ def test_params_count_by_the_settings_the_results_depend_on(tmp_path: Path) -> N
     assert git_state(tmp_path)[1].startswith("yes (1 ")
     commit()
     assert source_digest(tmp_path) != digest
+    # a file that is no settings mapping counts by its text (here keys JSON cannot sort)
+    params.write_text("1: a\nb: 2\n")
+    assert git_state(tmp_path)[1].startswith("yes (1 ")
+    commit()
+    assert git_state(tmp_path)[1].startswith("no")
 
 
 def test_a_page_holding_only_a_heading_or_signature_is_refused() -> None:

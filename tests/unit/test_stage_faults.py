@@ -8,7 +8,9 @@ naming the path or param, and that no file was deleted, changed or half-written.
 
 from __future__ import annotations
 
+import ast
 import hashlib
+import inspect
 import json
 import logging
 import os
@@ -263,6 +265,7 @@ def test_dvc_yaml_passes_each_stage_what_its_signature_declares() -> None:
         words = shlex.split(" ".join(body["cmd"].split()))
         words = words[words.index("replicate") + 1:]
         command, options = words[0], dict(zip(words[1::2], words[2::2], strict=True))
+        assert ("--method" in options) == cli.takes_method(command), name
         options.pop("--method", None)
         kinds = {f"--{option.replace('_', '-')}": kind
                  for option, kind in cli.path_options(command).items()}
@@ -277,6 +280,33 @@ def test_dvc_yaml_passes_each_stage_what_its_signature_declares() -> None:
         assert not unlisted, f"{name}: reads {unlisted} without a dependency"
         checked.add(command)
     assert checked == set(cli.STAGES) - {"pin-checksums"}  # run by hand, not by dvc.yaml
+
+
+@pytest.mark.parametrize("stage", list(cli.STAGES))
+def test_every_argument_of_a_stage_function_is_declared(stage: str) -> None:
+    """Every argument of a stage function is the params, the method or a path whose kind
+    its annotation declares, so none is silently missing from the command line."""
+    module, function = cli.STAGES[stage]
+    arguments = list(inspect.signature(cli.stage_function(stage)).parameters)
+    paths = [argument for argument in arguments if argument not in ("params", "method")]
+    assert paths == list(cli.stage_arguments(stage)), f"{module}.{function}"
+
+
+def test_a_stage_path_without_its_kind_is_a_programming_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    source = "def broken_stage(params: dict, root: Path, out: Output) -> None:\n    pass\n"
+    monkeypatch.setitem(cli.STAGES, "broken", ("broken", "broken_stage"))
+    monkeypatch.setattr(cli, "_function_node", lambda module, function:
+                        ast.parse(source).body[0])
+    cli.stage_arguments.cache_clear()
+    try:
+        with pytest.raises(TypeError, match=r"broken.broken_stage: argument 'root' is "
+                                            r"annotated Path; a stage's paths are annotated "
+                                            r"Input, Output, OutputDir, Pipeline"):
+            cli.stage_arguments("broken")
+    finally:
+        cli.stage_arguments.cache_clear()
 
 
 # --- item 9: missing or malformed feature tables and splits -------------------------------

@@ -22,7 +22,7 @@ from ..atomic import atomic_directory, write_json
 from ..errors import InputError
 from ..params import ComputeParams, DataParams, DemoParams
 from ..pipeline import check_outside_outputs, stage_outputs
-from ..stage_io import OutputDir
+from ..stage_io import OutputDir, Pipeline
 from .demo import generate_demo
 from .layout import (
     CSV_DIR,
@@ -111,7 +111,7 @@ def acquire(data: DataParams, demo: DemoParams, out_dir: Path,
     return {"source": data.source, **link_layout(data.path, out_dir)}
 
 
-def acquire_stage(params: dict[str, Any], dvc_yaml: Path, out: OutputDir) -> None:
+def acquire_stage(params: dict[str, Any], dvc_yaml: Pipeline, out: OutputDir) -> None:
     """Bring the data source chosen by data.source into the original layout at ``out``.
 
     inputs:  data.source=demo: nothing (generated from demo.*); data.source=local: the

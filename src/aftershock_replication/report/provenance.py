@@ -87,16 +87,19 @@ PARAMS_PATH = "params.yaml"
 
 def params_digest(text: str | None) -> str:
     """SHA-256 of the settings in a params.yaml text that the results depend on (canonical
-    JSON of ``results_params``); of the raw text when it does not parse as a mapping."""
+    JSON of ``results_params``); of the stripped text when that cannot be made."""
     if text is None:
         return "missing"
     try:
         params = yaml.safe_load(text)
     except yaml.YAMLError:
         params = None
-    if not isinstance(params, dict):
-        return hashlib.sha256(text.encode()).hexdigest()
-    canonical = json.dumps(results_params(params), sort_keys=True, default=str)
+    try:
+        if not isinstance(params, dict):
+            raise TypeError("not a mapping")
+        canonical = json.dumps(results_params(params), sort_keys=True, default=str)
+    except (TypeError, ValueError):  # not a mapping, or keys JSON cannot sort (1 and "a")
+        canonical = text.strip()  # as git shows a committed file
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
