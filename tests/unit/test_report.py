@@ -1291,13 +1291,20 @@ def test_pdfa_3b_structure_holds(demo_render: dict[str, Any], document: str) -> 
     assert sorted(str(name) for name in names[0::2]) == sorted(str(e["/F"]) for e in listed)
 
 
+def git_in(root: Path, *args: str) -> None:
+    """Run git in ``root`` (a scratch repository of a provenance test)."""
+    subprocess.run(["git", *args], cwd=root, check=True, capture_output=True)
+
+
+def commit_all(root: Path) -> None:
+    git_in(root, "add", "-A")
+    git_in(root, "-c", "user.email=a@b", "-c", "user.name=a", "commit", "-qm", "x")
+
+
 def test_provenance_follows_the_sources_only(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    def git(*args: str) -> None:
-        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
-
-    git("init", "-q")
+    git_in(tmp_path, "init", "-q")
     # the stages' dependencies are the sources; code no stage reads is not
     (tmp_path / "dvc.yaml").write_text(yaml.safe_dump({"stages": {
         "fit": {"foreach": ["a"], "do": {"cmd": "x", "deps": ["src/${item}.py"]}},
@@ -1306,8 +1313,7 @@ def test_provenance_follows_the_sources_only(
                  "paper/letter.html.j2", "README.md", "src/benchmarks.py"):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("1\n")
-    git("add", "-A")
-    git("-c", "user.email=a@b", "-c", "user.name=a", "commit", "-qm", "x")
+    commit_all(tmp_path)
     for name in ("metrics/auc.json", "dvc.lock", "paper/letter.pdf", "plots/new.csv",
                  "README.md", "tests/new_test.py"):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
@@ -1326,8 +1332,7 @@ def test_provenance_follows_the_sources_only(
     assert git_state(tmp_path)[1].startswith("yes (1 ")
     (tmp_path / "src/code.py").write_text("2\n")
     assert git_state(tmp_path)[1].startswith("yes (2 ")
-    git("add", "-A")
-    git("-c", "user.email=a@b", "-c", "user.name=a", "commit", "-qm", "y")
+    commit_all(tmp_path)
     assert source_digest(tmp_path) != digest and git_state(tmp_path)[1].startswith("no")
 
 
@@ -1335,30 +1340,23 @@ def test_params_count_by_the_settings_the_results_depend_on(tmp_path: Path) -> N
     """A comment or compute.* (where the work runs) in params.yaml changes neither the
     sources digest nor the dirty state, so the letter need not be rendered again; any other
     setting changes both."""
-    def git(*args: str) -> None:
-        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
-
-    def commit() -> None:
-        git("add", "-A")
-        git("-c", "user.email=a@b", "-c", "user.name=a", "commit", "-qm", "x")
-
     params = tmp_path / "params.yaml"
-    git("init", "-q")
+    git_in(tmp_path, "init", "-q")
     params.write_text("seeds: 10\ncompute:\n  n_jobs: -1\n")
-    commit()
+    commit_all(tmp_path)
     digest = source_digest(tmp_path)
     params.write_text("# where the work runs\nseeds: 10\ncompute:\n  n_jobs: 2\n")
     assert git_state(tmp_path)[1].startswith("no")
-    commit()
+    commit_all(tmp_path)
     assert source_digest(tmp_path) == digest
     params.write_text("seeds: 20\ncompute:\n  n_jobs: 2\n")
     assert git_state(tmp_path)[1].startswith("yes (1 ")
-    commit()
+    commit_all(tmp_path)
     assert source_digest(tmp_path) != digest
     # a file that is no settings mapping counts by its text (here keys JSON cannot sort)
     params.write_text("1: a\nb: 2\n")
     assert git_state(tmp_path)[1].startswith("yes (1 ")
-    commit()
+    commit_all(tmp_path)
     assert git_state(tmp_path)[1].startswith("no")
 
 

@@ -106,7 +106,6 @@ def build_context(
         "title": "Deep learning of aftershock patterns: leakage, learning curves and baselines",
         "mark": DEMO_MARK,
         "demo": demo_description(inputs.features),
-        "data_source": data.source,
         "published": {**PUBLISHED,
                       "network_auc": fmt.auc(PUBLISHED["network_auc"]),
                       "coulomb_auc": fmt.auc(PUBLISHED["coulomb_auc"]),
